@@ -1,0 +1,91 @@
+"""howtovote: tactical-voting advice for UK voters, on Discord and in the terminal.
+
+    python bot.py                 run the Discord bot (needs DISCORD_TOKEN)
+    python bot.py data import     build data/elections.db from the public sources
+    python bot.py data status     what is loaded, from where, and row counts
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.importers.errors import ImportFailed
+from bot.sources import SourceError
+
+NO_TOKEN = """\
+howtovote needs a Discord bot token to run on Discord.
+
+  1. Create an application at https://discord.com/developers/applications
+  2. Under "Bot", reset the token and copy it; turn on "Message Content Intent".
+  3. Put it in a .env file beside bot.py:   DISCORD_TOKEN=your-token
+     (copy .env.example to .env for every setting), then run: python bot.py
+
+Without Discord, ask in the terminal:  python bot.py ask "Batley"
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python bot.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the Discord bot (the default)")
+
+    data = commands.add_parser("data", help="import or inspect the election data")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    imp = data_commands.add_parser("import", help="(re)build data/elections.db")
+    imp.add_argument("--from", dest="origin", metavar="PATH|URL",
+                     help="a local folder or file, or a URL (default: HOWTOVOTE_DATA, "
+                          "else the public URLs)")
+    imp.add_argument("--unpinned", action="store_true",
+                     help="accept files whose sha256 differs from the pinned release")
+    data_commands.add_parser("status", help="what is loaded, from where, and row counts")
+    return parser
+
+
+def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import data
+
+    if args.data_command == "status":
+        print(data.format_status(data.status(settings), settings))
+        return 0
+    report = asyncio.run(data.import_data(settings, args.origin, verify=not args.unpinned))
+    total = sum(report.counts.values())
+    print(f"Imported {total:,} seat results across {len(report.counts)} elections into "
+          f"{report.path} in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_run(settings: Settings) -> int:
+    if not settings.discord_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    print("The Discord bot is not part of this build yet.", file=sys.stderr)
+    return 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"howtovote: bad setting: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "data":
+            return cmd_data(args, settings)
+        return cmd_run(settings)
+    except (ImportFailed, SourceError) as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Opening the two databases, their schemas, and guilds.db's numbered migrations.
+
+- `elections.db` is reference data: rebuilt whole by `data import` and swapped in with
+  `os.replace`, never written by the running bot. It uses a rollback journal, not WAL:
+  a WAL file is tied to a path, and replacing a WAL-mode file under open readers can
+  pair the new file with the old file's `-wal`. Readers open it read-only.
+- `guilds.db` holds what users create. WAL mode (readers never block the writer),
+  `synchronous=FULL` (a committed update survives a power cut), migrated forward by
+  the numbered MIGRATIONS below; nothing is ever rebuilt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+
+ELECTIONS_SCHEMA = """
+create table elections (
+    id text primary key,          -- ge2010 ... ge2019n, ge2024, or a by-election id
+    kind text not null,           -- general | notional | by-election
+    date text not null,           -- polling day, ISO
+    name text not null,
+    boundaries text not null      -- 2010 | 2024
+);
+create table seats (
+    id integer primary key,       -- stable within one import; users and guilds.db use code
+    code text not null,           -- ONS GSS code
+    name text not null,
+    boundaries text not null,     -- 2010 | 2024
+    nation text not null,         -- England | Scotland | Wales | Northern Ireland
+    region text not null          -- English region, or the nation
+);
+create unique index seats_code on seats (code, boundaries);
+create table contests (
+    election_id text not null references elections (id),
+    seat_id integer not null references seats (id),
+    electorate integer,
+    valid_votes integer not null,
+    invalid_votes integer,
+    majority integer,
+    result text,                  -- "Lab gain from Con"; blank for notional results
+    primary key (election_id, seat_id)
+);
+create table results (
+    election_id text not null references elections (id),
+    seat_id integer not null references seats (id),
+    party text not null references parties (code),
+    candidate text,               -- blank for notional results
+    votes integer not null,
+    share real not null,          -- fraction of valid votes, 0-1
+    position integer not null,
+    won integer not null,
+    coop integer not null default 0,   -- Labour and Co-operative candidate
+    sitting_mp integer not null default 0
+);
+create index results_contest on results (election_id, seat_id);
+create index results_seat on results (seat_id);
+create table parties (
+    code text primary key,        -- Con, Lab, LD, Green, SGP, SNP, PC, RUK, Ind, Spk ...
+    name text not null,
+    colour text not null,         -- #rrggbb
+    bloc integer not null         -- 1 if in the default anti-Conservative bloc
+);
+create table overlaps (
+    old_seat_id integer not null references seats (id),
+    new_seat_id integer not null references seats (id),
+    old_population_share real not null,  -- share of the old seat's people now in the new seat
+    new_population_share real not null,  -- share of the new seat's people who came from the old
+    primary key (old_seat_id, new_seat_id)
+);
+create table aliases (
+    alias text not null,
+    seat_code text not null,
+    kind text not null,           -- old-seat-name | town | ward | welsh-name | abbreviation
+    weight real not null default 1.0
+);
+create index aliases_alias on aliases (alias);
+create table meta (
+    source text primary key,
+    origin text not null,         -- the path or URL it was read from
+    sha256 text not null,
+    licence text not null,
+    imported_at text not null
+);
+"""
+
+# guilds.db migrations: append only, never edit one that has shipped.
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        create table guild_settings (
+            guild_id integer not null,
+            key text not null,
+            value text not null,
+            updated_by integer,
+            updated_at text not null,
+            primary key (guild_id, key)
+        );
+        create table seat_updates (
+            id integer primary key autoincrement,
+            guild_id integer,             -- null: global (set by a bot owner)
+            seat_code text not null,
+            -- kind: pact | pact-end | candidate | withdraw | note | override | byelection | revert
+            kind text not null,
+            party text,
+            payload text not null default '{}',   -- JSON: the rest of the update
+            author_id integer not null,
+            author_name text not null,
+            created_at text not null,
+            reverts_id integer references seat_updates (id)
+        );
+        create index seat_updates_seat on seat_updates (seat_code, guild_id);
+        create table subscriptions (
+            guild_id integer not null,
+            user_id integer not null,
+            seat_code text not null,
+            created_at text not null,
+            primary key (guild_id, user_id, seat_code)
+        );
+        create table postcode_cache (
+            postcode text primary key,    -- normalised, e.g. "WF13 1AB"
+            seat_code text,               -- null when the postcode is unknown or retired
+            status text not null,         -- live | terminated | not-found
+            detail text,                  -- e.g. the month a terminated postcode was retired
+            fetched_at text not null
+        );
+        """,
+    ),
+]
+
+
+def open_elections(path: Path, *, writable: bool = False) -> sqlite_utils.Database:
+    """Open the reference database; read-only unless we are building it."""
+    if writable:
+        conn = sqlite3.connect(path, check_same_thread=False)
+    else:
+        if not path.exists():
+            raise FileNotFoundError(path)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    return sqlite_utils.Database(conn)
+
+
+def create_elections_schema(db: sqlite_utils.Database) -> None:
+    db.conn.executescript(ELECTIONS_SCHEMA)
+
+
+def open_guilds(path: Path) -> sqlite_utils.Database:
+    """Open (creating and migrating as needed) the database of what users create."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=full")
+    conn.execute("pragma foreign_keys=on")
+    migrate(conn)
+    return sqlite_utils.Database(conn)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return conn.execute("pragma user_version").fetchone()[0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply every migration newer than the file's user_version, each in one transaction."""
+    for number, script in MIGRATIONS:
+        if number <= schema_version(conn):
+            continue
+        conn.execute("begin immediate")
+        try:
+            # re-check under the write lock: another process may have just migrated
+            if number > schema_version(conn):
+                for statement in _statements(script):
+                    conn.execute(statement)
+                conn.execute(f"pragma user_version = {number}")
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
+    return schema_version(conn)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit on its own)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

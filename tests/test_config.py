@@ -1,0 +1,44 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, settings_from
+
+
+def test_defaults_when_nothing_is_set():
+    s = settings_from({})
+    assert s.discord_token is None
+    assert s.prefix == "!"
+    assert s.postcodes_api_url == "https://api.postcodes.io"
+    assert s.elections_db_path.name == "elections.db"
+
+
+def test_values_are_read_and_cleaned(tmp_path: Path):
+    s = settings_from({
+        "DISCORD_TOKEN": " abc ",
+        "HOWTOVOTE_DB_DIR": str(tmp_path),
+        "POSTCODES_API_URL": "http://127.0.0.1:9999/",
+        "HOWTOVOTE_OWNER_IDS": "1, 2 3",
+        "HOWTOVOTE_SHARD_COUNT": "4",
+        "HOWTOVOTE_SHARD_IDS": "0,1",
+        "LOG_LEVEL": "debug",
+    })
+    assert s.discord_token == "abc"
+    assert s.guilds_db_path == tmp_path / "guilds.db"
+    assert s.postcodes_api_url == "http://127.0.0.1:9999"
+    assert s.owner_ids == {1, 2, 3}
+    assert (s.shard_count, s.shard_ids) == (4, (0, 1))
+    assert s.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"HOWTOVOTE_OWNER_IDS": "12,abc"}, "whole number"),
+    ({"POSTCODES_API_URL": "api.postcodes.io"}, "http"),
+    ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ({"HOWTOVOTE_PREFIX": "! !"}, "PREFIX"),
+    ({"HOWTOVOTE_SHARD_IDS": "0"}, "SHARD_COUNT"),
+    ({"HOWTOVOTE_SHARD_COUNT": "2", "HOWTOVOTE_SHARD_IDS": "2"}, "between 0 and 1"),
+])
+def test_bad_values_are_clear_errors(env, message):
+    with pytest.raises(ConfigError, match=message):
+        settings_from(env)
