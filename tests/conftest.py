@@ -51,3 +51,25 @@ def settings(built_db_dir: Path, data_dir: Path, tmp_path: Path) -> Settings:
     db_dir.mkdir()
     (db_dir / "elections.db").symlink_to(built_db_dir / "elections.db")
     return Settings(db_dir=db_dir, data_source=str(data_dir))
+
+
+@pytest.fixture(scope="session")
+def elections(built_db_dir: Path):
+    """The real elections.db, opened read-only."""
+    from bot import db as dbmod
+    return dbmod.open_elections(built_db_dir / "elections.db")
+
+
+@pytest.fixture(scope="session")
+def resolver(elections):
+    from bot.resolve import Resolver
+    return Resolver.from_db(elections)
+
+
+@pytest.fixture
+async def fake_postcodes(data_dir: Path):
+    from tests.fake_postcodes import FakePostcodesIO, load_sample_postcodes
+    server = FakePostcodesIO(load_sample_postcodes(data_dir))
+    await server.start()
+    yield server
+    await server.close()

@@ -17,12 +17,13 @@ from pathlib import Path
 
 from bot import db as dbmod
 from bot.config import PROJECT_ROOT
-from bot.importers import psephology
+from bot.importers import aliases, psephology
 from bot.importers.errors import ImportFailed
 from bot.importers.validate import validate
 from bot.sources import PSEPHOLOGY, Fetched, Source
 
 PARTIES_CSV = PROJECT_ROOT / "data" / "parties.csv"
+ALIASES_CSV = PROJECT_ROOT / "data" / "aliases.csv"
 
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
 
@@ -66,6 +67,7 @@ def build_elections_db(
             with db.conn:
                 psephology.load(db, fetched[PSEPHOLOGY.name].path, known_parties())
                 step("psephology")
+                aliases.load(db, ALIASES_CSV)
                 validate(db)
                 step("validate")
                 for item in fetched.values():

@@ -1,0 +1,47 @@
+"""Normalising what users type, and making text safe to show on Discord (no discord import)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_QUERY = 100  # no seat, town or postcode is longer; anything past this is noise
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def clean_query(text: str) -> str:
+    """NFKC, drop control and invisible characters, collapse spaces, trim."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+def match_key(text: str) -> str:
+    """The form names are compared in: lower case, no accents or punctuation, `&` = `and`,
+    `St`/`Saint` the same (Ynys Môn = ynys mon; Brecon, Radnor & Cwm Tawe = brecon radnor and
+    cwm tawe)."""
+    text = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    words = _NON_WORD.sub(" ", text).split()
+    return " ".join(_WORD_FORMS.get(w, w) for w in words)
+
+
+# one spelling for words people write several ways
+_WORD_FORMS = {"saint": "st", "sth": "south", "nth": "north"}
+
+_MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+
+
+def safe_text(text: str, limit: int) -> str:
+    """User-supplied text made inert for Discord: markdown escaped, mentions defused
+    (a zero-width space after @), control characters removed, cut to `limit`."""
+    text = _CONTROL.sub("", unicodedata.normalize("NFKC", text or ""))
+    text = _MARKDOWN.sub(r"\\\1", text)
+    text = text.replace("@", "@\u200b")
+    return shorten(text, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"

@@ -1,0 +1,196 @@
+"""Resolving what voters type into 2024 seats, against the real 650 seats."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot import db as dbmod
+from bot.postcodes import PostcodeLookup, normalise_outcode, normalise_postcode
+from bot.resolve import Resolver
+
+
+@pytest.mark.parametrize("typed, seat", [
+    ("Dewsbry and Batly", "Dewsbury and Batley"),
+    ("chippenam", "Chippenham"),
+    ("Islington Nrth", "Islington North"),
+    ("Sheffeld Hallam", "Sheffield Hallam"),
+    ("Cambrige", "Cambridge"),
+    ("Brecon Radnor Cwm Tawe", "Brecon, Radnor and Cwm Tawe"),
+    ("Richmond Prk", "Richmond Park"),
+    ("Hartlepol", "Hartlepool"),
+    ("Wimbeldon", "Wimbledon"),
+    ("Clackton", "Clacton"),
+    ("Huddersfeild", "Huddersfield"),
+    ("Scarbrough and Whitby", "Scarborough and Whitby"),
+    ("Glasgow Sout", "Glasgow South"),
+    ("Edinburgh Sth", "Edinburgh South"),
+    ("Orkney & Shetlands", "Orkney and Shetland"),
+    ("Bassetlow", "Bassetlaw"),
+    ("Runcorn Helsby", "Runcorn and Helsby"),
+    ("Tiverton and Minehed", "Tiverton and Minehead"),
+    ("Maidstone and Malling", "Maidstone and Malling"),
+    ("Penrith and the Solway", "Penrith and Solway"),
+    ("Belfst East", "Belfast East"),
+    ("Chesham and Amershem", "Chesham and Amersham"),
+    ("Stratford on Avon", "Stratford-on-Avon"),
+    ("Na h-Eileanan an Iarr", "Na h-Eileanan an Iar"),
+])
+def test_misspellings_find_the_seat(resolver: Resolver, typed: str, seat: str):
+    result = resolver.resolve_name(typed)
+    assert result.seat is not None, result.note
+    assert result.seat.name == seat
+    assert result.method in {"fuzzy", "exact", "town"}
+
+
+def test_every_current_seat_name_resolves_exactly_to_itself(resolver: Resolver, elections):
+    names = [n for (n,) in elections.conn.execute(
+        "select name from seats where boundaries = '2024'")]
+    assert len(names) == 650
+    for name in names:
+        for typed in (name, name.upper(), f"  {name.lower()}  "):
+            result = resolver.resolve_name(typed)
+            assert result.method == "exact" and result.seat and result.seat.name == name, typed
+
+
+def test_every_2010_seat_resolves_to_a_successor_it_overlaps(resolver: Resolver, elections):
+    rows = elections.conn.execute("""select old.name, group_concat(new.code) from overlaps o
+        join seats old on old.id = o.old_seat_id join seats new on new.id = o.new_seat_id
+        group by old.id""").fetchall()
+    assert len(rows) == 650
+    for old_name, codes in rows:
+        result = resolver.resolve_name(old_name)
+        assert result.seat is not None and result.seat.code in codes.split(","), old_name
+
+
+def test_old_seat_is_redrawn_with_population_shares(resolver: Resolver):
+    result = resolver.resolve_name("Batley and Spen")
+    assert result.method == "old-seat"
+    assert result.seat.name == "Spen Valley"
+    assert [s.name for s in result.alternatives] == ["Dewsbury and Batley"]
+    assert "Spen Valley 65%, Dewsbury and Batley 35%" in result.note
+    brecon = resolver.resolve_name("Brecon and Radnorshire")
+    assert brecon.seat.code == "W07000085" and "redrawn" in brecon.note
+
+
+def test_town_inside_seat_name_ranks_that_seat_first(resolver: Resolver):
+    result = resolver.resolve_name("Batley")
+    assert result.method == "town" and result.seat.name == "Dewsbury and Batley"
+    assert "Spen Valley" in [s.name for s in result.alternatives]
+    many = resolver.resolve_name("Birmingham")
+    assert many.seat is None and len(many.seats) == 9
+    assert all(s.name.startswith("Birmingham") for s in many.seats)
+
+
+@pytest.mark.parametrize("typed, seat, method", [
+    ("brecon radnor & cwm tawe", "Brecon, Radnor and Cwm Tawe", "exact"),
+    ("Ynys Mon", "Ynys Môn", "exact"),
+    ("Saint Albans", "St Albans", "exact"),
+    ("ST. HELENS NORTH", "St Helens North", "exact"),
+    ("montgomeryshire and glyndwr", "Montgomeryshire and Glyndŵr", "exact"),
+    ("Torquay", "Torbay", "alias"),
+    ("Anglesey", "Ynys Môn", "alias"),
+    ("Derry", "Foyle", "alias"),
+    ("Dwyrain Caerdydd", "Cardiff East", "alias"),
+])
+def test_exact_and_alias_rules(resolver: Resolver, typed: str, seat: str, method: str):
+    result = resolver.resolve_name(typed)
+    assert (result.method, result.seat.name if result.seat else None) == (method, seat)
+
+
+@pytest.mark.parametrize("typed", [
+    "", "   ", "x" * 5000, "🙂🙂🙂", "**bold** __under__ `code`", "@everyone", "@here <@123>",
+    "'; DROP TABLE seats; --", "\x00\x1b[31m", "asdfghjkl", "12345", "?",
+])
+def test_nasty_input_is_a_clean_no_match(resolver: Resolver, typed: str):
+    result = resolver.resolve_name(typed)
+    assert result.seats == () and result.method in {"none", "invalid"}
+    assert result.note
+
+
+def test_suggest_for_autocomplete(resolver: Resolver):
+    names = [s.name for s in resolver.suggest("brad")]
+    assert names[0].startswith("Bradford") and len(names) <= 25
+    assert resolver.suggest("dewsbry")[0].name == "Dewsbury and Batley"
+    assert len(resolver.suggest("")) == 25
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("wf131ab", "WF13 1AB"), (" WF13 1AB ", "WF13 1AB"), ("sw1a 1aa", "SW1A 1AA"),
+    ("GIR 0AA", "GIR 0AA"), ("ec1a1bb", "EC1A 1BB"),
+    ("WF13", None), ("QQ1 1AA", None), ("WF13 1AC", None), ("BFPO 123", None), ("", None),
+])
+def test_postcode_format(typed, expected):
+    assert normalise_postcode(typed) == expected
+
+
+def test_outcode_format():
+    assert normalise_outcode("wf13") == "WF13" and normalise_outcode("SW1A") == "SW1A"
+    assert normalise_outcode("WF13 1AB") is None and normalise_outcode("batley") is None
+
+
+async def _resolver_with(resolver: Resolver, url: str, session, cache=None, timeout=3.0,
+                         offline=None):
+    lookup = PostcodeLookup(url, session, cache, offline, timeout=timeout)
+    return Resolver(list(resolver.by_code.values()), [], [], lookup), lookup
+
+
+async def test_postcode_via_postcodes_io_then_cache(resolver, fake_postcodes, tmp_path):
+    cache = dbmod.open_guilds(tmp_path / "guilds.db")
+    async with aiohttp.ClientSession() as session:
+        r, _ = await _resolver_with(resolver, fake_postcodes.url, session, cache)
+        result = await r.resolve("cf101aa")
+        assert result.method == "postcode" and result.seat.name == "Cardiff South and Penarth"
+        assert result.note == "Matched CF10 1AA to Cardiff South and Penarth."
+        before = fake_postcodes.requests
+        fake_postcodes.mode = "500"  # the cache answers without asking again
+        again = await r.resolve("CF10 1AA")
+        assert again.seat.name == "Cardiff South and Penarth"
+        assert fake_postcodes.requests == before
+    row = cache.conn.execute("select seat_code, status from postcode_cache").fetchone()
+    assert row == ("W07000091", "live")
+
+
+async def test_every_seats_sample_postcode_resolves_in_bulk(resolver, fake_postcodes):
+    async with aiohttp.ClientSession() as session:
+        lookup = PostcodeLookup(fake_postcodes.url, session)
+        answers = await lookup.lookup_many(
+            f"{pc[:-3]} {pc[-3:]}" for pc in fake_postcodes.postcodes)
+    assert len(answers) == 650
+    assert {a.seat_code for a in answers.values()} == set(resolver.by_code)
+    assert fake_postcodes.requests == 7  # 650 postcodes in bulk requests of 100
+
+
+@pytest.mark.parametrize("mode, typed, method, words", [
+    ("ok", "SW1A 2AB", "none", "retired in March 2019"),
+    ("ok", "ZE9 9ZZ", "none", "does not exist"),
+    ("ok", "WF13 1AC", "invalid", "not a valid UK postcode"),
+    ("500", "CF10 1AA", "error", "answered 500"),
+    ("garbage", "CF10 1AA", "error", "unexpected reply"),
+    ("hang", "CF10 1AA", "error", "timed out"),
+])
+async def test_postcode_failures_are_friendly(resolver, fake_postcodes, mode, typed, method,
+                                              words):
+    fake_postcodes.mode = mode
+    async with aiohttp.ClientSession() as session:
+        r, _ = await _resolver_with(resolver, fake_postcodes.url, session, timeout=0.3)
+        result = await r.resolve(typed)
+    assert result.method == method and result.seats == ()
+    assert words in result.note
+    if method == "error":
+        assert "seat or town name" in result.note
+
+
+async def test_outcode_spanning_seats_is_a_choice(resolver, fake_postcodes):
+    async with aiohttp.ClientSession() as session:
+        r, _ = await _resolver_with(resolver, fake_postcodes.url, session)
+        result = await r.resolve("wf13")
+    assert result.method == "outcode" and result.seat is None
+    assert [s.name for s in result.seats] == ["Dewsbury and Batley", "Spen Valley"]
+
+
+async def test_postcodes_io_down_still_answers_names(resolver, fake_postcodes):
+    fake_postcodes.mode = "500"
+    async with aiohttp.ClientSession() as session:
+        r, _ = await _resolver_with(resolver, fake_postcodes.url, session)
+        assert (await r.resolve("Chippenham")).seat.name == "Chippenham"
