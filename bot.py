@@ -53,9 +53,10 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
         print(data.format_status(data.status(settings), settings))
         return 0
     report = asyncio.run(data.import_data(settings, args.origin, verify=not args.unpinned))
-    total = sum(report.counts.values())
-    print(f"Imported {total:,} seat results across {len(report.counts)} elections into "
-          f"{report.path} in {report.seconds:.1f} s")
+    general = sum(1 for e in report.counts if e.startswith("ge"))
+    print(f"Imported {general} general elections and {len(report.counts) - general} "
+          f"by-elections ({sum(report.counts.values()):,} seat results) into {report.path} "
+          f"in {report.seconds:.1f} s")
     return 0
 
 

@@ -77,6 +77,18 @@ create table aliases (
     weight real not null default 1.0
 );
 create index aliases_alias on aliases (alias);
+create table pacts (
+    election_id text not null references elections (id),
+    seat_id integer not null references seats (id),
+    seat_code text not null,
+    boundaries text not null,
+    pact text not null,           -- "Unite to Remain", "Speaker's seat convention" ...
+    designated text,              -- the party the pact backed; null for a lone stand-aside
+    standing_aside text not null, -- party codes, ';'-separated
+    notes text not null,
+    source text not null          -- URLs, ' ; '-separated
+);
+create index pacts_seat on pacts (seat_id);
 create table meta (
     source text primary key,
     origin text not null,         -- the path or URL it was read from

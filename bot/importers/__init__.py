@@ -17,18 +17,19 @@ from pathlib import Path
 
 from bot import db as dbmod
 from bot.config import PROJECT_ROOT
-from bot.importers import aliases, psephology
+from bot.importers import aliases, byelections, pacts, psephology
 from bot.importers.errors import ImportFailed
 from bot.importers.validate import validate
-from bot.sources import PSEPHOLOGY, Fetched, Source
+from bot.sources import BYELECTIONS, PSEPHOLOGY, Fetched, Source
 
 PARTIES_CSV = PROJECT_ROOT / "data" / "parties.csv"
 ALIASES_CSV = PROJECT_ROOT / "data" / "aliases.csv"
+PACTS_CSV = PROJECT_ROOT / "data" / "pacts.csv"
 
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
 
 # The sources `data import` fetches, in order.
-REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY,)
+REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,14 @@ class ImportReport:
 def known_parties(path: Path = PARTIES_CSV) -> dict[str, dict]:
     with path.open(newline="", encoding="utf-8") as f:
         return {row["code"]: row for row in csv.DictReader(f)}
+
+
+def byelection_pairs(fetched: dict[str, Fetched]) -> list[tuple[Path, Path]]:
+    """(constituency file, candidate file) for each by-election period."""
+    files = {f.source.name: f.path for f in fetched.values()}
+    periods = sorted({s.name.split("-")[1] + "-" + s.name.split("-")[2] for s in BYELECTIONS})
+    return [(files[f"byelections-{p}-constituency"], files[f"byelections-{p}-candidate"])
+            for p in periods]
 
 
 def build_elections_db(
@@ -65,8 +74,12 @@ def build_elections_db(
         try:
             dbmod.create_elections_schema(db)
             with db.conn:
-                psephology.load(db, fetched[PSEPHOLOGY.name].path, known_parties())
+                parties = known_parties()
+                psephology.load(db, fetched[PSEPHOLOGY.name].path, parties)
                 step("psephology")
+                byelections.load(db, byelection_pairs(fetched), parties)
+                step("byelections")
+                pacts.load(db, PACTS_CSV)
                 aliases.load(db, ALIASES_CSV)
                 validate(db)
                 step("validate")
