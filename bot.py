@@ -3,6 +3,7 @@
     python bot.py                 run the Discord bot (needs DISCORD_TOKEN)
     python bot.py data import     build data/elections.db from the public sources
     python bot.py data status     what is loaded, from where, and row counts
+    python bot.py ask "Batley"    answer in the terminal, as the bot would on Discord
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--unpinned", action="store_true",
                      help="accept files whose sha256 differs from the pinned release")
     data_commands.add_parser("status", help="what is loaded, from where, and row counts")
+
+    ask = commands.add_parser("ask", help="answer a query in the terminal, as the bot would")
+    ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
+    ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
+    ask.add_argument("--json", action="store_true", help="print the advice as JSON")
     return parser
 
 
@@ -58,6 +64,34 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
           f"by-elections ({sum(report.counts.values()):,} seat results) into {report.path} "
           f"in {report.seconds:.1f} s")
     return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+    import json
+
+    from bot.advice import AdviceOptions
+    from bot.service import HowToVote
+
+    async def go():
+        service = await HowToVote(settings).start()
+        try:
+            if args.opponent not in service.data.parties:
+                return None, f"Unknown party {args.opponent!r}: use a code such as Con or RUK."
+            return await service.answer(" ".join(args.query),
+                                        options=AdviceOptions(opponent=args.opponent)), None
+        finally:
+            await service.close()
+
+    answer, error = asyncio.run(go())
+    if error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.json and answer.advice:
+        print(json.dumps(dataclasses.asdict(answer.advice), indent=2, default=list))
+    else:
+        print(answer.text)
+    return 0 if answer.advice else 1
 
 
 def cmd_run(settings: Settings) -> int:
@@ -80,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "data":
             return cmd_data(args, settings)
+        if args.command == "ask":
+            return cmd_ask(args, settings)
         return cmd_run(settings)
     except (ImportFailed, SourceError) as exc:
         print(f"howtovote: {exc}", file=sys.stderr)

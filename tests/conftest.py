@@ -73,3 +73,9 @@ async def fake_postcodes(data_dir: Path):
     await server.start()
     yield server
     await server.close()
+
+
+@pytest.fixture(scope="session")
+def election_data(elections):
+    from bot.seatdata import ElectionData
+    return ElectionData(elections)

@@ -1,0 +1,170 @@
+"""Advice -> terminal text, or an EmbedSpec a cog turns into a discord.Embed as it is.
+
+Discord's limits are enforced here (title 256, description 4,096, field 1,024, 25 fields,
+6,000 in all), and everything a user or moderator wrote is escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.advice import Advice, Row, pts
+from bot.models import Contest, Resolution
+from bot.textnorm import safe_text, shorten
+
+TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, EMBED_LIMIT = 256, 4096, 1024, 25, 6000
+FOOTER_LIMIT = 2048
+RESULTS_URL = "https://electionresults.parliament.uk/"
+
+
+@dataclass(frozen=True)
+class EmbedField:
+    name: str
+    value: str
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    title: str
+    description: str
+    colour: int
+    fields: tuple[EmbedField, ...] = ()
+    footer: str = ""
+    url: str | None = None
+
+    def total_length(self) -> int:
+        return (len(self.title) + len(self.description) + len(self.footer)
+                + sum(len(f.name) + len(f.value) for f in self.fields))
+
+
+def colour_int(hex_colour: str) -> int:
+    try:
+        return int(hex_colour.lstrip("#"), 16)
+    except ValueError:
+        return 0xAAAAAA
+
+
+VERDICT_LABEL = {
+    "clear": "Clear",
+    "close": "Close call",
+    "opponent-not-in-contention": "No tactical vote needed",
+    "no-opponent": "No opponent standing",
+    "no-bloc-candidate": "No candidate to back",
+    "override": "Moderators' recommendation",
+}
+
+
+def bar(share: float, width: int = 20) -> str:
+    filled = round(share * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def result_lines(contest: Contest, limit: int = 8, bars: bool = False) -> list[str]:
+    lines = []
+    for c in contest.candidates[:limit]:
+        who = f" ({c.candidate})" if c.candidate else ""
+        chart = f"{bar(c.share)} " if bars else ""
+        lines.append(f"{chart}{c.party_name}{who}: {c.votes:,} ({pts(c.share)})")
+    if len(contest.candidates) > limit:
+        rest = contest.candidates[limit:]
+        lines.append(f"… {len(rest)} more with {sum(c.votes for c in rest):,} votes")
+    return lines
+
+
+def _row_line(r: Row) -> str:
+    mark = "✅ " if r.in_bloc and r.standing else ("🎯 " if r.is_opponent else "")
+    gone = " — not standing" if not r.standing else ""
+    return f"{mark}{r.party_name}: {r.votes:,} ({pts(r.share)}){gone}"
+
+
+def _status_lines(advice: Advice) -> list[str]:
+    lines = []
+    if advice.pact:
+        lines.append(f"Pact ({safe_text(advice.pact_source, 200)}): "
+                     + next((r for r in advice.reasons if r.startswith(advice.pact.name)), ""))
+    if advice.override:
+        o = advice.override
+        lines.append(f"Moderators' call: {o.party_name}, by {safe_text(o.author, 100)} on "
+                     f"{o.when[:10]}: {safe_text(o.reason, 300)}")
+    for party, name in advice.declared:
+        lines.append(f"Declared candidate: {safe_text(name, 100)} ({party})")
+    return lines
+
+
+def render_text(advice: Advice, resolution: Resolution | None = None) -> str:
+    out = [f"{advice.seat.name} ({advice.seat.nation}, {advice.seat.code})"]
+    if resolution and resolution.note:
+        out.append(resolution.note)
+    out += ["", f"[{VERDICT_LABEL[advice.verdict]}] {advice.headline}", ""]
+    out.append(f"{advice.basis.election_name}:")
+    out += [f"  {line}" for line in result_lines(advice.basis, limit=12, bars=True)]
+    if advice.byelection is not None:
+        out += ["", f"{advice.general.election_name}:"]
+        out += [f"  {line}" for line in result_lines(advice.general, limit=6, bars=True)]
+    if advice.reasons or _status_lines(advice):
+        out += ["", "Why:"] + [f"  - {r}" for r in (*advice.reasons, *_status_lines(advice))]
+    for n in advice.notes:
+        out.append(f"  Note from {n.author} ({n.scope}): {n.text}")
+    out += ["", "Caveats:"] + [f"  - {c}" for c in advice.caveats]
+    out.append(f"Source: {advice.sources[0]}.")
+    return "\n".join(out)
+
+
+def render_embed(advice: Advice, resolution: Resolution | None = None,
+                 data_date: str = "") -> EmbedSpec:
+    description = advice.headline
+    if resolution and resolution.note:
+        description = f"*{safe_text(resolution.note, 300)}*\n\n{description}"
+    fields = [EmbedField(f"{advice.basis.election_name} result",
+                         "\n".join(_row_line(r) for r in advice.rows[:8]) or "—")]
+    if advice.byelection is not None:
+        fields.append(EmbedField(f"{advice.general.election_name}",
+                                 "\n".join(result_lines(advice.general, limit=5))))
+    numbers = []
+    if advice.margin_to_opponent is not None and advice.opponent and advice.recommended:
+        numbers.append(f"{advice.recommended.party} vs {advice.opponent.party}: "
+                       f"{advice.margin_to_opponent * 100:+.1f} pts")
+    if advice.margin_to_next_bloc is not None and advice.next_bloc and advice.recommended:
+        numbers.append(f"{advice.recommended.party} vs {advice.next_bloc.party}: "
+                       f"{advice.margin_to_next_bloc * 100:+.1f} pts")
+    if numbers:
+        fields.append(EmbedField("Margins", "\n".join(numbers), inline=True))
+    fields.append(EmbedField("Confidence", VERDICT_LABEL[advice.verdict], inline=True))
+    status = _status_lines(advice)
+    fields.append(EmbedField("Pact status", "\n".join(status) if status else
+                             "No pact or moderator update applies here."))
+    for n in advice.notes[-5:]:
+        fields.append(EmbedField(f"Note from {safe_text(n.author, 80)} ({n.scope})",
+                                 safe_text(n.text, 500)))
+    reasons = [r for r in advice.reasons if not (advice.pact and r.startswith(advice.pact.name))]
+    if reasons:
+        fields.append(EmbedField("Why", "\n".join(f"• {r}" for r in reasons)))
+    fields.append(EmbedField("Caveats", "\n".join(f"• {c}" for c in advice.caveats)))
+    footer = f"{advice.sources[0]}." + (f" Data to {data_date}." if data_date else "")
+    return fit(EmbedSpec(
+        title=f"How to vote in {advice.seat.name}",
+        description=description,
+        colour=colour_int(advice.colour),
+        fields=tuple(fields),
+        footer=footer,
+        url=RESULTS_URL,
+    ))
+
+
+def fit(spec: EmbedSpec) -> EmbedSpec:
+    """Cut an embed to Discord's limits, dropping trailing fields if the total is too long."""
+    fields = [EmbedField(shorten(f.name, TITLE_LIMIT), shorten(f.value, FIELD_LIMIT), f.inline)
+              for f in spec.fields[:FIELDS_LIMIT]]
+    spec = EmbedSpec(shorten(spec.title, TITLE_LIMIT), shorten(spec.description,
+                     DESCRIPTION_LIMIT), spec.colour, tuple(fields),
+                     shorten(spec.footer, FOOTER_LIMIT), spec.url)
+    while spec.total_length() > EMBED_LIMIT and spec.fields:
+        spec = EmbedSpec(spec.title, spec.description, spec.colour, spec.fields[:-1],
+                         spec.footer, spec.url)
+    return spec
+
+
+def message_embed(title: str, text: str, colour: int = 0x5865F2) -> EmbedSpec:
+    """A plain message (no match, an error, a list) in the same shape."""
+    return fit(EmbedSpec(title, text, colour))

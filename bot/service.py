@@ -1,0 +1,102 @@
+"""The one front door to the core: the bot's cogs, the terminal `ask` and the benchmarks all
+answer through HowToVote, so they cannot drift apart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot import db as dbmod
+from bot.advice import Advice, AdviceOptions, advise
+from bot.config import Settings
+from bot.data import ensure_data
+from bot.models import Resolution, SeatRef
+from bot.postcodes import PostcodeLookup
+from bot.render import EmbedSpec, message_embed, render_embed, render_text
+from bot.resolve import Resolver
+from bot.seatdata import ElectionData
+
+NO_MATCH_COLOUR = 0x99AAB5
+
+
+@dataclass(frozen=True)
+class Answer:
+    resolution: Resolution
+    advice: Advice | None  # None unless the query matched exactly one seat
+    embed: EmbedSpec
+    text: str
+
+    @property
+    def choices(self) -> tuple[SeatRef, ...]:
+        """Seats to offer as "Other matches" / "Did you mean"."""
+        r = self.resolution
+        return r.alternatives if r.seat else r.seats
+
+
+class HowToVote:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self, *, offline: bool = False) -> HowToVote:
+        path = await ensure_data(self.settings)
+        self.elections = dbmod.open_elections(path)
+        self.guilds = dbmod.open_guilds(self.settings.guilds_db_path)
+        self.data = ElectionData(self.elections)
+        if not offline:
+            self.session = aiohttp.ClientSession(
+                headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
+        offline_table = self.settings.db_dir / "postcodes.db"
+        self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
+                                        self.guilds, offline_table)
+        self.resolver = Resolver.from_db(self.elections, self.postcodes)
+        return self
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        for db in (getattr(self, "elections", None), getattr(self, "guilds", None)):
+            if db is not None:
+                db.conn.close()
+
+    @property
+    def seat_count(self) -> int:
+        return len(self.data.current)
+
+    def suggest(self, text: str, limit: int = 25) -> list[SeatRef]:
+        return self.resolver.suggest(text, limit)
+
+    def options_for(self, guild_id: int | None) -> AdviceOptions:
+        return AdviceOptions()
+
+    def updates_for(self, guild_id: int | None, code: str) -> list:
+        return []
+
+    async def answer(self, query: str, guild_id: int | None = None,
+                     options: AdviceOptions | None = None) -> Answer:
+        resolution = await self.resolver.resolve(query)
+        if resolution.seat is None:
+            return self._no_single_seat(resolution)
+        return self.answer_for_seat(resolution.seat.code, guild_id, resolution, options)
+
+    def answer_for_seat(self, code: str, guild_id: int | None = None,
+                        resolution: Resolution | None = None,
+                        options: AdviceOptions | None = None) -> Answer:
+        record = self.data.record(code)
+        seat = self.resolver.seat(code)
+        if record is None or seat is None:
+            return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
+        resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
+        advice = advise(record, self.data.parties, options or self.options_for(guild_id),
+                        self.updates_for(guild_id, code))
+        return Answer(resolution, advice, render_embed(advice, resolution, self.data.data_date),
+                      render_text(advice, resolution))
+
+    def _no_single_seat(self, resolution: Resolution) -> Answer:
+        lines = [resolution.note or "No seat matches that."]
+        if resolution.seats:
+            lines += [f"• {s.name}" for s in resolution.seats]
+        text = "\n".join(lines)
+        title = "Which seat?" if resolution.seats else "No seat found"
+        return Answer(resolution, None, message_embed(title, text, NO_MATCH_COLOUR), text)
