@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.importers.errors import ImportFailed
@@ -49,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
     ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
     ask.add_argument("--json", action="store_true", help="print the advice as JSON")
+
+    bt = commands.add_parser("backtest", help="replay the advice against past elections")
+    bt.add_argument("--election", choices=["2019", "2024"],
+                    help="one election (default: both)")
+    bt.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
+    bt.add_argument("--model", default="last-result", help="the model to replay")
+    bt.add_argument("--csv", type=Path, help="write one row per seat to this file")
     return parser
 
 
@@ -94,6 +102,30 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if answer.advice else 1
 
 
+def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import backtest
+    from bot import db as dbmod
+    from bot.advice import AdviceOptions
+    from bot.data import ensure_data
+    from bot.seatdata import ElectionData
+
+    data = ElectionData(dbmod.open_elections(asyncio.run(ensure_data(settings))))
+    options = AdviceOptions(opponent=args.opponent)
+    projection = backtest.model(args.model)
+    pairs = [args.election] if args.election else list(backtest.PAIRS)
+    if args.csv:
+        if len(pairs) != 1:
+            print("--csv needs --election 2019 or --election 2024", file=sys.stderr)
+            return 2
+        rows = backtest.calls(data, pairs[0], options, projection, args.model)
+        backtest.write_csv(rows, args.csv)
+        print(f"Wrote {len(rows)} seats to {args.csv}")
+        return 0
+    print(backtest.format_table([backtest.evaluate(data, p, options, projection, args.model)
+                                 for p in pairs]))
+    return 0
+
+
 def cmd_run(settings: Settings) -> int:
     if not settings.discord_token:
         print(NO_TOKEN, file=sys.stderr)
@@ -116,8 +148,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data(args, settings)
         if args.command == "ask":
             return cmd_ask(args, settings)
+        if args.command == "backtest":
+            return cmd_backtest(args, settings)
         return cmd_run(settings)
-    except (ImportFailed, SourceError) as exc:
+    except (ImportFailed, SourceError, ValueError) as exc:
         print(f"howtovote: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -27,6 +27,9 @@ class AdviceOptions:
     bloc: frozenset[str] = DEFAULT_BLOC
 
 
+DEFAULT_OPTIONS = AdviceOptions()
+
+
 @dataclass(frozen=True)
 class Row:
     """One candidate as the advice sees them."""
@@ -98,7 +101,7 @@ def pts(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
-def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions = AdviceOptions(),
+def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions = DEFAULT_OPTIONS,
            updates: Sequence[SeatUpdate] = ()) -> Advice:
     state = _apply_updates(record, updates)
     opponent_name = parties[options.opponent].name if options.opponent in parties else \
