@@ -4,6 +4,8 @@
     python bot.py data import     build data/elections.db from the public sources
     python bot.py data status     what is loaded, from where, and row counts
     python bot.py ask "Batley"    answer in the terminal, as the bot would on Discord
+    python bot.py elections Brecon   every election on a seat since 2010
+    python bot.py backtest        how right the advice would have been in 2019 and 2024
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
     ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
     ask.add_argument("--json", action="store_true", help="print the advice as JSON")
+
+    el = commands.add_parser("elections", help="every election on a seat since 2010")
+    el.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
 
     bt = commands.add_parser("backtest", help="replay the advice against past elections")
     bt.add_argument("--election", choices=["2019", "2024"],
@@ -102,6 +107,21 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if answer.advice else 1
 
 
+def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import HowToVote
+
+    async def go():
+        service = await HowToVote(settings).start()
+        try:
+            return await service.elections(" ".join(args.query))
+        finally:
+            await service.close()
+
+    answer = asyncio.run(go())
+    print(answer.text)
+    return 0 if answer.resolution.seat else 1
+
+
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bot import backtest
     from bot import db as dbmod
@@ -148,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data(args, settings)
         if args.command == "ask":
             return cmd_ask(args, settings)
+        if args.command == "elections":
+            return cmd_elections(args, settings)
         if args.command == "backtest":
             return cmd_backtest(args, settings)
         return cmd_run(settings)

@@ -112,11 +112,11 @@ class ElectionData:
         byelections = tuple(c for c in contests
                             if c.kind == "by-election" and c.date > general.date)
         seat = self.seats[seat_id]
-        pacts = self._pacts(seat_id, target) if target else ()
+        pacts = self.pacts_for(seat_id, target) if target else ()
         redrawn = seat.boundaries == "2024" and seat_id not in self.unchanged
         return SeatRecord(seat, general, notional, byelections, pacts, redrawn)
 
-    def _pacts(self, seat_id: int, election_id: str) -> tuple[Pact, ...]:
+    def pacts_for(self, seat_id: int, election_id: str) -> tuple[Pact, ...]:
         return tuple(
             Pact(designated or "", tuple(p for p in aside.split(";") if p), pact, election_id,
                  notes, tuple(s.strip() for s in source.split(" ; ") if s.strip()))

@@ -11,6 +11,7 @@ from bot import db as dbmod
 from bot.advice import Advice, AdviceOptions, advise
 from bot.config import Settings
 from bot.data import ensure_data
+from bot.history import render_history_embed, render_history_text, seat_history
 from bot.models import Resolution, SeatRef
 from bot.postcodes import PostcodeLookup
 from bot.render import EmbedSpec, message_embed, render_embed, render_text
@@ -41,22 +42,22 @@ class HowToVote:
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         path = await ensure_data(self.settings)
-        self.elections = dbmod.open_elections(path)
-        self.guilds = dbmod.open_guilds(self.settings.guilds_db_path)
-        self.data = ElectionData(self.elections)
+        self.elections_db = dbmod.open_elections(path)
+        self.guilds_db = dbmod.open_guilds(self.settings.guilds_db_path)
+        self.data = ElectionData(self.elections_db)
         if not offline:
             self.session = aiohttp.ClientSession(
                 headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
         offline_table = self.settings.db_dir / "postcodes.db"
         self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
-                                        self.guilds, offline_table)
-        self.resolver = Resolver.from_db(self.elections, self.postcodes)
+                                        self.guilds_db, offline_table)
+        self.resolver = Resolver.from_db(self.elections_db, self.postcodes)
         return self
 
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
-        for db in (getattr(self, "elections", None), getattr(self, "guilds", None)):
+        for db in (getattr(self, "elections_db", None), getattr(self, "guilds_db", None)):
             if db is not None:
                 db.conn.close()
 
@@ -92,6 +93,21 @@ class HowToVote:
                         self.updates_for(guild_id, code))
         return Answer(resolution, advice, render_embed(advice, resolution, self.data.data_date),
                       render_text(advice, resolution))
+
+    async def elections(self, query: str) -> Answer:
+        """Every contest on the seat and its predecessors (`!elections`)."""
+        resolution = await self.resolver.resolve(query)
+        if resolution.seat is None:
+            return self._no_single_seat(resolution)
+        return self.elections_for_seat(resolution.seat.code, resolution)
+
+    def elections_for_seat(self, code: str, resolution: Resolution | None = None) -> Answer:
+        history = seat_history(self.data, code)
+        if history is None:
+            return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
+        resolution = resolution or Resolution(history.seat.name, (history.seat,), "exact")
+        return Answer(resolution, None, render_history_embed(history),
+                      render_history_text(history))
 
     def _no_single_seat(self, resolution: Resolution) -> Answer:
         lines = [resolution.note or "No seat matches that."]
