@@ -150,8 +150,24 @@ def cmd_run(settings: Settings) -> int:
     if not settings.discord_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    print("The Discord bot is not part of this build yet.", file=sys.stderr)
-    return 2
+    import discord
+
+    from bot.service import HowToVote
+    from cogs.utils.client import make_bot
+
+    bot = make_bot(settings, HowToVote(settings))
+    try:
+        # discord.py's runner closes the bot (and so the service) on SIGINT/SIGTERM
+        bot.run(settings.discord_token, log_handler=None)
+    except discord.LoginFailure:
+        print("howtovote: Discord refused the token. Check DISCORD_TOKEN (reset it in the "
+              "developer portal if it leaked).", file=sys.stderr)
+        return 3
+    except discord.PrivilegedIntentsRequired:
+        print("howtovote: turn on the Message Content intent for the bot in the developer "
+              "portal (Bot -> Privileged Gateway Intents).", file=sys.stderr)
+        return 3
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,12 +9,23 @@ import aiohttp
 
 from bot import db as dbmod
 from bot.advice import Advice, AdviceOptions, advise
+from bot.charts import bar_chart
 from bot.config import Settings
 from bot.data import ensure_data
 from bot.history import render_history_embed, render_history_text, seat_history
 from bot.models import Resolution, SeatRef
 from bot.postcodes import PostcodeLookup
-from bot.render import EmbedSpec, message_embed, render_embed, render_text
+from bot.render import (
+    RESULTS_URL,
+    EmbedField,
+    EmbedSpec,
+    colour_int,
+    fit,
+    message_embed,
+    render_embed,
+    render_text,
+    result_lines,
+)
 from bot.resolve import Resolver
 from bot.seatdata import ElectionData
 
@@ -93,6 +104,35 @@ class HowToVote:
                         self.updates_for(guild_id, code))
         return Answer(resolution, advice, render_embed(advice, resolution, self.data.data_date),
                       render_text(advice, resolution))
+
+    async def seat(self, query: str) -> tuple[Answer, bytes | None]:
+        """The full last result beside the notional 2019 one, and a chart (`!seat`)."""
+        resolution = await self.resolver.resolve(query)
+        if resolution.seat is None:
+            return self._no_single_seat(resolution), None
+        return self.seat_for_code(resolution.seat.code, resolution)
+
+    def seat_for_code(self, code: str, resolution: Resolution | None = None
+                      ) -> tuple[Answer, bytes | None]:
+        record = self.data.record(code)
+        if record is None:
+            return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat.")), None
+        latest = record.latest
+        fields = [EmbedField(latest.election_name, "\n".join(result_lines(latest, 15)), True)]
+        if record.notional is not None:
+            fields.append(EmbedField("2019 (notional, 2024 boundaries)",
+                                     "\n".join(result_lines(record.notional, 15)), True))
+        if latest.turnout:
+            fields.append(EmbedField("Turnout", f"{latest.turnout:.1%} of {latest.electorate:,}"))
+        seat = record.seat
+        spec = fit(EmbedSpec(f"{seat.name}: full result", f"{seat.nation} · {seat.code}",
+                             colour_int(self.data.party(latest.candidates[0].party).colour),
+                             tuple(fields), f"Data to {self.data.data_date}.", RESULTS_URL))
+        chart = bar_chart(f"{seat.name}: {latest.election_name}", [
+            (c.party_name, c.share, self.data.party(c.party).colour) for c in latest.candidates])
+        text = "\n".join([spec.title, *(f"{f.name}:\n{f.value}" for f in spec.fields)])
+        resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
+        return Answer(resolution, None, spec, text), chart
 
     async def elections(self, query: str) -> Answer:
         """Every contest on the seat and its predecessors (`!elections`)."""

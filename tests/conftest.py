@@ -79,3 +79,14 @@ async def fake_postcodes(data_dir: Path):
 def election_data(elections):
     from bot.seatdata import ElectionData
     return ElectionData(elections)
+
+
+@pytest.fixture
+async def discord_bot(settings, fake_postcodes):
+    """The real bot, cogs and core, driven through dpytest; postcodes via the local fake."""
+    from dataclasses import replace
+
+    from tests.discord_harness import start, stop
+    harness = await start(replace(settings, postcodes_api_url=fake_postcodes.url))
+    yield harness
+    await stop(harness)

@@ -1,0 +1,89 @@
+"""One place that turns every failure into a short, friendly reply.
+
+Order of cases (first match wins):
+1. unknown command: ignored (people type `!` for other bots too);
+2. on cooldown: "slow down, try again <relative time>", deleted after a few seconds;
+3. a missing or bad argument: how to use the command; the cooldown is refunded;
+4. not allowed (checks, permissions, DMs): says who may use it;
+5. anything else: "something went wrong", and the traceback goes to the log (with the
+   command name, never the user's text, which may hold a postcode).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.utils.embeds import NO_MENTIONS
+
+log = logging.getLogger("howtovote.errors")
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+def friendly(error: Exception, prefix: str, command: str | None) -> tuple[str | None, float | None]:
+    """(message, delete_after) for an error, or (None, None) to stay quiet."""
+    if isinstance(error, commands.CommandNotFound):
+        return None, None
+    if isinstance(error, commands.CommandOnCooldown | app_commands.CommandOnCooldown):
+        when = discord.utils.format_dt(
+            discord.utils.utcnow() + timedelta(seconds=error.retry_after), "R")
+        return f"Slow down a little: try again {when}.", min(error.retry_after, 10.0)
+    if isinstance(error, commands.MissingRequiredArgument | commands.BadArgument |
+                  commands.TooManyArguments | commands.UserInputError):
+        usage = f" Try `{prefix}help {command}`." if command else ""
+        return f"I didn't understand that.{usage}", None
+    if isinstance(error, commands.NoPrivateMessage):
+        return "That only works in a server.", None
+    if isinstance(error, commands.NotOwner):
+        return "Only the bot's owners can do that.", None
+    if isinstance(error, commands.CheckFailure | app_commands.CheckFailure):
+        detail = str(error) if str(error) and "check functions" not in str(error) else ""
+        return detail or "You don't have permission to do that here.", None
+    return SORRY, None
+
+
+class Errors(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        bot.tree.on_error = self.on_app_command_error
+
+    @commands.Cog.listener()
+    async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
+        error = getattr(error, "original", error)
+        if isinstance(error, commands.HybridCommandError):
+            error = getattr(error.original, "original", error.original)
+        name = ctx.command.qualified_name if ctx.command else None
+        if isinstance(error, commands.UserInputError) and ctx.command:
+            ctx.command.reset_cooldown(ctx)
+        text, delete_after = friendly(error, self.bot.settings.prefix, name)
+        if text == SORRY:
+            log.error("command %s failed", name, exc_info=error)
+        if text:
+            try:
+                await ctx.send(text, delete_after=delete_after, ephemeral=True,
+                               allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.warning("could not send an error reply for %s", name)
+
+    async def on_app_command_error(self, interaction: discord.Interaction,
+                                   error: app_commands.AppCommandError) -> None:
+        error = getattr(error, "original", error)
+        name = interaction.command.qualified_name if interaction.command else None
+        text, _ = friendly(error, "/", name)
+        if text == SORRY:
+            log.error("slash command %s failed", name, exc_info=error)
+        if not text:
+            return
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Errors(bot))

@@ -1,0 +1,19 @@
+"""The core's EmbedSpec -> discord.Embed, with no decisions of its own."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.render import EmbedSpec
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def to_embed(spec: EmbedSpec) -> discord.Embed:
+    embed = discord.Embed(title=spec.title, description=spec.description,
+                          colour=discord.Colour(spec.colour), url=spec.url)
+    for field in spec.fields:
+        embed.add_field(name=field.name, value=field.value, inline=field.inline)
+    if spec.footer:
+        embed.set_footer(text=spec.footer)
+    return embed

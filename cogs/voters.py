@@ -1,0 +1,114 @@
+"""What voters use: howtovote, seat, elections (prefix and slash), and plain DMs."""
+
+from __future__ import annotations
+
+import io
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.postcodes import LOOKS_LIKE_POSTCODE, squash
+from bot.service import Answer
+from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.views import AnswerView
+
+MAX_INPUT = 200  # longer than any seat, place or postcode
+TOO_LONG = (f"That's too long for me: type a postcode, seat or town (under {MAX_INPUT} "
+            "characters).")
+COOLDOWN = commands.CooldownMapping.from_cooldown(5, 30.0, commands.BucketType.user)
+
+
+def carries_postcode(query: str) -> bool:
+    return bool(LOOKS_LIKE_POSTCODE.match(squash(query[:20])))
+
+
+class Voters(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def seat_autocomplete(self, _interaction: discord.Interaction, current: str
+                                ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=s.name[:100], value=s.name[:100])
+                for s in self.bot.service.suggest(current[:MAX_INPUT])]
+
+    async def _reply(self, ctx: commands.Context, query: str, answer: Answer,
+                     files: list[discord.File] | None = None) -> None:
+        if answer.resolution.seat is None:
+            ctx.command.reset_cooldown(ctx)  # a miss should not cost the user a try
+        view = AnswerView(self.bot, answer, ctx.author.id, ctx.guild.id if ctx.guild else None)
+        ephemeral = ctx.interaction is not None and carries_postcode(query)
+        view.message = await ctx.send(embed=to_embed(answer.embed), view=view,
+                                      files=files or [], ephemeral=ephemeral,
+                                      allowed_mentions=NO_MENTIONS)
+
+    async def _too_long(self, ctx: commands.Context, query: str) -> bool:
+        if len(query) <= MAX_INPUT:
+            return False
+        ctx.command.reset_cooldown(ctx)
+        await ctx.send(TOO_LONG, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return True
+
+    @commands.hybrid_command(name="howtovote", aliases=["htv"])
+    @commands.cooldown(5, 30.0, commands.BucketType.user)
+    @app_commands.describe(query="Your postcode, seat name, old seat name or town")
+    async def howtovote(self, ctx: commands.Context, *, query: str) -> None:
+        """Who is best placed to beat the Conservatives in your seat."""
+        if await self._too_long(ctx, query):
+            return
+        guild_id = ctx.guild.id if ctx.guild else None
+        await self._reply(ctx, query, await self.bot.service.answer(query, guild_id))
+
+    @commands.hybrid_command(name="seat")
+    @commands.cooldown(5, 30.0, commands.BucketType.user)
+    @app_commands.describe(query="Your postcode, seat name, old seat name or town")
+    async def seat(self, ctx: commands.Context, *, query: str) -> None:
+        """The full last result beside the 2019 one, with a chart."""
+        if await self._too_long(ctx, query):
+            return
+        answer, chart = await self.bot.service.seat(query)
+        files = [discord.File(io.BytesIO(chart), "result.png")] if chart else []
+        await self._reply(ctx, query, answer, files)
+
+    @commands.hybrid_command(name="elections")
+    @commands.cooldown(5, 30.0, commands.BucketType.user)
+    @app_commands.describe(query="Your postcode, seat name, old seat name or town")
+    async def elections(self, ctx: commands.Context, *, query: str) -> None:
+        """Every election in a seat since 2010, with by-elections and pacts."""
+        if await self._too_long(ctx, query):
+            return
+        await self._reply(ctx, query, await self.bot.service.elections(query))
+
+    @howtovote.autocomplete("query")
+    async def _howtovote_auto(self, interaction, current):
+        return await self.seat_autocomplete(interaction, current)
+
+    @seat.autocomplete("query")
+    async def _seat_auto(self, interaction, current):
+        return await self.seat_autocomplete(interaction, current)
+
+    @elections.autocomplete("query")
+    async def _elections_auto(self, interaction, current):
+        return await self.seat_autocomplete(interaction, current)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """In a DM, a bare place or postcode is a question: answer it like !howtovote."""
+        if message.guild is not None or message.author.bot or not message.content.strip():
+            return
+        if message.content.startswith(self.bot.settings.prefix):
+            return
+        if COOLDOWN.update_rate_limit(message):
+            return
+        query = message.content.strip()
+        if len(query) > MAX_INPUT:
+            await message.channel.send(TOO_LONG, allowed_mentions=NO_MENTIONS)
+            return
+        answer = await self.bot.service.answer(query)
+        view = AnswerView(self.bot, answer, message.author.id, None)
+        view.message = await message.channel.send(embed=to_embed(answer.embed), view=view,
+                                                  allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Voters(bot))

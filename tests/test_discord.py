@@ -1,0 +1,141 @@
+"""The Discord bot end to end: a message in, the bot's reply out."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from cogs.utils.client import extensions, intents
+
+
+def fields(message: discord.Message) -> dict[str, str]:
+    return {f.name: f.value for f in message.embeds[0].fields}
+
+
+def buttons(payload: dict) -> list[str]:
+    return [c.get("label") or c.get("placeholder") for row in payload.get("components", [])
+            for c in row["components"]]
+
+
+async def test_howtovote_batley(discord_bot):
+    await discord_bot.send("!howtovote Batley")
+    reply = discord_bot.reply()
+    embed = reply.embeds[0]
+    assert embed.title == "How to vote in Dewsbury and Batley"
+    assert "Matched the place name “Batley” to Dewsbury and Batley." in embed.description
+    assert "✅ Independent: 15,641 (41.1%)" in fields(reply)["2024 general election result"]
+    payload = discord_bot.last_payload()
+    assert payload["allowed_mentions"] == {"parse": []}
+    assert buttons(payload) == ["Full result", "Elections", "Official results", "Other matches"]
+
+
+async def test_old_seat_name(discord_bot):
+    await discord_bot.send("!howtovote Brecon and Radnorshire")
+    embed = discord_bot.reply().embeds[0]
+    assert embed.title == "How to vote in Brecon, Radnor and Cwm Tawe"
+    assert "redrawn in 2024" in embed.description
+    assert embed.colour.value == 0xFAA61A  # Liberal Democrat
+
+
+async def test_postcode_through_fake_postcodes_io(discord_bot):
+    await discord_bot.send("!howtovote cf10 1aa")
+    embed = discord_bot.reply().embeds[0]
+    assert embed.title == "How to vote in Cardiff South and Penarth"
+    assert "Matched CF10 1AA" in embed.description
+
+
+async def test_gibberish_is_a_friendly_no_match_and_costs_no_cooldown(discord_bot):
+    for _ in range(8):  # more than the cooldown allows: misses are refunded
+        await discord_bot.send("!howtovote qwzxv plmokn")
+        reply = discord_bot.reply()
+        assert reply.embeds[0].title == "No seat found"
+        assert "No seat matches" in reply.embeds[0].description
+
+
+async def test_ambiguous_query_offers_a_choice(discord_bot):
+    await discord_bot.send("!howtovote Birmingham")
+    reply = discord_bot.reply()
+    assert reply.embeds[0].title == "Which seat?"
+    assert buttons(discord_bot.last_payload()) == ["Did you mean…", "Official results"]
+
+
+async def test_mentions_never_ping(discord_bot):
+    import discord.ext.test as dpytest
+    bob = dpytest.get_config().members[1]
+    await discord_bot.send(f"!howtovote @everyone <@{bob.id}> **Batley**")
+    reply = discord_bot.reply()
+    assert discord_bot.last_payload()["allowed_mentions"] == {"parse": []}
+    assert not reply.mentions and not reply.role_mentions and not reply.mention_everyone
+
+
+async def test_huge_message_is_refused_politely(discord_bot):
+    await discord_bot.send("!howtovote " + "Batley " * 430)
+    reply = discord_bot.reply()
+    assert "too long" in reply.content and not reply.embeds
+
+
+async def test_cooldown_says_slow_down(discord_bot):
+    for _ in range(5):
+        await discord_bot.send("!howtovote Hendon")
+        assert discord_bot.reply().embeds
+    await discord_bot.send("!howtovote Hendon")
+    assert "Slow down a little" in discord_bot.reply().content
+
+
+async def test_seat_command_posts_results_and_chart(discord_bot):
+    await discord_bot.send("!seat Batley")
+    discord_bot.reply()
+    payload = discord_bot.last_payload()  # sent as multipart, with the chart attached
+    embed = payload["embeds"][0]
+    assert embed["title"] == "Dewsbury and Batley: full result"
+    assert "2019 (notional, 2024 boundaries)" in [f["name"] for f in embed["fields"]]
+    assert [a["filename"] for a in payload["attachments"]] == ["result.png"]
+    assert payload["allowed_mentions"] == {"parse": []}
+
+
+async def test_elections_command(discord_bot):
+    await discord_bot.send("!elections Batley")
+    reply = discord_bot.reply()
+    text = " ".join(f"{k} {v}" for k, v in fields(reply).items())
+    assert "Batley and Spen by-election 2021" in text and "stood aside: Green" in text
+
+
+async def test_help_and_unknown_command(discord_bot):
+    await discord_bot.send("!help")
+    assert "tactical voting advice" in discord_bot.reply().embeds[0].title
+    await discord_bot.send("!nosuchcommand")
+    assert discord_bot.replies() == []
+
+
+async def test_missing_argument_is_explained(discord_bot):
+    await discord_bot.send("!howtovote")
+    assert "Try `!help howtovote`" in discord_bot.reply().content
+
+
+async def test_internal_error_becomes_a_friendly_reply(discord_bot, monkeypatch, caplog):
+    async def boom(*_a, **_k):
+        raise RuntimeError("database on fire")
+    monkeypatch.setattr(discord_bot.bot.service, "answer", boom)
+    await discord_bot.send("!howtovote Hendon")
+    assert "something went wrong" in discord_bot.reply().content
+    assert "database on fire" in caplog.text and "Hendon" not in caplog.text
+
+
+async def test_slash_autocomplete(discord_bot):
+    cog = discord_bot.bot.get_cog("Voters")
+    choices = await cog.seat_autocomplete(None, "dewsb")
+    assert choices[0].name == "Dewsbury and Batley" and len(choices) <= 25
+    assert len(await cog.seat_autocomplete(None, "x" * 5000)) <= 25
+
+
+def test_intents_and_extensions():
+    it = intents()
+    assert it.message_content and it.guilds and not it.members and not it.presences
+    assert set(extensions()) >= {"cogs.voters", "cogs.errors", "cogs.meta"}
+
+
+@pytest.mark.parametrize("query, private", [("WF13 1AB", True), ("wf131ab", True),
+                                            ("Batley", False)])
+def test_slash_replies_with_postcodes_are_ephemeral(query, private):
+    from cogs.voters import carries_postcode
+    assert carries_postcode(query) is private
