@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from bot.advice import DEFAULT_BLOC, DEFAULT_OPPONENT, AdviceOptions
+from bot.errors import UserFacingError
 
 KEYS = {
     "mod-role": "the role whose members may post seat updates (a role id or mention)",
@@ -23,7 +24,7 @@ KEYS = {
 TRUE, FALSE = {"on", "yes", "true", "1"}, {"off", "no", "false", "0"}
 
 
-class SettingError(ValueError):
+class SettingError(UserFacingError):
     """A setting value we cannot accept; the message says why."""
 
 

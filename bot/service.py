@@ -8,12 +8,13 @@ from dataclasses import dataclass
 import aiohttp
 
 from bot import db as dbmod
+from bot import guild_settings, updates
 from bot.advice import Advice, AdviceOptions, advise
 from bot.charts import bar_chart
 from bot.config import Settings
 from bot.data import ensure_data
 from bot.history import render_history_embed, render_history_text, seat_history
-from bot.models import Resolution, SeatRef
+from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.postcodes import PostcodeLookup
 from bot.render import (
     RESULTS_URL,
@@ -40,10 +41,25 @@ class Answer:
     text: str
 
     @property
+    def fingerprint(self) -> str:
+        """What a subscriber cares about: the verdict and the party it names."""
+        a = self.advice
+        return f"{a.verdict}:{a.recommended_party or ''}" if a else ""
+
+    @property
     def choices(self) -> tuple[SeatRef, ...]:
         """Seats to offer as "Other matches" / "Did you mean"."""
         r = self.resolution
         return r.alternatives if r.seat else r.seats
+
+
+@dataclass(frozen=True)
+class Change:
+    """An accepted seat update and what it did to the advice."""
+
+    update: SeatUpdate
+    before: Answer
+    after: Answer
 
 
 class HowToVote:
@@ -79,11 +95,56 @@ class HowToVote:
     def suggest(self, text: str, limit: int = 25) -> list[SeatRef]:
         return self.resolver.suggest(text, limit)
 
-    def options_for(self, guild_id: int | None) -> AdviceOptions:
-        return AdviceOptions()
+    @property
+    def known_parties(self) -> set[str]:
+        return set(self.data.parties)
 
-    def updates_for(self, guild_id: int | None, code: str) -> list:
-        return []
+    def settings_for(self, guild_id: int | None) -> guild_settings.GuildSettings:
+        return guild_settings.get(self.guilds_db, guild_id)
+
+    def options_for(self, guild_id: int | None) -> AdviceOptions:
+        return self.settings_for(guild_id).advice_options
+
+    def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
+        return updates.in_scope(self.guilds_db, guild_id, code)
+
+    # -- moderation ------------------------------------------------------------------
+    async def one_seat(self, query: str) -> SeatRef:
+        """Moderation acts on exactly one seat: anything vaguer is refused."""
+        resolution = await self.resolver.resolve(query)
+        if resolution.seat is None:
+            options = ", ".join(s.name for s in resolution.seats[:5])
+            hint = f" Did you mean: {options}?" if options else ""
+            raise updates.UpdateError(f"{resolution.note}{hint} Put seat names with spaces "
+                                      "in quotes.")
+        return resolution.seat
+
+    def party_code(self, text: str) -> str:
+        match = {p.casefold(): p for p in self.data.parties}.get(text.strip().casefold())
+        if match is None:
+            raise updates.UpdateError(f"unknown party {text.strip()[:20]!r}: use a code such "
+                                      "as Con, Lab, LD, Green, SNP, PC or RUK")
+        return match
+
+    def post_update(self, guild_id: int | None, code: str, kind: str, party: str | None,
+                    payload: dict, author_id: int, author_name: str) -> Change:
+        """Validate and append one update, with the seat's answer before and after."""
+        record = self.data.record(code)
+        stood = {c.party for c in record.latest.candidates} if record else set()
+        before = self.answer_for_seat(code, guild_id)
+        update = updates.add(self.guilds_db, guild_id=guild_id, seat_code=code, kind=kind,
+                             party=party, payload=payload, author_id=author_id,
+                             author_name=author_name, known_parties=self.known_parties,
+                             stood=stood)
+        return Change(update, before, self.answer_for_seat(code, guild_id))
+
+    def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
+                      author_name: str) -> Change:
+        target = updates.get(self.guilds_db, update_id)
+        before = self.answer_for_seat(target.seat_code, guild_id) if target else None
+        update = updates.revert(self.guilds_db, update_id=update_id, guild_id=guild_id,
+                                author_id=author_id, author_name=author_name)
+        return Change(update, before, self.answer_for_seat(update.seat_code, guild_id))
 
     async def answer(self, query: str, guild_id: int | None = None,
                      options: AdviceOptions | None = None) -> Answer:

@@ -5,7 +5,8 @@ Order of cases (first match wins):
 2. on cooldown: "slow down, try again <relative time>", deleted after a few seconds;
 3. a missing or bad argument: how to use the command; the cooldown is refunded;
 4. not allowed (checks, permissions, DMs): says who may use it;
-5. anything else: "something went wrong", and the traceback goes to the log (with the
+5. a refusal from the core (bad party, note too long...): its own message; refunded;
+6. anything else: "something went wrong", and the traceback goes to the log (with the
    command name, never the user's text, which may hold a postcode).
 """
 
@@ -18,6 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import UserFacingError
 from cogs.utils.embeds import NO_MENTIONS
 
 log = logging.getLogger("howtovote.errors")
@@ -28,6 +30,8 @@ def friendly(error: Exception, prefix: str, command: str | None) -> tuple[str | 
     """(message, delete_after) for an error, or (None, None) to stay quiet."""
     if isinstance(error, commands.CommandNotFound):
         return None, None
+    if isinstance(error, UserFacingError):
+        return f"Not done: {error}", None
     if isinstance(error, commands.CommandOnCooldown | app_commands.CommandOnCooldown):
         when = discord.utils.format_dt(
             discord.utils.utcnow() + timedelta(seconds=error.retry_after), "R")
@@ -57,7 +61,7 @@ class Errors(commands.Cog):
         if isinstance(error, commands.HybridCommandError):
             error = getattr(error.original, "original", error.original)
         name = ctx.command.qualified_name if ctx.command else None
-        if isinstance(error, commands.UserInputError) and ctx.command:
+        if isinstance(error, commands.UserInputError | UserFacingError) and ctx.command:
             ctx.command.reset_cooldown(ctx)
         text, delete_after = friendly(error, self.bot.settings.prefix, name)
         if text == SORRY:

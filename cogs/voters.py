@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.postcodes import LOOKS_LIKE_POSTCODE, squash
 from bot.service import Answer
 from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.seats import add_seat_autocomplete
 from cogs.utils.views import AnswerView
 
 MAX_INPUT = 200  # longer than any seat, place or postcode
@@ -26,11 +27,6 @@ def carries_postcode(query: str) -> bool:
 class Voters(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-
-    async def seat_autocomplete(self, _interaction: discord.Interaction, current: str
-                                ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=s.name[:100], value=s.name[:100])
-                for s in self.bot.service.suggest(current[:MAX_INPUT])]
 
     async def _reply(self, ctx: commands.Context, query: str, answer: Answer,
                      files: list[discord.File] | None = None) -> None:
@@ -79,18 +75,6 @@ class Voters(commands.Cog):
             return
         await self._reply(ctx, query, await self.bot.service.elections(query))
 
-    @howtovote.autocomplete("query")
-    async def _howtovote_auto(self, interaction, current):
-        return await self.seat_autocomplete(interaction, current)
-
-    @seat.autocomplete("query")
-    async def _seat_auto(self, interaction, current):
-        return await self.seat_autocomplete(interaction, current)
-
-    @elections.autocomplete("query")
-    async def _elections_auto(self, interaction, current):
-        return await self.seat_autocomplete(interaction, current)
-
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         """In a DM, a bare place or postcode is a question: answer it like !howtovote."""
@@ -111,4 +95,6 @@ class Voters(commands.Cog):
 
 
 async def setup(bot: commands.Bot) -> None:
-    await bot.add_cog(Voters(bot))
+    cog = Voters(bot)
+    await bot.add_cog(cog)
+    add_seat_autocomplete(bot, "query")

@@ -122,10 +122,15 @@ async def test_internal_error_becomes_a_friendly_reply(discord_bot, monkeypatch,
 
 
 async def test_slash_autocomplete(discord_bot):
-    cog = discord_bot.bot.get_cog("Voters")
-    choices = await cog.seat_autocomplete(None, "dewsb")
+    from types import SimpleNamespace
+
+    from cogs.utils.seats import seat_choices
+    interaction = SimpleNamespace(client=discord_bot.bot)
+    choices = await seat_choices(interaction, "dewsb")
     assert choices[0].name == "Dewsbury and Batley" and len(choices) <= 25
-    assert len(await cog.seat_autocomplete(None, "x" * 5000)) <= 25
+    assert len(await seat_choices(interaction, "x" * 5000)) <= 25
+    howtovote = discord_bot.bot.tree.get_command("howtovote")
+    assert howtovote._params["query"].autocomplete is seat_choices
 
 
 def test_intents_and_extensions():

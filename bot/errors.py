@@ -1,0 +1,5 @@
+"""Errors whose message is meant for the user (shown as it is, nothing was changed)."""
+
+
+class UserFacingError(ValueError):
+    """A refusal to explain to the user: bad input, not a bug."""

@@ -1,0 +1,186 @@
+"""Moderators' seat updates: an append-only log in guilds.db.
+
+Nothing is edited or deleted: a revert is a new row pointing at the one it undoes. Every
+write is validated first (bad input writes nothing) and is one transaction, so two
+moderators posting at once cannot collide and a crash loses at most the write in flight.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import sqlite_utils
+
+from bot.errors import UserFacingError
+from bot.models import SeatUpdate
+
+KINDS = ("pact", "pact-end", "candidate", "withdraw", "note", "override", "byelection",
+         "revert")
+NEEDS_PARTY = {"pact", "candidate", "withdraw", "override"}
+NOTE_LIMIT, REASON_LIMIT, NAME_LIMIT = 500, 300, 100
+MAX_VOTES = 200_000  # no UK seat has ever had this many voters
+VOTE_RE = re.compile(r"^([A-Za-z][\w-]{0,19})=(\d{1,7})$")
+
+
+class UpdateError(UserFacingError):
+    """A refused update; the message says why, and nothing was written."""
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    update: SeatUpdate
+    reverted_by: int | None  # the id of the revert, if any
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _row(row: sqlite3.Row | tuple) -> SeatUpdate:
+    (id_, guild_id, seat_code, kind, party, payload, author_id, author_name, created_at,
+     reverts_id) = row
+    return SeatUpdate(id_, guild_id, seat_code, kind, party, json.loads(payload or "{}"),
+                      author_id, author_name, created_at, reverts_id)
+
+
+COLUMNS = ("id, guild_id, seat_code, kind, party, payload, author_id, author_name, created_at, "
+           "reverts_id")
+
+
+def parse_votes(text: str, known_parties: set[str]) -> tuple[dict[str, int], str | None]:
+    """`Lab=12000 Con=9000 LD=3000 2026-05-07` -> ({party: votes}, date or None)."""
+    votes: dict[str, int] = {}
+    when = None
+    by_fold = {p.casefold(): p for p in known_parties}
+    for token in text.split():
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
+            try:
+                when = date.fromisoformat(token).isoformat()
+            except ValueError:
+                raise UpdateError(f"{token} is not a real date") from None
+            continue
+        match = VOTE_RE.match(token)
+        if not match:
+            raise UpdateError(f"write results as party=votes, e.g. Lab=12000 Con=9000 "
+                              f"(not {token[:30]!r})")
+        party = by_fold.get(match[1].casefold())
+        if party is None:
+            raise UpdateError(f"unknown party {match[1]!r}")
+        if party in votes:
+            raise UpdateError(f"{party} is listed twice")
+        votes[party] = int(match[2])
+    if len(votes) < 2:
+        raise UpdateError("a result needs at least two parties")
+    if sum(votes.values()) > MAX_VOTES or not any(votes.values()):
+        raise UpdateError("those vote counts are not plausible for one seat")
+    return votes, when
+
+
+def validate(kind: str, party: str | None, payload: dict, known_parties: set[str],
+             stood: set[str] | None = None) -> None:
+    """Refuse anything malformed before a byte is written."""
+    if kind not in KINDS or kind == "revert":
+        raise UpdateError(f"unknown update kind {kind!r}")
+    if kind in NEEDS_PARTY and not party:
+        raise UpdateError(f"a {kind} needs a party")
+    for p in [party, *payload.get("standing_aside", ())]:
+        if p and p not in known_parties:
+            raise UpdateError(f"unknown party {p[:20]!r}")
+    if kind == "withdraw" and stood is not None and party not in stood:
+        raise UpdateError(f"{party} did not stand here at the last election, so it cannot "
+                          "withdraw")
+    if kind == "pact" and party in payload.get("standing_aside", ()):
+        raise UpdateError("the pact's candidate cannot also stand aside")
+    limits = {"text": NOTE_LIMIT, "reason": REASON_LIMIT, "name": NAME_LIMIT}
+    for key, limit in limits.items():
+        if key in payload:
+            value = str(payload[key]).strip()
+            if not value:
+                raise UpdateError(f"the {key} is empty")
+            if len(value) > limit:
+                raise UpdateError(f"the {key} is too long ({len(value)} characters; the "
+                                  f"limit is {limit})")
+    if kind == "note" and "text" not in payload:
+        raise UpdateError("a note needs some text")
+    if kind == "override" and "reason" not in payload:
+        raise UpdateError("an override needs a reason")
+    if kind == "candidate" and "name" not in payload:
+        raise UpdateError("a candidate needs a name")
+
+
+def _insert(db: sqlite_utils.Database, values: tuple) -> SeatUpdate:
+    conn = db.conn
+    conn.execute("begin immediate")
+    try:
+        cursor = conn.execute(
+            "insert into seat_updates (guild_id, seat_code, kind, party, payload, author_id, "
+            "author_name, created_at, reverts_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+        row = conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
+                           (cursor.lastrowid,)).fetchone()
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return _row(row)
+
+
+def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind: str,
+        party: str | None, payload: dict, author_id: int, author_name: str,
+        known_parties: set[str], stood: set[str] | None = None) -> SeatUpdate:
+    validate(kind, party, payload, known_parties, stood)
+    clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in payload.items()}
+    return _insert(db, (guild_id, seat_code, kind, party, json.dumps(clean), author_id,
+                        author_name[:NAME_LIMIT], _now(), None))
+
+
+def get(db: sqlite_utils.Database, update_id: int) -> SeatUpdate | None:
+    row = db.conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
+                          (update_id,)).fetchone()
+    return _row(row) if row else None
+
+
+def revert(db: sqlite_utils.Database, *, update_id: int, guild_id: int | None, author_id: int,
+           author_name: str) -> SeatUpdate:
+    target = get(db, update_id)
+    if target is None or target.guild_id != guild_id:
+        raise UpdateError(f"there is no update #{update_id} in this server")
+    if target.kind == "revert":
+        raise UpdateError("a revert cannot be reverted: post the update again instead")
+    if db.conn.execute("select 1 from seat_updates where reverts_id = ?",
+                       (update_id,)).fetchone():
+        raise UpdateError(f"update #{update_id} is already reverted")
+    return _insert(db, (guild_id, target.seat_code, "revert", target.party,
+                        json.dumps({"of": target.kind}), author_id, author_name[:NAME_LIMIT],
+                        _now(), update_id))
+
+
+def make_global(db: sqlite_utils.Database, *, update_id: int, author_id: int,
+                author_name: str) -> SeatUpdate:
+    """A bot owner's copy of an update for every server (the original stays as it was)."""
+    source = get(db, update_id)
+    if source is None or source.kind == "revert":
+        raise UpdateError(f"there is no update #{update_id} to share")
+    payload = {**source.payload, "copied_from": update_id}
+    return _insert(db, (None, source.seat_code, source.kind, source.party, json.dumps(payload),
+                        author_id, author_name[:NAME_LIMIT], _now(), None))
+
+
+def history(db: sqlite_utils.Database, guild_id: int | None, seat_code: str
+            ) -> list[HistoryItem]:
+    """Every update on the seat seen in this server, oldest first, reverted ones marked."""
+    rows = [_row(r) for r in db.conn.execute(
+        f"select {COLUMNS} from seat_updates where seat_code = ? and "
+        "(guild_id = ? or guild_id is null) order by id", (seat_code, guild_id))]
+    reverted = {u.reverts_id: u.id for u in rows if u.kind == "revert"}
+    return [HistoryItem(u, reverted.get(u.id)) for u in rows]
+
+
+def in_scope(db: sqlite_utils.Database, guild_id: int | None, seat_code: str
+             ) -> list[SeatUpdate]:
+    """What the advice in this server should take into account, oldest first."""
+    return [item.update for item in history(db, guild_id, seat_code)
+            if item.reverted_by is None and item.update.kind != "revert"]

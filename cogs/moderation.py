@@ -1,0 +1,239 @@
+"""Moderators keep their server's seat information current: settings, pacts, candidates,
+withdrawals, notes, overrides and newer results, with a full history; voters can follow a
+seat and hear when its advice changes. All logic lives in the core; this is the wiring."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import guild_settings, subscriptions
+from bot.models import SeatUpdate
+from bot.render import EmbedField, EmbedSpec, fit
+from bot.service import Answer, Change
+from bot.textnorm import safe_text
+from bot.updates import history, make_global, parse_votes
+from cogs.utils.checks import can_manage_server, is_moderator
+from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.seats import add_seat_autocomplete
+
+log = logging.getLogger("howtovote.moderation")
+SEAT = "The seat (put names with spaces in quotes for ! commands)"
+
+
+def describe(update: SeatUpdate) -> str:
+    p = update.payload
+    aside = ", ".join(p.get("standing_aside", [])) or "nobody"
+    return {
+        "pact": f"pact: {update.party} is the agreed candidate; standing aside: {aside}",
+        "pact-end": "pact ended",
+        "candidate": f"declared candidate: {safe_text(p.get('name', ''), 100)} "
+                     f"({update.party})",
+        "withdraw": f"{update.party} withdrew",
+        "note": f"note: {safe_text(p.get('text', ''), 200)}",
+        "override": f"moderators' call: {update.party} ({safe_text(p.get('reason', ''), 200)})",
+        "byelection": "newer result: " + ", ".join(f"{k} {v:,}" for k, v in
+                                                   p.get("votes", {}).items()),
+        "revert": f"reverted #{update.reverts_id} ({p.get('of', '')})",
+    }.get(update.kind, update.kind)
+
+
+class Moderation(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    @property
+    def service(self):
+        return self.bot.service
+
+    # -- settings ----------------------------------------------------------------------
+    @commands.hybrid_command(name="config")
+    @can_manage_server()
+    @app_commands.describe(key="A setting (leave empty to see them all)", value="Its new value")
+    async def config(self, ctx: commands.Context, key: str = "", *, value: str = "") -> None:
+        """See or change this server's settings (Manage Server)."""
+        if key and value:
+            self.service_set(ctx, key, value)
+        s = self.service.settings_for(ctx.guild.id)
+        role = f"<@&{s.mod_role_id}>" if s.mod_role_id else "not set (Manage Server only)"
+        channel = f"<#{s.announce_channel_id}>" if s.announce_channel_id else "not set"
+        lines = [
+            f"mod-role: {role}",
+            f"announce-channel: {channel}",
+            f"opponent: {s.opponent}",
+            f"bloc: {' '.join(sorted(s.bloc))}",
+            f"polls: {'on' if s.polls_enabled else 'off'}",
+            f"projections: {'on' if s.projections_enabled else 'off'}",
+        ]
+        help_text = "\n".join(f"`{k}`: {v}" for k, v in guild_settings.KEYS.items())
+        spec = fit(EmbedSpec("Server settings", "\n".join(lines), 0x5865F2,
+                             (EmbedField("Change one", f"`{self.bot.settings.prefix}config "
+                                                       f"<setting> <value>`\n{help_text}"),)))
+        await ctx.send(embed=to_embed(spec), allowed_mentions=NO_MENTIONS)
+
+    def service_set(self, ctx: commands.Context, key: str, value: str) -> None:
+        guild_settings.set_value(self.service.guilds_db, ctx.guild.id, key, value,
+                                 ctx.author.id, self.service.known_parties)
+
+    # -- seat updates --------------------------------------------------------------------
+    async def _post(self, ctx: commands.Context, seat: str, kind: str, party: str | None,
+                    payload: dict) -> None:
+        seat_ref = await self.service.one_seat(seat)
+        code = self.service.party_code(party) if party else None
+        change = self.service.post_update(ctx.guild.id, seat_ref.code, kind, code, payload,
+                                          ctx.author.id, str(ctx.author))
+        await self._announce(ctx, change)
+
+    async def _announce(self, ctx: commands.Context, change: Change) -> None:
+        update, after = change.update, change.after
+        summary = (f"Update #{update.id} on {after.resolution.seat.name} by "
+                   f"{safe_text(update.author_name, 80)}: {describe(update)}")
+        await ctx.send(summary, embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
+        settings = self.service.settings_for(ctx.guild.id)
+        channel = (ctx.guild.get_channel(settings.announce_channel_id)
+                   if settings.announce_channel_id else None)
+        if channel is not None and channel != ctx.channel:
+            try:
+                await channel.send(summary, embed=to_embed(after.embed),
+                                   allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.warning("could not announce in server %s", ctx.guild.id)
+        if after.fingerprint != change.before.fingerprint:
+            await self._notify(ctx, update.seat_code, after)
+
+    async def _notify(self, ctx: commands.Context, seat_code: str, after: Answer) -> None:
+        for user_id in subscriptions.due(self.service.guilds_db, ctx.guild.id, seat_code,
+                                         after.fingerprint):
+            member = ctx.guild.get_member(user_id) or self.bot.get_user(user_id)
+            if member is None:
+                continue
+            # DMs closed: there is nothing else we may do without pinging them
+            with contextlib.suppress(discord.HTTPException):
+                await member.send(f"The advice for {after.resolution.seat.name} changed in "
+                                  f"{safe_text(ctx.guild.name, 100)}:",
+                                  embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
+
+    @commands.hybrid_command(name="pact")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
+                           standing_aside="Parties standing aside, e.g. LD Green")
+    async def pact(self, ctx: commands.Context, seat: str, party: str, *,
+                   standing_aside: str = "") -> None:
+        """Record a pact: the agreed candidate and who stands aside."""
+        aside = [self.service.party_code(p) for p in standing_aside.replace(",", " ").split()]
+        await self._post(ctx, seat, "pact", party, {"standing_aside": aside})
+
+    @commands.hybrid_command(name="pact-end")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT)
+    async def pact_end(self, ctx: commands.Context, *, seat: str) -> None:
+        """End the pact on a seat."""
+        await self._post(ctx, seat, "pact-end", None, {})
+
+    @commands.hybrid_command(name="candidate")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
+    async def candidate(self, ctx: commands.Context, seat: str, party: str, *, name: str
+                        ) -> None:
+        """Record a declared candidate for the next election."""
+        await self._post(ctx, seat, "candidate", party, {"name": name})
+
+    @commands.hybrid_command(name="withdraw")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT, party="The party that withdrew")
+    async def withdraw(self, ctx: commands.Context, seat: str, party: str) -> None:
+        """A party withdraws: it drops out of the recommendation."""
+        await self._post(ctx, seat, "withdraw", party, {})
+
+    @commands.hybrid_command(name="note")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
+    async def note(self, ctx: commands.Context, seat: str, *, text: str) -> None:
+        """Add a short note shown under the advice."""
+        await self._post(ctx, seat, "note", None, {"text": text})
+
+    @commands.hybrid_command(name="override")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
+    async def override(self, ctx: commands.Context, seat: str, party: str, *, reason: str
+                       ) -> None:
+        """The server's own recommendation, shown beside the data's."""
+        name = self.service.data.party(self.service.party_code(party)).name
+        await self._post(ctx, seat, "override", party, {"reason": reason, "party_name": name})
+
+    @commands.hybrid_command(name="byelection")
+    @is_moderator()
+    @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
+    async def byelection(self, ctx: commands.Context, seat: str, *, results: str) -> None:
+        """Record a newer result (party=votes ... [date]) that the advice then uses."""
+        votes, when = parse_votes(results, self.service.known_parties)
+        payload = {"votes": votes, **({"date": when} if when else {})}
+        await self._post(ctx, seat, "byelection", None, payload)
+
+    @commands.hybrid_command(name="history")
+    @commands.guild_only()
+    @app_commands.describe(seat=SEAT)
+    async def history(self, ctx: commands.Context, *, seat: str) -> None:
+        """Every moderator update on a seat in this server, with who and when."""
+        seat_ref = await self.service.one_seat(seat)
+        items = history(self.service.guilds_db, ctx.guild.id, seat_ref.code)
+        lines = [f"#{i.update.id} {i.update.created_at[:16].replace('T', ' ')} "
+                 f"{safe_text(i.update.author_name, 60)}"
+                 f"{' (all servers)' if i.update.guild_id is None else ''}: {describe(i.update)}"
+                 + (f" — reverted by #{i.reverted_by}" if i.reverted_by else "")
+                 for i in items]
+        spec = fit(EmbedSpec(f"Updates on {seat_ref.name}",
+                             "\n".join(lines[-40:]) or "No updates yet.", 0x5865F2))
+        await ctx.send(embed=to_embed(spec), allowed_mentions=NO_MENTIONS)
+
+    @commands.hybrid_command(name="revert")
+    @is_moderator()
+    @app_commands.describe(update_id="The update's number, from history")
+    async def revert(self, ctx: commands.Context, update_id: int) -> None:
+        """Undo an update (a revert record is added; nothing is deleted)."""
+        await self._announce(ctx, self.service.revert_update(ctx.guild.id, update_id,
+                                                             ctx.author.id, str(ctx.author)))
+
+    @commands.command(name="make-global", hidden=True)
+    @commands.is_owner()
+    async def make_global(self, ctx: commands.Context, update_id: int) -> None:
+        """Owners: share an update (a nationally agreed pact) with every server."""
+        update = make_global(self.service.guilds_db, update_id=update_id,
+                             author_id=ctx.author.id, author_name=str(ctx.author))
+        await ctx.send(f"Update #{update_id} now applies in every server as #{update.id}.",
+                       allowed_mentions=NO_MENTIONS)
+
+    # -- following a seat ----------------------------------------------------------------
+    @commands.hybrid_command(name="subscribe")
+    @commands.guild_only()
+    @app_commands.describe(seat=SEAT)
+    async def subscribe(self, ctx: commands.Context, *, seat: str) -> None:
+        """Get a DM when the advice for a seat changes in this server."""
+        seat_ref = await self.service.one_seat(seat)
+        answer = self.service.answer_for_seat(seat_ref.code, ctx.guild.id)
+        new = subscriptions.subscribe(self.service.guilds_db, ctx.guild.id, ctx.author.id,
+                                      seat_ref.code, answer.fingerprint)
+        await ctx.send(f"{'Following' if new else 'Already following'} {seat_ref.name}: I'll "
+                       "DM you when its advice changes here.", ephemeral=True,
+                       allowed_mentions=NO_MENTIONS)
+
+    @commands.hybrid_command(name="unsubscribe")
+    @commands.guild_only()
+    @app_commands.describe(seat=SEAT)
+    async def unsubscribe(self, ctx: commands.Context, *, seat: str) -> None:
+        """Stop following a seat."""
+        seat_ref = await self.service.one_seat(seat)
+        gone = subscriptions.unsubscribe(self.service.guilds_db, ctx.guild.id, ctx.author.id,
+                                         seat_ref.code)
+        await ctx.send(f"{'Stopped following' if gone else 'You were not following'} "
+                       f"{seat_ref.name}.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: commands.Bot) -> None:
+    cog = Moderation(bot)
+    await bot.add_cog(cog)
+    add_seat_autocomplete(bot, "seat")

@@ -1,0 +1,32 @@
+"""Who may do what: one check that covers `!` and `/` (hybrid commands run it for both)."""
+
+from __future__ import annotations
+
+from discord.ext import commands
+
+NOT_A_MODERATOR = ("Only this server's moderators can do that (the moderator role set with "
+                   "config, or the Manage Server permission).")
+
+
+def is_moderator():
+    """The server's moderator role, or Manage Server, or a bot owner (Red's mod_or_permissions)."""
+    async def predicate(ctx: commands.Context) -> bool:
+        if ctx.guild is None:
+            raise commands.NoPrivateMessage()
+        if await ctx.bot.is_owner(ctx.author) or ctx.author.guild_permissions.manage_guild:
+            return True
+        role_id = ctx.bot.service.settings_for(ctx.guild.id).mod_role_id
+        if role_id and any(role.id == role_id for role in ctx.author.roles):
+            return True
+        raise commands.CheckFailure(NOT_A_MODERATOR)
+    return commands.check(predicate)
+
+
+def can_manage_server():
+    async def predicate(ctx: commands.Context) -> bool:
+        if ctx.guild is None:
+            raise commands.NoPrivateMessage()
+        if await ctx.bot.is_owner(ctx.author) or ctx.author.guild_permissions.manage_guild:
+            return True
+        raise commands.CheckFailure("Only people with Manage Server can change settings.")
+    return commands.check(predicate)
