@@ -103,7 +103,7 @@ def pts(share: float) -> str:
 
 def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions = DEFAULT_OPTIONS,
            updates: Sequence[SeatUpdate] = ()) -> Advice:
-    state = _apply_updates(record, updates)
+    state = _apply_updates(record, updates, parties)
     opponent_name = parties[options.opponent].name if options.opponent in parties else \
         options.opponent
     general_call = _analyse(record.general, options, state, opponent_name)
@@ -174,7 +174,8 @@ class _State:
     byelection: Contest | None = None
 
 
-def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate]) -> _State:
+def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate],
+                   parties: dict[str, Party]) -> _State:
     """Fold the moderators' in-scope updates (oldest first) into what the advice uses."""
     state = _State()
     for u in sorted(updates, key=lambda u: u.id):
@@ -198,11 +199,11 @@ def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate]) -> _State:
             state.override = Override(u.party, u.payload.get("party_name", u.party),
                                       u.payload.get("reason", ""), u.author_name, u.created_at)
         elif u.kind == "byelection":
-            state.byelection = _contest_from_update(record.seat, u)
+            state.byelection = _contest_from_update(record.seat, u, parties)
     return state
 
 
-def _contest_from_update(seat: SeatRef, u: SeatUpdate) -> Contest:
+def _contest_from_update(seat: SeatRef, u: SeatUpdate, parties: dict[str, Party]) -> Contest:
     votes: dict[str, int] = {p: int(v) for p, v in u.payload.get("votes", {}).items()}
     total = sum(votes.values()) or 1
     ranked = sorted(votes.items(), key=lambda kv: -kv[1])
@@ -210,8 +211,9 @@ def _contest_from_update(seat: SeatRef, u: SeatUpdate) -> Contest:
     return Contest(
         f"update-{u.id}", f"by-election of {date} (posted by {u.author_name})", "by-election",
         date, seat, total, None, ranked[0][1] - ranked[1][1] if len(ranked) > 1 else None,
-        None, tuple(CandidateResult(p, u.payload.get("names", {}).get(p, p), None, v, v / total,
-                                    i, i == 1) for i, (p, v) in enumerate(ranked, start=1)),
+        None, tuple(CandidateResult(p, parties[p].name if p in parties else p, None, v,
+                                    v / total, i, i == 1)
+                    for i, (p, v) in enumerate(ranked, start=1)),
     )
 
 

@@ -27,6 +27,7 @@ FUZZY_CUTOFF = 72  # below this a "match" is usually unrelated
 FUZZY_CLEAR = 80  # blended score at or above which, well ahead of the next seat, we answer
 FUZZY_LEAD = 6  # how far ahead of the next seat a clear winner must be
 FUZZY_ALTERNATIVE = 75  # weaker near-misses are noise beside a clear winner
+FUZZY_SUGGEST = 65  # below this (blended) a near-miss is not worth suggesting
 MAX_CHOICES = 25  # Discord's limit for a select menu or autocomplete
 
 
@@ -189,6 +190,7 @@ class Resolver:
             for seat in self.choice_seats[index]:
                 if all(seat != s for s, _ in ranked):
                     ranked.append((seat, score))
+        ranked = [(seat, score) for seat, score in ranked if score >= FUZZY_SUGGEST]
         if not ranked:
             return Resolution(text, (), "none", note=(
                 f"No seat matches “{text}”. Try a full postcode, or the seat's name."))
@@ -198,8 +200,9 @@ class Resolver:
             return Resolution(text, (best,), "fuzzy", score,
                               tuple(s for s, sc in ranked[1:4] if sc >= FUZZY_ALTERNATIVE),
                               note=f"Closest match to “{text}”: {best.name}.")
-        return Resolution(text, tuple(s for s, _ in ranked[:5]), "fuzzy", score,
-                          note=f"“{text}” could be several seats: did you mean one of these?")
+        # not sure enough to answer: offer the candidates, never pick one silently
+        return Resolution(text, (), "fuzzy", score, tuple(s for s, _ in ranked[:5]),
+                          note=f"No seat is called “{text}”. Did you mean one of these?")
 
     # -- postcodes -----------------------------------------------------------------------
     async def _postcode(self, text: str, compact: str) -> Resolution:

@@ -50,7 +50,7 @@ class Answer:
     def choices(self) -> tuple[SeatRef, ...]:
         """Seats to offer as "Other matches" / "Did you mean"."""
         r = self.resolution
-        return r.alternatives if r.seat else r.seats
+        return r.alternatives if r.seat else (r.seats or r.alternatives)
 
 
 @dataclass(frozen=True)
@@ -211,9 +211,9 @@ class HowToVote:
                       render_history_text(history))
 
     def _no_single_seat(self, resolution: Resolution) -> Answer:
+        choices = resolution.seats or resolution.alternatives
         lines = [resolution.note or "No seat matches that."]
-        if resolution.seats:
-            lines += [f"• {s.name}" for s in resolution.seats]
+        lines += [f"• {s.name}" for s in choices]
         text = "\n".join(lines)
-        title = "Which seat?" if resolution.seats else "No seat found"
+        title = "Which seat?" if choices else "No seat found"
         return Answer(resolution, None, message_embed(title, text, NO_MATCH_COLOUR), text)

@@ -48,6 +48,20 @@ class Harness:
         assert len(replies) == 1, [m.content for m in replies]
         return replies[0]
 
+    def member(self, member: int = 0, guild: int = 0) -> discord.Member:
+        return dpytest.get_config().members[guild * MEMBERS_PER_GUILD + member]
+
+    def channel(self, channel: int = 0, guild: int = 0) -> discord.TextChannel:
+        return dpytest.get_config().guilds[guild].text_channels[channel]
+
+    async def grant_manage_server(self, member: int = 0, guild: int = 0) -> None:
+        from discord.ext.test import backend
+        g = dpytest.get_config().guilds[guild]
+        role = backend.make_role("Moderators", g,
+                                 permissions=discord.Permissions(manage_guild=True,
+                                                                 send_messages=True).value)
+        await dpytest.add_role(self.member(member, guild), role)
+
     def last_payload(self) -> dict:
         return self.payloads[-1]
 
