@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from bot import db as dbmod
-from bot import guild_settings, updates
+from bot import guild_settings, polls, updates
 from bot.advice import Advice, AdviceOptions, advise
 from bot.charts import bar_chart
 from bot.config import Settings
@@ -29,6 +29,7 @@ from bot.render import (
 )
 from bot.resolve import Resolver
 from bot.seatdata import ElectionData
+from bot.textnorm import shorten
 
 NO_MATCH_COLOUR = 0x99AAB5
 
@@ -194,6 +195,49 @@ class HowToVote:
         text = "\n".join([spec.title, *(f"{f.name}:\n{f.value}" for f in spec.fields)])
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
         return Answer(resolution, None, spec, text), chart
+
+    # -- polls -------------------------------------------------------------------------
+    def seat_poll_options(self, code: str, guild_id: int | None) -> list[tuple[str, str]]:
+        """(party code, answer text) for a seat poll: the parties standing there (withdrawals
+        removed, declared candidates named), biggest first, then "Not sure"."""
+        record = self.data.record(code)
+        in_scope = self.updates_for(guild_id, code)
+        gone = {u.party for u in in_scope if u.kind == "withdraw"}
+        named = {u.party: u.payload.get("name", "") for u in in_scope if u.kind == "candidate"}
+        parties = [c.party for c in record.latest.candidates if c.party not in gone]
+        parties += [p for p in named if p not in parties]
+        options = []
+        for party in dict.fromkeys(p for p in parties if p != "Ind"):
+            label = self.data.party(party).name
+            if named.get(party):
+                label = f"{label} ({named[party]})"
+            options.append((party, shorten(label, polls.ANSWER_LIMIT)))
+        return options[:polls.MAX_OPTIONS - 1] + [("", polls.NOT_SURE)]
+
+    def poll_results(self, poll: polls.Poll) -> tuple[EmbedSpec, bytes]:
+        tally = polls.tally(self.guilds_db, poll)
+        lines = [f"{option}: {votes:,} ({tally.share(votes):.0%})" for option, votes in
+                 sorted(tally.counts, key=lambda c: -c[1])]
+        fields = [EmbedField("Votes", "\n".join(lines) or "No votes yet"),
+                  EmbedField("Voters", f"{tally.voters:,}", inline=True)]
+        description = ("A straw poll of this server's members, not a representative poll of "
+                       "voters.")
+        if poll.seat_code and tally.leader:
+            advice = self.answer_for_seat(poll.seat_code, poll.guild_id).advice
+            named = advice.recommended_party if advice else None
+            if named and not tally.leader.startswith(self.data.party(named).name):
+                description += (f" Members here lean to {tally.leader}; on the last result "
+                                f"the advice is {self.data.party(named).name}.")
+        chart = bar_chart(poll.question, [(o, tally.share(v), self._option_colour(o))
+                                          for o, v in tally.counts])
+        return fit(EmbedSpec(f"Poll #{poll.id}: {poll.question}", description, 0x5865F2,
+                             tuple(fields))), chart
+
+    def _option_colour(self, option: str) -> str:
+        for party in self.data.parties.values():
+            if option.startswith(party.name):
+                return party.colour
+        return "#99AAB5"
 
     async def elections(self, query: str) -> Answer:
         """Every contest on the seat and its predecessors (`!elections`)."""

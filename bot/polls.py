@@ -1,0 +1,185 @@
+"""Straw polls: records and tallies, Discord-free.
+
+Votes are stored per poll message and answer under a salted hash of the voter, which is
+all it takes to count a vote being changed or withdrawn; no user id is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlite_utils
+
+from bot.errors import UserFacingError
+
+QUESTION_LIMIT, ANSWER_LIMIT = 300, 55  # Discord's limits for a poll
+MIN_OPTIONS, MAX_OPTIONS = 2, 10
+MIN_HOURS, MAX_HOURS = 1, 168  # one hour to seven days
+NOT_SURE = "Not sure"
+
+
+class PollError(UserFacingError):
+    pass
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int
+    seat_code: str | None
+    question: str
+    options: tuple[str, ...]
+    ends_at: str
+    ended_at: str | None
+
+
+@dataclass(frozen=True)
+class Tally:
+    poll: Poll
+    counts: tuple[tuple[str, int], ...]  # (option, votes), in the poll's order
+    voters: int
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    def share(self, votes: int) -> float:
+        return votes / self.total if self.total else 0.0
+
+    @property
+    def leader(self) -> str | None:
+        ranked = sorted(self.counts, key=lambda c: -c[1])
+        if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+            return None
+        return ranked[0][0]
+
+
+def validate(question: str, options: list[str], hours: int) -> tuple[str, list[str]]:
+    question = " ".join(question.split())
+    options = [" ".join(o.split()) for o in options if o.strip()]
+    if not question:
+        raise PollError("the poll needs a question")
+    if len(question) > QUESTION_LIMIT:
+        raise PollError(f"the question is too long (limit {QUESTION_LIMIT} characters)")
+    if not MIN_OPTIONS <= len(options) <= MAX_OPTIONS:
+        raise PollError(f"a poll needs {MIN_OPTIONS} to {MAX_OPTIONS} options, not "
+                        f"{len(options)}")
+    if long := [o for o in options if len(o) > ANSWER_LIMIT]:
+        raise PollError(f"“{long[0][:20]}…” is too long (limit {ANSWER_LIMIT} characters)")
+    if len({o.casefold() for o in options}) != len(options):
+        raise PollError("two options are the same")
+    if not MIN_HOURS <= hours <= MAX_HOURS:
+        raise PollError(f"a poll runs for {MIN_HOURS} to {MAX_HOURS} hours (7 days)")
+    return question, options
+
+
+def parse_options(text: str) -> list[str]:
+    """`Lab | LD | Green` -> ["Lab", "LD", "Green"]."""
+    return [part.strip() for part in text.split("|")]
+
+
+COLUMNS = ("id, guild_id, channel_id, message_id, seat_code, question, options, ends_at, "
+           "ended_at")
+
+
+def _poll(row) -> Poll:
+    *head, options, ends_at, ended_at = row
+    return Poll(*head, tuple(json.loads(options)), ends_at, ended_at)
+
+
+def create(db: sqlite_utils.Database, *, guild_id: int, channel_id: int, message_id: int,
+           seat_code: str | None, question: str, options: list[str], hours: int,
+           created_by: int) -> Poll:
+    question, options = validate(question, options, hours)
+    now = datetime.now(UTC)
+    cursor = db.conn.execute(
+        "insert into polls (guild_id, channel_id, message_id, seat_code, question, options, "
+        "created_by, created_at, ends_at, salt) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (guild_id, channel_id, message_id, seat_code, question, json.dumps(options),
+         created_by, now.isoformat(timespec="seconds"),
+         (now + timedelta(hours=hours)).isoformat(timespec="seconds"), secrets.token_hex(16)))
+    return get(db, cursor.lastrowid)
+
+
+def get(db: sqlite_utils.Database, poll_id: int) -> Poll | None:
+    row = db.conn.execute(f"select {COLUMNS} from polls where id = ?", (poll_id,)).fetchone()
+    return _poll(row) if row else None
+
+
+def by_message(db: sqlite_utils.Database, message_id: int) -> Poll | None:
+    row = db.conn.execute(f"select {COLUMNS} from polls where message_id = ?",
+                          (message_id,)).fetchone()
+    return _poll(row) if row else None
+
+
+def _voter(db: sqlite_utils.Database, message_id: int, user_id: int) -> str | None:
+    row = db.conn.execute("select salt from polls where message_id = ?", (message_id,)
+                          ).fetchone()
+    return hashlib.sha256(f"{row[0]}:{user_id}".encode()).hexdigest() if row else None
+
+
+def record_vote(db: sqlite_utils.Database, message_id: int, answer_id: int, user_id: int,
+                added: bool) -> bool:
+    """Apply one vote event; idempotent. False when the message is not one of our polls."""
+    voter = _voter(db, message_id, user_id)
+    if voter is None:
+        return False
+    if added:
+        db.conn.execute("insert or ignore into poll_votes values (?, ?, ?)",
+                        (message_id, answer_id, voter))
+    else:
+        db.conn.execute("delete from poll_votes where message_id = ? and answer_id = ? and "
+                        "voter = ?", (message_id, answer_id, voter))
+    return True
+
+
+def reconcile(db: sqlite_utils.Database, message_id: int, counts: dict[int, int]) -> None:
+    """Discord's own counts (fetched at start-up or when the poll closes) win."""
+    db.conn.execute("update polls set final_counts = ? where message_id = ?",
+                    (json.dumps({str(k): v for k, v in counts.items()}), message_id))
+
+
+def tally(db: sqlite_utils.Database, poll: Poll) -> Tally:
+    row = db.conn.execute("select final_counts from polls where id = ?", (poll.id,)).fetchone()
+    live = dict(db.conn.execute("select answer_id, count(*) from poll_votes where "
+                                "message_id = ? group by answer_id", (poll.message_id,)))
+    voters = db.conn.execute("select count(distinct voter) from poll_votes where "
+                             "message_id = ?", (poll.message_id,)).fetchone()[0]
+    if row and row[0]:
+        fetched = {int(k): v for k, v in json.loads(row[0]).items()}
+        live = fetched
+        voters = max(voters, sum(fetched.values()))  # one answer per voter in our polls
+    counts = tuple((option, live.get(i, 0)) for i, option in enumerate(poll.options, start=1))
+    return Tally(poll, counts, voters)
+
+
+def open_polls(db: sqlite_utils.Database, guild_id: int | None = None) -> list[Poll]:
+    sql = f"select {COLUMNS} from polls where ended_at is null"
+    params: tuple = ()
+    if guild_id is not None:
+        sql += " and guild_id = ?"
+        params = (guild_id,)
+    return [_poll(r) for r in db.conn.execute(sql + " order by id", params)]
+
+
+def end(db: sqlite_utils.Database, poll_id: int, guild_id: int) -> Poll:
+    poll = get(db, poll_id)
+    if poll is None or poll.guild_id != guild_id:
+        raise PollError(f"there is no poll #{poll_id} in this server")
+    if poll.ended_at:
+        raise PollError(f"poll #{poll_id} has already ended")
+    db.conn.execute("update polls set ended_at = ? where id = ?",
+                    (datetime.now(UTC).isoformat(timespec="seconds"), poll_id))
+    return get(db, poll_id)
+
+
+def latest_for_seat(db: sqlite_utils.Database, guild_id: int, seat_code: str) -> Poll | None:
+    row = db.conn.execute(f"select {COLUMNS} from polls where guild_id = ? and seat_code = ? "
+                          "order by id desc limit 1", (guild_id, seat_code)).fetchone()
+    return _poll(row) if row else None

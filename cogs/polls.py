@@ -1,0 +1,171 @@
+"""Campaign straw polls with Discord's native polls; tallies persist in guilds.db."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from datetime import UTC, datetime, timedelta
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot import polls
+from bot.errors import UserFacingError
+from bot.render import EmbedSpec, fit
+from bot.textnorm import safe_text
+from cogs.utils.checks import is_moderator
+from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.seats import add_seat_autocomplete
+
+log = logging.getLogger("howtovote.polls")
+PARTY_EMOJI = {"Con": "🔵", "Lab": "🔴", "LD": "🟠", "Green": "🟢", "SGP": "🟢", "GPNI": "🟢",
+               "SNP": "🟡", "PC": "🟩", "RUK": "🩵", "SDLP": "🟩", "APNI": "🟨", "": "❔"}
+
+
+class Polls(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.close_due.start()
+
+    async def cog_unload(self) -> None:
+        self.close_due.cancel()
+
+    @property
+    def db(self):
+        return self.bot.service.guilds_db
+
+    def _polls_allowed(self, ctx: commands.Context) -> None:
+        if not self.bot.service.settings_for(ctx.guild.id).polls_enabled:
+            raise polls.PollError("polls are off in this server (a moderator can turn them on "
+                                  f"with `{self.bot.settings.prefix}config polls on`)")
+
+    async def _post(self, ctx: commands.Context, question: str, answers: list[tuple[str, str]],
+                    hours: int, seat_code: str | None) -> None:
+        question, texts = polls.validate(question, [text for _, text in answers], hours)
+        poll = discord.Poll(question=question, duration=timedelta(hours=hours))
+        for party, text in answers:
+            poll.add_answer(text=text, emoji=PARTY_EMOJI.get(party))
+        message = await ctx.send(poll=poll, allowed_mentions=NO_MENTIONS)
+        record = polls.create(self.db, guild_id=ctx.guild.id, channel_id=ctx.channel.id,
+                              message_id=message.id, seat_code=seat_code, question=question,
+                              options=texts, hours=hours, created_by=ctx.author.id)
+        await ctx.send(f"Poll #{record.id} is open for {hours} hours. A straw poll of members, "
+                       "not a representative poll.", ephemeral=True,
+                       allowed_mentions=NO_MENTIONS)
+
+    @commands.hybrid_group(name="poll", fallback="list")
+    @commands.guild_only()
+    async def poll(self, ctx: commands.Context) -> None:
+        """Open polls in this server."""
+        open_now = polls.open_polls(self.db, ctx.guild.id)
+        lines = [f"#{p.id}: {safe_text(p.question, 100)} (until {p.ends_at[:16]} UTC)"
+                 for p in open_now]
+        await ctx.send(embed=to_embed(fit(EmbedSpec("Open polls", "\n".join(lines) or
+                                                    "No open polls.", 0x5865F2))),
+                       allowed_mentions=NO_MENTIONS)
+
+    @poll.command(name="seat")
+    @is_moderator()
+    @app_commands.describe(seat="The seat", hours="How long it runs: 1 to 168 hours")
+    async def poll_seat(self, ctx: commands.Context, seat: str, hours: int = 24) -> None:
+        """Ask members how they will vote in a seat (moderators)."""
+        self._polls_allowed(ctx)
+        seat_ref = await self.bot.service.one_seat(seat)
+        answers = self.bot.service.seat_poll_options(seat_ref.code, ctx.guild.id)
+        await self._post(ctx, f"How will you vote in {seat_ref.name}?", answers, hours,
+                         seat_ref.code)
+
+    @poll.command(name="ask")
+    @is_moderator()
+    @app_commands.describe(question="The question",
+                           options="2 to 10 options separated by |")
+    async def poll_ask(self, ctx: commands.Context, question: str, *, options: str) -> None:
+        """A free-form poll: !poll ask "Question?" option | option | ... (moderators)."""
+        self._polls_allowed(ctx)
+        await self._post(ctx, question, [("", o) for o in polls.parse_options(options)], 24,
+                         None)
+
+    @poll.command(name="results")
+    @app_commands.describe(seat="The seat")
+    async def poll_results(self, ctx: commands.Context, *, seat: str) -> None:
+        """The latest poll on a seat in this server."""
+        seat_ref = await self.bot.service.one_seat(seat)
+        poll = polls.latest_for_seat(self.db, ctx.guild.id, seat_ref.code)
+        if poll is None:
+            raise polls.PollError(f"no poll on {seat_ref.name} in this server yet")
+        await self._send_results(ctx.channel, poll)
+
+    @poll.command(name="end")
+    @is_moderator()
+    @app_commands.describe(poll_id="The poll's number, from /poll list")
+    async def poll_end(self, ctx: commands.Context, poll_id: int) -> None:
+        """Close a poll now and post its results (moderators)."""
+        poll = polls.end(self.db, poll_id, ctx.guild.id)
+        await self._take_discord_counts(poll, end=True)
+        await self._send_results(ctx.channel, poll)
+
+    async def _take_discord_counts(self, poll: polls.Poll, *, end: bool = False) -> None:
+        """Discord's own counts (and, with `end`, close the poll there too). If Discord
+        cannot be asked, the counts we tallied from vote events stand."""
+        channel = self.bot.get_channel(poll.channel_id)
+        with contextlib.suppress(discord.HTTPException, AttributeError, LookupError):
+            message = await channel.fetch_message(poll.message_id)
+            if message.poll is None:
+                return
+            if end and not message.poll.is_finalised():
+                message = await message.end_poll()
+            polls.reconcile(self.db, poll.message_id,
+                            {a.id: a.vote_count for a in message.poll.answers})
+
+    async def _send_results(self, channel, poll: polls.Poll) -> None:
+        spec, chart = self.bot.service.poll_results(poll)
+        await channel.send(embed=to_embed(spec), file=discord.File(io.BytesIO(chart),
+                                                                   "poll.png"),
+                           allowed_mentions=NO_MENTIONS)
+
+    @commands.Cog.listener()
+    async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
+        polls.record_vote(self.db, payload.message_id, payload.answer_id, payload.user_id, True)
+
+    @commands.Cog.listener()
+    async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
+        polls.record_vote(self.db, payload.message_id, payload.answer_id, payload.user_id,
+                          False)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """After a restart: take Discord's counts for every open poll (votes cast while we
+        were down are in them)."""
+        for poll in polls.open_polls(self.db):
+            await self._take_discord_counts(poll)
+
+    @staticmethod
+    def _expired(poll: polls.Poll) -> bool:
+        return datetime.fromisoformat(poll.ends_at) <= datetime.now(UTC)
+
+    @tasks.loop(minutes=5)
+    async def close_due(self) -> None:
+        """Post the results of polls whose time is up."""
+        for poll in polls.open_polls(self.db):
+            if not self._expired(poll):
+                continue
+            channel = self.bot.get_channel(poll.channel_id)
+            try:
+                ended = polls.end(self.db, poll.id, poll.guild_id)
+            except UserFacingError:
+                continue
+            await self._take_discord_counts(ended, end=True)
+            if channel is not None:
+                with contextlib.suppress(discord.HTTPException):
+                    await self._send_results(channel, ended)
+
+    @close_due.before_loop
+    async def _wait_until_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Polls(bot))
+    add_seat_autocomplete(bot, "seat")
