@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--unpinned", action="store_true",
                      help="accept files whose sha256 differs from the pinned release")
     data_commands.add_parser("status", help="what is loaded, from where, and row counts")
+    pcs = data_commands.add_parser("import-postcodes",
+                                   help="load an ONSPD/NSPL or mySociety postcode CSV for "
+                                        "offline lookups")
+    pcs.add_argument("file", type=Path)
 
     ask = commands.add_parser("ask", help="answer a query in the terminal, as the bot would")
     ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
@@ -70,6 +74,12 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.data_command == "status":
         print(data.format_status(data.status(settings), settings))
+        return 0
+    if args.data_command == "import-postcodes":
+        from bot.postcodes import import_postcodes
+
+        count = import_postcodes(args.file, settings.db_dir / "postcodes.db")
+        print(f"Imported {count:,} postcodes into {settings.db_dir / 'postcodes.db'}")
         return 0
     report = asyncio.run(data.import_data(settings, args.origin, verify=not args.unpinned))
     general = sum(1 for e in report.counts if e.startswith("ge"))

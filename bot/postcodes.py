@@ -197,7 +197,7 @@ class PostcodeLookup:
             return [], "not a postcode district"
         if self.offline is not None:
             rows = self.offline.execute(
-                "select seat_code, count(*) from postcodes where outcode = ? and terminated = 0 "
+                "select seat_code, count(*) from postcodes where outcode = ? and terminated = '' "
                 "group by seat_code order by 2 desc", (outcode,)
             ).fetchall()
             if rows:
@@ -259,7 +259,7 @@ create table if not exists postcodes (
     postcode text primary key,   -- "WF13 1AB"
     outcode text not null,
     seat_code text,
-    terminated text not null default 0  -- 0, or "March 2019"
+    terminated text not null default ''  -- '' while live, else when: "March 2019"
 );
 create index if not exists postcodes_outcode on postcodes (outcode);
 """
@@ -301,7 +301,7 @@ def import_postcodes(csv_path: Path, target: Path, *, progress: bool = True) -> 
                     continue
                 ended = (row.get(term_col) or "").strip() if term_col else ""
                 batch.append((postcode, postcode.split()[0], row[seat_col] or None,
-                              _month_year(ended) if ended else 0))
+                              _month_year(ended) if ended else ""))
                 if len(batch) >= 10_000:
                     count += _write(conn, batch, bar)
             count += _write(conn, batch, bar)

@@ -194,3 +194,77 @@ async def test_postcodes_io_down_still_answers_names(resolver, fake_postcodes):
     async with aiohttp.ClientSession() as session:
         r, _ = await _resolver_with(resolver, fake_postcodes.url, session)
         assert (await r.resolve("Chippenham")).seat.name == "Chippenham"
+
+
+ONSPD = """pcd7,pcds,dointr,doterm,pcon,lat,long
+WF131AB,WF13 1AB,198001,,E14001196,53.69,-1.63
+WF131AD,WF13 1AD,198001,201903,E14001196,53.69,-1.63
+WF136XX,WF13 6XX,198001,,E14001506,53.7,-1.68
+AB101PE,AB10 1PE,198001,,S14000060,57.1,-2.1
+AB115QN,AB11 5QN,198001,,S14000058,57.1,-2.1
+not a postcode,??,,,E14000001,,
+"""
+MYSOCIETY = """postcode,gss_code
+CF10 1AA,W07000091
+CF10 2EY,W07000089
+"""
+
+
+@pytest.mark.parametrize("content, rows, postcode, seat", [
+    (ONSPD, 5, "wf131ab", "Dewsbury and Batley"),
+    (ONSPD, 5, "AB11 5QN", "West Aberdeenshire and Kincardine"),  # old code S14000058
+    (MYSOCIETY, 2, "cf101aa", "Cardiff South and Penarth"),
+])
+async def test_offline_postcode_table(resolver, tmp_path, content, rows, postcode, seat):
+    from bot.postcodes import import_postcodes
+    src = tmp_path / "pcs.csv"
+    src.write_text(content, encoding="utf-8")
+    target = tmp_path / "postcodes.db"
+    assert import_postcodes(src, target, progress=False) == rows  # the bad row is skipped
+    r, _ = await _resolver_with(resolver, "http://127.0.0.1:9", None, offline=target)
+    result = await r.resolve(postcode)
+    assert result.method == "postcode" and result.seat.name == seat
+
+
+async def test_offline_terminated_and_outcode(resolver, tmp_path):
+    from bot.postcodes import import_postcodes
+    src = tmp_path / "pcs.csv"
+    src.write_text(ONSPD, encoding="utf-8")
+    import_postcodes(src, tmp_path / "postcodes.db", progress=False)
+    r, _ = await _resolver_with(resolver, "http://127.0.0.1:9", None,
+                                offline=tmp_path / "postcodes.db")
+    retired = await r.resolve("WF13 1AD")
+    assert "retired in March 2019" in retired.note and retired.seats == ()
+    district = await r.resolve("WF13")
+    assert {s.name for s in district.seats} == {"Dewsbury and Batley", "Spen Valley"}
+
+
+def test_import_the_real_onspd_extract(data_dir, tmp_path, resolver):
+    import sqlite3
+    done = import_postcodes_cli(data_dir / "onspd-extract-aberdeen-AB1-postcodes.io-seed.csv",
+                                tmp_path)
+    assert done.returncode == 0, done.stderr
+    conn = sqlite3.connect(tmp_path / "postcodes.db")
+    live = dict(conn.execute("select terminated = '', count(*) from postcodes group by 1"))
+    assert live[1] == 4237 and sum(live.values()) == 8048
+    codes = {c for (c,) in conn.execute("select distinct seat_code from postcodes "
+                                        "where terminated = '' and outcode like 'AB1%'")}
+    assert codes <= {"S14000060", "S14000061", "S14000111"}
+
+
+def test_import_postcodes_rejects_a_file_without_the_columns(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,age\nx,1\n", encoding="utf-8")
+    done = import_postcodes_cli(bad, tmp_path)
+    assert done.returncode == 1 and "expected a postcode column" in done.stderr
+
+
+def import_postcodes_cli(path, db_dir):
+    import os
+    import subprocess
+    import sys
+
+    from bot.config import PROJECT_ROOT
+    return subprocess.run([sys.executable, "bot.py", "data", "import-postcodes", str(path)],
+                          cwd=PROJECT_ROOT, env={**os.environ, "HOWTOVOTE_DB_DIR": str(db_dir)},
+                          capture_output=True, text=True, timeout=120)
