@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
     ask.add_argument("--json", action="store_true", help="print the advice as JSON")
 
+    np = commands.add_parser("polls", help="national polls for projections")
+    np_commands = np.add_subparsers(dest="polls_command", required=True)
+    np_import = np_commands.add_parser("import", help="load national polls from a CSV "
+                                                       "(date,pollster,area,party,share,source)")
+    np_import.add_argument("file", type=Path)
+    np_commands.add_parser("show", help="the latest national poll")
+
     el = commands.add_parser("elections", help="every election on a seat since 2010")
     el.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
 
@@ -64,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--election", choices=["2019", "2024"],
                     help="one election (default: both)")
     bt.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
-    bt.add_argument("--model", default="last-result", help="the model to replay")
+    bt.add_argument("--model", default="all",
+                    help="last-result, uniform, proportional, transition, or all (default)")
     bt.add_argument("--csv", type=Path, help="write one row per seat to this file")
     return parser
 
@@ -117,6 +125,24 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if answer.advice else 1
 
 
+def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import db as dbmod
+    from bot import national_polls
+    from bot.data import ensure_data
+
+    elections = dbmod.open_elections(asyncio.run(ensure_data(settings)))
+    parties = {code for (code,) in elections.conn.execute("select code from parties")}
+    guilds = dbmod.open_guilds(settings.guilds_db_path)
+    if args.polls_command == "import":
+        count = national_polls.import_csv(guilds, args.file, parties)
+        print(f"Imported {count} national poll(s) into {settings.guilds_db_path}")
+    poll = national_polls.latest(guilds)
+    print("No national polls yet." if poll is None else
+          f"Latest: {poll.date} {poll.pollster} {poll.area}: " +
+          ", ".join(f"{p} {v:g}%" for p, v in poll.shares.items()))
+    return 0
+
+
 def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
     from bot.service import HowToVote
 
@@ -141,18 +167,20 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
     data = ElectionData(dbmod.open_elections(asyncio.run(ensure_data(settings))))
     options = AdviceOptions(opponent=args.opponent)
-    projection = backtest.model(args.model)
     pairs = [args.election] if args.election else list(backtest.PAIRS)
     if args.csv:
         if len(pairs) != 1:
             print("--csv needs --election 2019 or --election 2024", file=sys.stderr)
             return 2
-        rows = backtest.calls(data, pairs[0], options, projection, args.model)
+        project = backtest.model(args.model, data, pairs[0])
+        rows = backtest.calls(data, pairs[0], options, project, args.model)
         backtest.write_csv(rows, args.csv)
         print(f"Wrote {len(rows)} seats to {args.csv}")
         return 0
-    print(backtest.format_table([backtest.evaluate(data, p, options, projection, args.model)
-                                 for p in pairs]))
+    models = backtest.MODEL_NAMES if args.model == "all" else [args.model]
+    print(backtest.format_table([
+        backtest.evaluate(data, p, options, backtest.model(m, data, p), m)
+        for p in pairs for m in models]))
     return 0
 
 
@@ -194,12 +222,14 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data(args, settings)
         if args.command == "ask":
             return cmd_ask(args, settings)
+        if args.command == "polls":
+            return cmd_polls(args, settings)
         if args.command == "elections":
             return cmd_elections(args, settings)
         if args.command == "backtest":
             return cmd_backtest(args, settings)
         return cmd_run(settings)
-    except (ImportFailed, SourceError, ValueError) as exc:
+    except (ImportFailed, SourceError, ValueError) as exc:  # incl. bad input files
         print(f"howtovote: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bot import projection
 from bot.advice import DEFAULT_OPTIONS, AdviceOptions, advise
+from bot.config import PROJECT_ROOT
 from bot.models import Contest
 from bot.seatdata import ElectionData, SeatRecord
 
@@ -79,15 +81,17 @@ def calls(data: ElectionData, pair: str, options: AdviceOptions = DEFAULT_OPTION
         record = data.record(code, before=polling_day, boundaries=boundaries, target=target)
         if record is None:
             continue
-        if project is not None:
-            record = _projected(record, project)
-        advice = advise(record, data.parties, options)
+        # battlegrounds are judged on the real last result, whatever the model projects
+        last = advise(record, data.parties, options)
+        advice = last if project is None else advise(_projected(record, project),
+                                                     data.parties, options)
         base = record.latest
         opponent = next((c for c in base.candidates if c.party == options.opponent), None)
-        bloc = [r for r in advice.rows if r.in_bloc and r.standing]
+        last_bloc = [r for r in last.rows if r.in_bloc and r.standing]
         battleground = bool(
-            opponent and len(bloc) > 1 and bloc[1].share >= BATTLEGROUND_SECOND_BLOC
+            opponent and len(last_bloc) > 1 and last_bloc[1].share >= BATTLEGROUND_SECOND_BLOC
             and base.candidates[0].share - opponent.share <= BATTLEGROUND_OPPONENT_GAP)
+        bloc = [r for r in advice.rows if r.in_bloc and r.standing]
         out.append(Call(
             code, name, model, advice.verdict, advice.recommended_party or "",
             advice.recommended.party if advice.recommended else "",
@@ -142,13 +146,25 @@ def strongest_bloc_party(contest: Contest, options: AdviceOptions) -> str | None
     return None
 
 
-MODELS: dict[str, Project | None] = {"last-result": None}
+MODEL_NAMES = ("last-result", *projection.MODELS)
+FINAL_POLLS = PROJECT_ROOT / "data" / "national_polls.csv"
 
 
-def model(name: str) -> Project | None:
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return MODELS[name]
+def model(name: str, data: ElectionData | None = None, pair: str | None = None
+          ) -> Project | None:
+    """The projection hook for a model: None for the plain last result; otherwise the
+    seat projected from the base election's national shares to the final polls before
+    the target election (information available before polling day)."""
+    if name not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    if name == "last-result":
+        return None
+    base, target, _b, _day = PAIRS[pair]
+    before = projection.national_shares(data.national_votes(base))
+    after = projection.load_final_polls(FINAL_POLLS)[target]
+    names = {code: p.name for code, p in data.parties.items()}
+    return lambda contest, nation: projection.project_contest(contest, nation, name, before,
+                                                              after, names)
 
 
 def write_csv(rows: list[Call], path: Path) -> None:

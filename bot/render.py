@@ -18,6 +18,40 @@ RESULTS_URL = "https://electionresults.parliament.uk/"
 
 
 @dataclass(frozen=True)
+class Projected:
+    """The advice recomputed on current national polls."""
+
+    advice: Advice
+    model: str
+    date: str
+    source: str
+
+    def label(self) -> str:
+        return f"On current polls (projection, {self.date}, {self.model} swing)"
+
+
+def projection_lines(advice: Advice, projected: Projected) -> list[str]:
+    on_result = f"On the {advice.basis.election_name} result: {_call(advice)}"
+    on_polls = f"{projected.label()}: {_call(projected.advice)}"
+    lines = [on_result, on_polls]
+    if _call(advice) != _call(projected.advice):
+        lines.append(f"They disagree: national polls have moved since that election, and "
+                     f"the {projected.model} swing model carries that change into this seat. "
+                     "Treat the projection as a pointer, not a forecast.")
+    lines.append(f"Polls: {safe_text(projected.source, 200)}")
+    return lines
+
+
+def _call(advice: Advice) -> str:
+    if advice.verdict == "clear" and advice.recommended:
+        return advice.recommended.party_name
+    if advice.verdict == "close" and advice.recommended and advice.next_bloc:
+        return (f"too close to call ({advice.recommended.party_name} / "
+                f"{advice.next_bloc.party_name})")
+    return VERDICT_LABEL[advice.verdict].lower()
+
+
+@dataclass(frozen=True)
 class EmbedField:
     name: str
     value: str
@@ -92,7 +126,8 @@ def _status_lines(advice: Advice) -> list[str]:
     return lines
 
 
-def render_text(advice: Advice, resolution: Resolution | None = None) -> str:
+def render_text(advice: Advice, resolution: Resolution | None = None,
+                projected: Projected | None = None) -> str:
     out = [f"{advice.seat.name} ({advice.seat.nation}, {advice.seat.code})"]
     if resolution and resolution.note:
         out.append(resolution.note)
@@ -106,13 +141,15 @@ def render_text(advice: Advice, resolution: Resolution | None = None) -> str:
         out += ["", "Why:"] + [f"  - {r}" for r in (*advice.reasons, *_status_lines(advice))]
     for n in advice.notes:
         out.append(f"  Note from {n.author} ({n.scope}): {n.text}")
+    if projected is not None:
+        out += ["", *projection_lines(advice, projected)]
     out += ["", "Caveats:"] + [f"  - {c}" for c in advice.caveats]
     out.append(f"Source: {advice.sources[0]}.")
     return "\n".join(out)
 
 
 def render_embed(advice: Advice, resolution: Resolution | None = None,
-                 data_date: str = "") -> EmbedSpec:
+                 data_date: str = "", projected: Projected | None = None) -> EmbedSpec:
     description = advice.headline
     if resolution and resolution.note:
         description = f"*{safe_text(resolution.note, 300)}*\n\n{description}"
@@ -140,6 +177,9 @@ def render_embed(advice: Advice, resolution: Resolution | None = None,
     reasons = [r for r in advice.reasons if not (advice.pact and r.startswith(advice.pact.name))]
     if reasons:
         fields.append(EmbedField("Why", "\n".join(f"• {r}" for r in reasons)))
+    if projected is not None:
+        fields.append(EmbedField("Result vs polls", "\n".join(projection_lines(advice,
+                                                                             projected))))
     fields.append(EmbedField("Caveats", "\n".join(f"• {c}" for c in advice.caveats)))
     footer = f"{advice.sources[0]}." + (f" Data to {data_date}." if data_date else "")
     return fit(EmbedSpec(

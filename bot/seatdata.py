@@ -57,6 +57,13 @@ class ElectionData:
                         if self.seats[sid].boundaries == "2024"
                         and (rec := self._record(sid, None, None)) is not None}
 
+    def national_votes(self, election_id: str) -> dict[str, int]:
+        """Great Britain's votes by party at an election (Northern Ireland left out)."""
+        return dict(self.db.conn.execute(
+            """select r.party, sum(r.votes) from results r join seats s on s.id = r.seat_id
+               where r.election_id = ? and s.nation != 'Northern Ireland'
+               group by r.party""", (election_id,)).fetchall())
+
     def seat_id(self, code: str, boundaries: str = "2024") -> int | None:
         return self.seat_ids.get((code, boundaries))
 

@@ -3,12 +3,12 @@ answer through HowToVote, so they cannot drift apart."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 
 from bot import db as dbmod
-from bot import guild_settings, polls, updates
+from bot import guild_settings, national_polls, polls, projection, updates
 from bot.advice import Advice, AdviceOptions, advise
 from bot.charts import bar_chart
 from bot.config import Settings
@@ -20,6 +20,7 @@ from bot.render import (
     RESULTS_URL,
     EmbedField,
     EmbedSpec,
+    Projected,
     colour_int,
     fit,
     message_embed,
@@ -67,6 +68,7 @@ class HowToVote:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.session: aiohttp.ClientSession | None = None
+        self._national_2024: dict[str, float] | None = None
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         path = await ensure_data(self.settings)
@@ -162,10 +164,30 @@ class HowToVote:
         if record is None or seat is None:
             return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
-        advice = advise(record, self.data.parties, options or self.options_for(guild_id),
-                        self.updates_for(guild_id, code))
-        return Answer(resolution, advice, render_embed(advice, resolution, self.data.data_date),
-                      render_text(advice, resolution))
+        options = options or self.options_for(guild_id)
+        in_scope = self.updates_for(guild_id, code)
+        advice = advise(record, self.data.parties, options, in_scope)
+        projected = self._projected(record, options, in_scope, guild_id)
+        return Answer(resolution, advice,
+                      render_embed(advice, resolution, self.data.data_date, projected),
+                      render_text(advice, resolution, projected))
+
+    def _projected(self, record, options, in_scope, guild_id) -> Projected | None:
+        """The advice on current national polls, for servers that opted in."""
+        if guild_id is None or not self.settings_for(guild_id).projections_enabled:
+            return None
+        poll = national_polls.latest(self.guilds_db)
+        if poll is None:
+            return None
+        if self._national_2024 is None:
+            self._national_2024 = projection.national_shares(self.data.national_votes("ge2024"))
+        names = {code: p.name for code, p in self.data.parties.items()}
+        model = projection.DEFAULT_MODEL
+        contest = projection.project_contest(record.general, record.seat.nation, model,
+                                             self._national_2024, poll.fractions(), names)
+        advice = advise(replace(record, general=contest, byelections=()), self.data.parties,
+                        options, in_scope)
+        return Projected(advice, model, poll.date, poll.source)
 
     async def seat(self, query: str) -> tuple[Answer, bytes | None]:
         """The full last result beside the notional 2019 one, and a chart (`!seat`)."""

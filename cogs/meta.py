@@ -5,7 +5,9 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
+from bot import national_polls
 from bot.render import EmbedField, EmbedSpec, fit
+from bot.textnorm import safe_text
 from cogs.utils.embeds import NO_MENTIONS, to_embed
 
 
@@ -51,6 +53,27 @@ class Meta(commands.Cog):
         count = await self.bot.sync_if_changed(force=True)
         await ctx.send(f"Synced {count} commands." if count is not None else "Nothing to sync.",
                        allowed_mentions=discord.AllowedMentions.none())
+
+
+    @commands.group(name="polls", invoke_without_command=True)
+    async def national(self, ctx: commands.Context) -> None:
+        """The national polls projections start from."""
+        poll = national_polls.latest(self.bot.service.guilds_db)
+        text = ("No national polls set yet." if poll is None else
+                f"{poll.date} ({safe_text(poll.pollster, 60)}): " + ", ".join(
+                    f"{p} {v:g}%" for p, v in poll.shares.items())
+                + f"\nSource: {safe_text(poll.source, 200)}")
+        await ctx.send(text, allowed_mentions=NO_MENTIONS)
+
+    @national.command(name="set")
+    async def national_set(self, ctx: commands.Context, *, figures: str) -> None:
+        """Owners: `!polls set Lab=30 Con=18 RUK=27 LD=13 Green=9 SNP=3 source="..."`."""
+        poll = national_polls.add(
+            self.bot.service.guilds_db,
+            national_polls.parse(figures, self.bot.service.known_parties),
+            by=ctx.author.id, is_owner=await self.bot.is_owner(ctx.author))
+        await ctx.send(f"National polls set for {poll.date}: projections in servers that "
+                       "turned them on now use them.", allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: commands.Bot) -> None:

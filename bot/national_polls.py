@@ -1,0 +1,111 @@
+"""National voting intention, set by the bot's owners, that projections start from."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.errors import UserFacingError
+
+
+class PollInputError(UserFacingError):
+    pass
+
+
+@dataclass(frozen=True)
+class NationalPoll:
+    id: int
+    date: str
+    pollster: str
+    area: str
+    shares: dict[str, float]  # percent
+    source: str
+
+    def fractions(self) -> dict[str, float]:
+        return {p: v / 100 for p, v in self.shares.items()}
+
+
+def parse(text: str, known_parties: set[str]) -> dict:
+    """`Lab=30 Con=18 RUK=27 source="YouGov 20 Nov" date=2026-11-20 pollster=YouGov`."""
+    try:
+        tokens = shlex.split(text)
+    except ValueError as exc:
+        raise PollInputError(f"could not read that ({exc})") from None
+    by_fold = {p.casefold(): p for p in known_parties}
+    shares: dict[str, float] = {}
+    fields = {"source": "", "date": date.today().isoformat(), "pollster": "average",
+              "area": "GB"}
+    for token in tokens:
+        name, sep, value = token.partition("=")
+        if not sep or not value:
+            raise PollInputError(f"write party=percent or source=\"...\", not {token[:30]!r}")
+        if name.lower() in fields:
+            fields[name.lower()] = value.strip()
+            continue
+        party = by_fold.get(name.casefold())
+        if party is None:
+            raise PollInputError(f"unknown party {name[:20]!r}")
+        if not re.fullmatch(r"\d{1,2}(\.\d)?|100", value):
+            raise PollInputError(f"{party}={value[:10]}: give a percentage from 0 to 100")
+        shares[party] = float(value)
+    if len(shares) < 2:
+        raise PollInputError("give at least two parties, e.g. Lab=30 Con=20")
+    if sum(shares.values()) > 101:
+        raise PollInputError(f"the shares add up to {sum(shares.values()):.0f}%, over 100%")
+    if not fields["source"]:
+        raise PollInputError('say where the figures come from: source="..."')
+    try:
+        fields["date"] = date.fromisoformat(fields["date"]).isoformat()
+    except ValueError:
+        raise PollInputError(f"{fields['date']!r} is not a date (YYYY-MM-DD)") from None
+    if fields["area"] not in ("GB", "Scotland", "Wales"):
+        raise PollInputError("area must be GB, Scotland or Wales")
+    return {**fields, "shares": shares}
+
+
+def add(db: sqlite_utils.Database, poll: dict, *, by: int | None, is_owner: bool
+        ) -> NationalPoll:
+    if not is_owner:
+        raise PollInputError("only the bot's owners can set national polls")
+    cursor = db.conn.execute(
+        "insert into national_polls (date, pollster, area, shares, source, created_by, "
+        "created_at) values (?, ?, ?, ?, ?, ?, ?)",
+        (poll["date"], poll["pollster"][:100], poll["area"], json.dumps(poll["shares"]),
+         poll["source"][:300], by, datetime.now(UTC).isoformat(timespec="seconds")))
+    return latest(db, poll["area"], cursor.lastrowid)
+
+
+def latest(db: sqlite_utils.Database, area: str = "GB", poll_id: int | None = None
+           ) -> NationalPoll | None:
+    sql = "select id, date, pollster, area, shares, source from national_polls where area = ?"
+    params: tuple = (area,)
+    if poll_id is not None:
+        sql += " and id = ?"
+        params += (poll_id,)
+    row = db.conn.execute(sql + " order by date desc, id desc limit 1", params).fetchone()
+    if row is None:
+        return None
+    return NationalPoll(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
+
+
+def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -> int:
+    """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area)."""
+    grouped: dict[tuple, dict] = {}
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            k = (row["date"], row["pollster"], row.get("area") or "GB")
+            entry = grouped.setdefault(k, {"source": row["source"], "parts": []})
+            entry["parts"].append(f"{row['party']}={row['share']}")
+    for (when, pollster, area), entry in grouped.items():
+        text = " ".join([*entry["parts"], f"date={when}", f"area={area}",
+                         "pollster=" + shlex.quote(pollster),
+                         "source=" + shlex.quote(entry["source"])])
+        add(db, parse(text, known_parties), by=None, is_owner=True)
+    return len(grouped)
