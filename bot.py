@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     np_import.add_argument("file", type=Path)
     np_commands.add_parser("show", help="the latest national poll")
 
+    bench = commands.add_parser("bench", help="print the speed figures (BENCHMARKS.md)")
+    bench.add_argument("--queries", type=int, default=10_000)
+    bench.add_argument("--postcode-rows", type=int, default=1_000_000)
+
     el = commands.add_parser("elections", help="every election on a seat since 2010")
     el.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
 
@@ -222,6 +226,13 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_data(args, settings)
         if args.command == "ask":
             return cmd_ask(args, settings)
+        if args.command == "bench":
+            from bench.run import run
+            from bot.data import ensure_data
+
+            asyncio.run(ensure_data(settings))
+            print(run(settings, args.queries, args.postcode_rows))
+            return 0
         if args.command == "polls":
             return cmd_polls(args, settings)
         if args.command == "elections":

@@ -1,0 +1,253 @@
+"""`python bot.py bench`: every speed figure in one table, each beside a baseline.
+
+Figures are medians and 99th percentiles over many runs, printed with the core count.
+Nothing here is a test: timings vary by machine, so they are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from rapidfuzz import process
+
+from bot.config import Settings
+from bot.service import HowToVote
+
+ROWS: list[tuple[str, str, str, str]] = []  # (figure, median, p99 or total, baseline/ratio)
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def timed(fn, items) -> list[float]:
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def mixed_queries(service: HowToVote, n: int) -> list[str]:
+    """Names, misspellings, old seat names and towns, drawn from the real data."""
+    rng = random.Random(2024)
+    names = [s.name for s in service.resolver.by_code.values()]
+    old = [o.name for o in service.resolver.old.values()]
+    towns = ["Batley", "Brecon", "Torquay", "Cardiff", "Birmingham", "Derry", "Kendal"]
+
+    def misspell(name: str) -> str:
+        i = rng.randrange(1, max(2, len(name) - 1))
+        return name[:i] + name[i + 1:]
+
+    makers = [lambda: rng.choice(names), lambda: misspell(rng.choice(names)),
+              lambda: rng.choice(old), lambda: rng.choice(towns)]
+    return [rng.choice(makers)() for _ in range(n)]
+
+
+def add(figure: str, median: str, p99: str, baseline: str) -> None:
+    ROWS.append((figure, median, p99, baseline))
+    print(f"  {figure}: {median} / {p99}   {baseline}", file=sys.stderr)
+
+
+async def bench_queries(service: HowToVote, n: int) -> None:
+    queries = mixed_queries(service, n)
+
+    def answer(q: str) -> None:
+        resolution = service.resolver.resolve_name(q)
+        if resolution.seat:
+            service.answer_for_seat(resolution.seat.code, None, resolution)
+
+    resolve_med, resolve_p99 = percentiles(timed(service.resolver.resolve_name, queries))
+    full_med, full_p99 = percentiles(timed(answer, queries))
+    raw = [s.name for s in service.resolver.by_code.values()]
+    naive = timed(lambda q: process.extractOne(q, raw), queries[:2000])
+    naive_med, _ = percentiles(naive)
+    add(f"(1a) resolve, {n:,} mixed name queries", f"{resolve_med * 1e6:.0f} µs",
+        f"{resolve_p99 * 1e6:.0f} µs",
+        f"naive rapidfuzz over raw names {naive_med * 1e6:.0f} µs ({naive_med / resolve_med:.1f}x"
+        " slower)")
+    add("(1b) resolve + advise + render (text and embed)", f"{full_med * 1e6:.0f} µs",
+        f"{full_p99 * 1e6:.0f} µs", f"{full_med / resolve_med:.1f}x resolve alone")
+
+
+async def bench_postcodes(service: HowToVote, fake_url: str, sample: list[str]) -> None:
+    import aiohttp
+
+    from bot.postcodes import PostcodeLookup
+    async with aiohttp.ClientSession() as session:
+        cold = PostcodeLookup(fake_url, session, None)
+        cold_times = []
+        for pc in sample[:300]:
+            start = time.perf_counter()
+            await cold.lookup(pc)
+            cold_times.append(time.perf_counter() - start)
+        warm = PostcodeLookup(fake_url, session, service.guilds_db)
+        for pc in sample:
+            await warm.lookup(pc)
+        warm_times = []
+        for pc in sample * 10:
+            start = time.perf_counter()
+            await warm.lookup(pc)
+            warm_times.append(time.perf_counter() - start)
+    cold_med, cold_p99 = percentiles(cold_times)
+    warm_med, warm_p99 = percentiles(warm_times)
+    add("(2a) postcode, cache warm", f"{warm_med * 1e6:.0f} µs", f"{warm_p99 * 1e6:.0f} µs",
+        f"cold via local postcodes.io stand-in {cold_med * 1e6:.0f} µs "
+        f"({cold_med / warm_med:.0f}x slower)")
+    add("(2b) postcode, cold (local postcodes.io stand-in)", f"{cold_med * 1e3:.2f} ms",
+        f"{cold_p99 * 1e3:.2f} ms", "one HTTP round trip on loopback")
+
+
+async def bench_import(settings: Settings) -> None:
+    from bot.data import import_data
+    with tempfile.TemporaryDirectory() as tmp:
+        s = replace(settings, db_dir=Path(tmp))
+        times = []
+        for _ in range(3):
+            start = time.perf_counter()
+            await import_data(s, progress=False)
+            times.append(time.perf_counter() - start)
+    med, worst = percentiles(times)
+    add("(3) data import (all sources, validated, swapped in)", f"{med:.2f} s",
+        f"{worst:.2f} s (max of 3)", "target under 15 s")
+
+
+def bench_postcode_file(rows: int) -> None:
+    import sqlite3
+
+    from bot.postcodes import OFFLINE_SCHEMA, normalise_postcode
+    rng = random.Random(7)
+    letters = "ABDEFGHJLNPQRSTUWXYZ"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "nspl.csv"
+        made = []
+        with src.open("w", encoding="utf-8") as f:
+            f.write("pcd7,pcds,dointr,doterm,pcon,lat,long\n")
+            for i in range(rows):
+                pc = f"{'AB'[i % 2]}{(i // 4000) % 99 + 1} {i % 10}{letters[(i // 10) % 20]}" \
+                     f"{letters[(i // 200) % 20]}"
+                made.append(pc)
+                f.write(f"{pc.replace(' ', '')},{pc},198001,,E14001{i % 543 + 63:03d},57,-2\n")
+        # in its own process, so its peak memory is its own: the import streams
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "bot.py", "data", "import-postcodes", str(src)],
+                       env={**os.environ, "HOWTOVOTE_DB_DIR": tmp}, check=True,
+                       capture_output=True)
+        seconds = time.perf_counter() - start
+        peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        add(f"(4a) import a {rows:,}-row NSPL-format file", f"{seconds:.1f} s",
+            f"peak RSS {peak:.0f} MB", "target under 30 s")
+        conn = sqlite3.connect(Path(tmp) / "postcodes.db")
+        probes = [normalise_postcode(rng.choice(made)) for _ in range(20000)]
+        indexed = timed(lambda pc: conn.execute(
+            "select seat_code from postcodes where postcode = ?", (pc,)).fetchone(), probes)
+        plain = sqlite3.connect(":memory:")
+        plain.executescript(OFFLINE_SCHEMA.split("create index")[0].replace(
+            "postcode text primary key", "postcode text"))
+        plain.executemany("insert into postcodes values (?, ?, ?, ?)",
+                          conn.execute("select * from postcodes limit 100000"))
+        like = timed(lambda pc: plain.execute(
+            "select seat_code from postcodes where postcode like ?", (pc,)).fetchone(),
+            probes[:50])
+        med, p99 = percentiles(indexed)
+        like_med, _ = percentiles(like)
+        add(f"(4b) lookup in the {rows:,}-row offline table", f"{med * 1e6:.1f} µs",
+            f"{p99 * 1e6:.1f} µs", f"plain LIKE scan of 100k rows {like_med * 1e6:.0f} µs "
+            f"({like_med / med:.0f}x slower)")
+
+
+async def bench_discord(settings: Settings, users: int, rounds: int) -> None:
+    import discord.ext.test as dpytest
+    from discord.ext.test import backend
+
+    from tests.discord_harness import start, stop
+    harness = await start(settings)
+    queries = mixed_queries(harness.bot.service, users * rounds)
+    cfg = dpytest.get_config()
+    channel = cfg.guilds[0].text_channels[0]
+    members = cfg.members[:3]
+
+    harness.lift_cooldowns()  # the cooldown is per user; this measures throughput
+    # 100 users' messages arrive at once: each is dispatched straight away (as the gateway
+    # would), then we wait for every reply
+    start_time = time.perf_counter()
+    for i in range(users * rounds):
+        backend.make_message(f"!howtovote {queries[i]}", members[i % len(members)], channel)
+    await dpytest.run_all_events()
+    seconds = time.perf_counter() - start_time
+    replies = len(harness.replies())
+    single = time.perf_counter()
+    for q in queries[:200]:
+        await dpytest.message(f"!howtovote {q}", channel=channel, member=members[0])
+    single_rate = 200 / (time.perf_counter() - single)
+    harness.replies()
+    await stop(harness)
+    add(f"(6) end to end through discord.py, {users} concurrent users",
+        f"{replies / seconds:.0f} commands/s", f"{replies:,} replies in {seconds:.1f} s",
+        f"one user at a time {single_rate:.0f}/s")
+
+
+RSS_SCRIPT = """
+import asyncio, resource, sys
+from pathlib import Path
+from bot.config import Settings
+from bot.service import HowToVote
+from cogs.utils.client import make_bot
+async def main():
+    settings = Settings(db_dir=Path(sys.argv[1]))
+    bot = make_bot(settings, HowToVote(settings))
+    await bot._async_setup_hook()
+    await bot.setup_hook()
+    await bot.service.answer("Batley")
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    await bot.service.close()
+asyncio.run(main())
+"""
+
+
+def bot_rss(settings: Settings) -> float:
+    """The bot as it runs (core, every cog, data loaded, one answer), in its own process."""
+    done = subprocess.run([sys.executable, "-c", RSS_SCRIPT, str(settings.db_dir)],
+                          capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def run(settings: Settings, queries: int = 10_000, postcode_rows: int = 1_000_000) -> str:
+    async def main() -> None:
+        from tests.fake_postcodes import FakePostcodesIO, load_sample_postcodes
+        data_dir = Path(settings.data_source or "../shared/data")
+        fake = FakePostcodesIO(load_sample_postcodes(data_dir))
+        await fake.start()
+        with tempfile.TemporaryDirectory() as tmp:
+            local = replace(settings, db_dir=Path(tmp), postcodes_api_url=fake.url)
+            (Path(tmp) / "elections.db").symlink_to(settings.elections_db_path.resolve())
+            service = await HowToVote(local).start()
+            rss = bot_rss(local)
+            add("(5) peak RSS of the bot with all data and cogs loaded", f"{rss:.0f} MB", "-",
+                "target under 150 MB")
+            await bench_queries(service, queries)
+            sample = [f"{pc[:-3]} {pc[-3:]}" for pc in fake.postcodes]
+            await bench_postcodes(service, fake.url, sample)
+            await service.close()
+            await bench_discord(local, users=100, rounds=5)
+        await fake.close()
+        await bench_import(settings)
+
+    asyncio.run(main())
+    bench_postcode_file(postcode_rows)
+    header = (f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}\n\n"
+              "| figure | median | p99 / total | baseline |\n|---|---|---|---|")
+    return "\n".join([header, *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in ROWS)])

@@ -1,0 +1,157 @@
+"""Odd input never breaks anything, and failures around us are survived.
+
+Hypothesis feeds arbitrary text to the resolver, the rendering and the command handlers;
+the fault tests break postcodes.io, the database and the data mid-flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import stat
+import time
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot import db as dbmod
+from bot.advice import advise
+from bot.models import SeatUpdate
+from bot.postcodes import PostcodeLookup
+from bot.render import EMBED_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, render_embed, render_text
+from bot.resolve import Resolver
+
+NASTY = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=50),
+    st.sampled_from(["@everyone", "@here", "<@&123>", "**", "`" * 3, "||x||", "\u202e",
+                     "'; drop table seats; --", "\x00", "WF13 1AB", "wf13", "BFPO 1"]),
+    st.text(max_size=20).map(lambda t: t * 300),  # huge
+)
+FAST = settings(max_examples=150, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FAST
+@given(text=NASTY)
+def test_resolve_never_raises(resolver: Resolver, text: str):
+    result = resolver.resolve_name(text)
+    assert result.method in {"exact", "alias", "old-seat", "town", "fuzzy", "none", "invalid"}
+    assert len(result.note) < 500 and len(result.seats) <= 25
+
+
+@FAST
+@given(note=st.text(max_size=600), author=st.text(max_size=120), reason=st.text(max_size=400))
+def test_rendering_hostile_moderator_text_stays_inert_and_within_limits(
+        election_data, note, author, reason):
+    record = election_data.record("E14001249")
+    updates = [SeatUpdate(1, 1, "E14001249", "note", None, {"text": note}, 1, author, "2026"),
+               SeatUpdate(2, 1, "E14001249", "override", "Green",
+                          {"reason": reason, "party_name": "Green Party"}, 1, author, "2026")]
+    advice = advise(record, election_data.parties, updates=updates)
+    spec = render_embed(advice)
+    assert spec.total_length() <= EMBED_LIMIT and len(spec.fields) <= FIELDS_LIMIT
+    assert all(len(f.value) <= FIELD_LIMIT and len(f.name) <= 256 for f in spec.fields)
+    everything = spec.description + "".join(f.value + f.name for f in spec.fields)
+    assert "@everyone" not in everything and "@here" not in everything
+    render_text(advice)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=NASTY)
+def test_command_handlers_never_crash_or_ping(discord_session, text):
+    harness, loop = discord_session
+    loop.run_until_complete(harness.send(f"!howtovote {text}"))
+    for message in harness.replies():
+        assert not message.mention_everyone and not message.mentions
+        assert len(message.content) <= 2000
+        for embed in message.embeds:
+            assert len(embed) <= EMBED_LIMIT
+    assert all(p.get("allowed_mentions") == {"parse": []} for p in harness.payloads)
+    assert all("Sorry, something went wrong" not in (p.get("content") or "")
+               for p in harness.payloads)
+
+
+@pytest.fixture(scope="module")
+def discord_session(built_db_dir, data_dir, tmp_path_factory):
+    """One bot for all the fuzz examples (starting one per example would be slow)."""
+    from bot.config import Settings
+    from tests.discord_harness import start, stop
+    folder = tmp_path_factory.mktemp("fuzzbot")
+    (folder / "elections.db").symlink_to(built_db_dir / "elections.db")
+    loop = asyncio.new_event_loop()
+    harness = loop.run_until_complete(start(Settings(
+        db_dir=folder, data_source=str(data_dir), postcodes_api_url="http://127.0.0.1:9")))
+    harness.lift_cooldowns()  # fuzzing is not abuse
+    yield harness, loop
+    loop.run_until_complete(stop(harness))
+    loop.close()
+
+
+# -- faults ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("mode", ["500", "hang", "garbage"])
+async def test_postcodes_io_failing_during_a_burst(resolver, fake_postcodes, mode):
+    fake_postcodes.mode = mode
+    queries = [f"{pc[:-3]} {pc[-3:]}" for pc in list(fake_postcodes.postcodes)[:50]]
+    async with aiohttp.ClientSession() as session:
+        lookup = PostcodeLookup(fake_postcodes.url, session, timeout=0.3, concurrency=8)
+        r = Resolver(list(resolver.by_code.values()), [], [], lookup)
+        started = time.monotonic()
+        results = await asyncio.gather(*(r.resolve(q) for q in queries))
+        names = await r.resolve("Hendon")  # names keep working meanwhile
+    assert all(res.method == "error" and "seat or town name" in res.note for res in results)
+    assert names.seat.name == "Hendon"
+    # 50 lookups, 8 at a time, two tries each with a 0.3 s timeout: bounded, never hung
+    assert time.monotonic() - started < 10
+
+
+def test_read_only_database_files(built_db_dir, tmp_path, data_dir):
+    from bot.config import Settings
+    from bot.service import HowToVote
+    shutil.copy(built_db_dir / "elections.db", tmp_path / "elections.db")
+    guilds = dbmod.open_guilds(tmp_path / "guilds.db")
+    guilds.conn.close()
+    (tmp_path / "elections.db").chmod(stat.S_IRUSR)
+
+    async def ask():
+        service = await HowToVote(Settings(db_dir=tmp_path)).start(offline=True)
+        try:
+            return await service.answer("Hendon")
+        finally:
+            await service.close()
+
+    answer = asyncio.run(ask())
+    assert answer.advice and answer.advice.recommended.party == "Lab"
+
+
+async def test_queries_keep_answering_during_an_import(settings, data_dir):
+    """The running bot reads the old file until the swap; the swap never breaks a reader."""
+    from bot.data import import_data
+    from bot.service import HowToVote
+    db_dir = settings.db_dir
+    shared_build = settings.elections_db_path.resolve()  # the fixture links to it
+    (db_dir / "elections.db").unlink()
+    shutil.copy(shared_build, db_dir / "elections.db")
+    service = await HowToVote(settings).start(offline=True)
+    stop = asyncio.Event()
+    answers = []
+
+    async def ask_repeatedly():
+        while not stop.is_set():
+            answers.append((await service.answer("Hendon")).advice.recommended.party)
+            await asyncio.sleep(0)
+
+    asker = asyncio.create_task(ask_repeatedly())
+    # `data import` runs beside the bot (another process in real life; a thread here)
+    await asyncio.to_thread(lambda: asyncio.run(import_data(settings, progress=False)))
+    stop.set()
+    await asker
+    assert len(answers) > 10 and set(answers) == {"Lab"}
+    fresh = sqlite3.connect(db_dir / "elections.db")
+    assert fresh.execute("select count(*) from seats").fetchone() == (1300,)
+    await service.close()
