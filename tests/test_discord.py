@@ -144,3 +144,41 @@ def test_intents_and_extensions():
 def test_slash_replies_with_postcodes_are_ephemeral(query, private):
     from cogs.voters import carries_postcode
     assert carries_postcode(query) is private
+
+
+WRONG_TOKEN_RUN = """
+import runpy, sys
+import discord.http
+discord.http.Route.BASE = sys.argv[1]
+sys.argv = ["bot.py"]
+runpy.run_path("bot.py", run_name="__main__")
+"""
+
+
+async def test_wrong_token_is_a_clear_message_not_a_traceback(settings):
+    """`python bot.py` against a local stand-in for Discord's API that refuses the token."""
+    import asyncio
+    import os
+    import sys
+
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    from bot.config import PROJECT_ROOT
+
+    async def unauthorized(_request):
+        return web.json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", unauthorized)
+    async with TestServer(app, host="127.0.0.1") as server:
+        env = {**os.environ, "DISCORD_TOKEN": "not-a-real-token",
+               "HOWTOVOTE_DB_DIR": str(settings.db_dir)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", WRONG_TOKEN_RUN, str(server.make_url("/api/v10")),
+            cwd=PROJECT_ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        _out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 3
+    assert "Discord refused the token" in err.decode()
+    assert "Traceback" not in err.decode()
