@@ -2,10 +2,10 @@
 
 Order of cases (first match wins):
 1. unknown command: ignored (people type `!` for other bots too);
-2. on cooldown: "slow down, try again <relative time>", deleted after a few seconds;
-3. a missing or bad argument: how to use the command; the cooldown is refunded;
-4. not allowed (checks, permissions, DMs): says who may use it;
-5. a refusal from the core (bad party, note too long...): its own message; refunded;
+2. a refusal from the core (bad party, note too long...): its own message; refunded;
+3. on cooldown: "slow down, try again <relative time>", deleted after a few seconds;
+4. a missing or bad argument: how to use the command; the cooldown is refunded;
+5. not allowed (checks, permissions, DMs): says who may use it;
 6. anything else: "something went wrong", and the traceback goes to the log (with the
    command name, never the user's text, which may hold a postcode).
 """

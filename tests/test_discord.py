@@ -182,3 +182,39 @@ async def test_wrong_token_is_a_clear_message_not_a_traceback(settings):
     assert proc.returncode == 3
     assert "Discord refused the token" in err.decode()
     assert "Traceback" not in err.decode()
+
+
+class FakeResponse:
+    def __init__(self):
+        self.sent: list[dict] = []
+
+    async def send_message(self, content=None, **kwargs):
+        self.sent.append({"content": content, **kwargs})
+
+
+def fake_interaction(user_id: int):
+    from types import SimpleNamespace
+    return SimpleNamespace(user=SimpleNamespace(id=user_id), response=FakeResponse())
+
+
+async def test_answer_buttons_and_seat_picker(discord_bot):
+    from cogs.utils.views import AnswerView
+    service = discord_bot.bot.service
+    answer = await service.answer("Batley")
+    view = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=None)
+    clicked = fake_interaction(1)
+    await view.full_result.callback(clicked)
+    sent = clicked.response.sent[0]
+    assert sent["embed"].title == "Dewsbury and Batley: full result" and sent["ephemeral"]
+    assert sent["files"][0].filename == "result.png"
+    await view.elections.callback(clicked)
+    assert "Elections in Dewsbury and Batley" in clicked.response.sent[1]["embed"].title
+    picker = next(item for item in view.children if hasattr(item, "values"))
+    picker._values = ["E14001506"]  # as if the user picked Spen Valley in "Other matches"
+    await picker.callback(clicked)
+    assert clicked.response.sent[2]["embed"].title == "How to vote in Spen Valley"
+    stranger = fake_interaction(2)
+    assert await view.interaction_check(stranger) is False
+    assert "belong to the person who asked" in stranger.response.sent[0]["content"]
+    await view.on_timeout()
+    assert all(item.disabled for item in view.children if not getattr(item, "url", None))
