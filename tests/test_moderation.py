@@ -249,3 +249,20 @@ def test_guilds_db_survives_data_import(settings, data_dir, tmp_path):
     (settings.db_dir / "elections.db").unlink()  # the fixture's link to the shared build
     asyncio.run(import_data(fresh, progress=False))
     assert Path(settings.guilds_db_path).read_bytes() == before
+
+
+async def test_moderator_role_from_settings(discord_bot):
+    import discord.ext.test as dpytest
+    from discord.ext.test import backend
+    await discord_bot.grant_manage_server(0)
+    guild = dpytest.get_config().guilds[0]
+    role = backend.make_role("Campaign mods", guild)
+    await discord_bot.send(f"!config mod-role {role.id}")
+    assert f"<@&{role.id}>" in discord_bot.reply().embeds[0].description
+    await discord_bot.send('!note "Godalming and Ash" canvassing Saturday', member=1)
+    assert "Only this server's moderators" in discord_bot.reply().content
+    await dpytest.add_role(discord_bot.member(1), role)
+    await discord_bot.send('!note "Godalming and Ash" canvassing Saturday', member=1)
+    assert discord_bot.reply().content.startswith("Update #1 on Godalming and Ash")
+    await discord_bot.send("!config opponent Pirates", member=1)  # a moderator, not a manager
+    assert "Manage Server" in discord_bot.reply().content

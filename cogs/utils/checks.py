@@ -8,12 +8,16 @@ NOT_A_MODERATOR = ("Only this server's moderators can do that (the moderator rol
                    "config, or the Manage Server permission).")
 
 
+async def _owner_or_manager(ctx: commands.Context) -> bool:
+    if ctx.guild is None:
+        raise commands.NoPrivateMessage()
+    return await ctx.bot.is_owner(ctx.author) or ctx.author.guild_permissions.manage_guild
+
+
 def is_moderator():
     """The server's moderator role, or Manage Server, or a bot owner (Red's mod_or_permissions)."""
     async def predicate(ctx: commands.Context) -> bool:
-        if ctx.guild is None:
-            raise commands.NoPrivateMessage()
-        if await ctx.bot.is_owner(ctx.author) or ctx.author.guild_permissions.manage_guild:
+        if await _owner_or_manager(ctx):
             return True
         role_id = ctx.bot.service.settings_for(ctx.guild.id).mod_role_id
         if role_id and any(role.id == role_id for role in ctx.author.roles):
@@ -24,9 +28,7 @@ def is_moderator():
 
 def can_manage_server():
     async def predicate(ctx: commands.Context) -> bool:
-        if ctx.guild is None:
-            raise commands.NoPrivateMessage()
-        if await ctx.bot.is_owner(ctx.author) or ctx.author.guild_permissions.manage_guild:
+        if await _owner_or_manager(ctx):
             return True
         raise commands.CheckFailure("Only people with Manage Server can change settings.")
     return commands.check(predicate)
