@@ -218,3 +218,16 @@ async def test_answer_buttons_and_seat_picker(discord_bot):
     assert "belong to the person who asked" in stranger.response.sent[0]["content"]
     await view.on_timeout()
     assert all(item.disabled for item in view.children if not getattr(item, "url", None))
+
+
+async def test_a_dm_is_answered_like_a_server(discord_bot):
+    import discord.ext.test as dpytest
+    member = discord_bot.member(0)
+    dm = await member.create_dm()
+    await dpytest.message("Batley", channel=dm, member=member)
+    await dpytest.run_all_events()
+    reply = discord_bot.reply()
+    assert reply.embeds[0].title == "How to vote in Dewsbury and Batley"
+    await dpytest.message("!howtovote Hendon", channel=dm, member=member)
+    await dpytest.run_all_events()
+    assert discord_bot.reply().embeds[0].title == "How to vote in Hendon"
