@@ -231,3 +231,22 @@ async def test_a_dm_is_answered_like_a_server(discord_bot):
     await dpytest.message("!howtovote Hendon", channel=dm, member=member)
     await dpytest.run_all_events()
     assert discord_bot.reply().embeds[0].title == "How to vote in Hendon"
+
+
+async def test_slash_reply_with_a_postcode_is_ephemeral(discord_bot):
+    """The slash path (a context with an interaction): postcodes stay private."""
+    from types import SimpleNamespace
+    cog = discord_bot.bot.get_cog("Voters")
+    sent = []
+
+    async def send(**kwargs):
+        sent.append(kwargs)
+        return None
+
+    for query, private in [("cf10 1aa", True), ("Batley", False)]:
+        ctx = SimpleNamespace(interaction=object(), author=SimpleNamespace(id=1), guild=None,
+                              command=SimpleNamespace(reset_cooldown=lambda _ctx: None),
+                              send=send)
+        await cog._reply(ctx, query, await discord_bot.bot.service.answer(query))
+        assert sent[-1]["ephemeral"] is private
+        assert sent[-1]["allowed_mentions"].everyone is False
