@@ -89,6 +89,10 @@ create table pacts (
     source text not null          -- URLs, ' ; '-separated
 );
 create index pacts_seat on pacts (seat_id);
+create table leave_estimates (
+    seat_code text primary key,   -- 2010-boundary GSS code
+    leave real not null           -- estimated 2016 Leave share, 0-1 (Hanretty 2017)
+);
 create table meta (
     source text primary key,
     origin text not null,         -- the path or URL it was read from

@@ -77,7 +77,19 @@ BYELECTIONS = (
                 "df1ebc46eae442f97092a43bbd5c94f97404d3aad5fbf006fdde44cfcf846992"),
 )
 
-SOURCES: dict[str, Source] = {s.name: s for s in (PSEPHOLOGY, *BYELECTIONS)}
+# Chris Hanretty's estimates of the 2016 Leave vote per 2010-boundary seat. The public copy
+# states no licence, so it is downloaded at import time and never shipped.
+LEAVE_ESTIMATES = Source(
+    name="leave-estimates",
+    filename="eu-referendum-2016-leave-estimates.csv",
+    url="https://raw.githubusercontent.com/odileeds/hexmaps/"
+        "40916c5db2fde1503d2a4186091fec05c19c37fe/data/2016referendum-estimates.csv",
+    sha256="d208d0807ca6aa9ac73978297165e41667add3312c080aa8db7a95af3c663f5e",
+    licence="no licence stated; estimates by Chris Hanretty (2017), credited",
+    description="Estimated 2016 EU referendum Leave share per 2010-boundary seat",
+)
+
+SOURCES: dict[str, Source] = {s.name: s for s in (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES)}
 
 
 @dataclass(frozen=True)

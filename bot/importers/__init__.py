@@ -17,10 +17,10 @@ from pathlib import Path
 
 from bot import db as dbmod
 from bot.config import PROJECT_ROOT
-from bot.importers import aliases, byelections, pacts, psephology
+from bot.importers import aliases, byelections, leave, pacts, psephology
 from bot.importers.errors import ImportFailed
 from bot.importers.validate import validate
-from bot.sources import BYELECTIONS, PSEPHOLOGY, Fetched, Source
+from bot.sources import BYELECTIONS, LEAVE_ESTIMATES, PSEPHOLOGY, Fetched, Source
 
 PARTIES_CSV = PROJECT_ROOT / "data" / "parties.csv"
 ALIASES_CSV = PROJECT_ROOT / "data" / "aliases.csv"
@@ -29,7 +29,7 @@ PACTS_CSV = PROJECT_ROOT / "data" / "pacts.csv"
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
 
 # The sources `data import` fetches, in order.
-REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS)
+REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def build_elections_db(
                 step("byelections")
                 pacts.load(db, PACTS_CSV)
                 aliases.load(db, ALIASES_CSV)
+                leave.load(db, fetched[LEAVE_ESTIMATES.name].path)
                 validate(db)
                 step("validate")
                 for item in fetched.values():
