@@ -72,12 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     el.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
 
     bt = commands.add_parser("backtest", help="replay the advice against past elections")
-    bt.add_argument("--election", choices=["2019", "2024"],
-                    help="one election (default: both)")
-    bt.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
-    bt.add_argument("--model", default="all",
-                    help="last-result, uniform, proportional, transition, or all (default)")
+    bt.add_argument("--election", choices=["2015", "2017", "2019", "2024"],
+                    help="one election (default: all four)")
+    bt.add_argument("--opponent", default="Con", type=str.capitalize,
+                    help="the party to beat (default: Con)")
+    bt.add_argument("--model", help="seat-model, last-result, uniform, proportional, mixed, "
+                                    "transition or all (default: all; with --csv, the "
+                                    "bot's default, seat-model)")
     bt.add_argument("--csv", type=Path, help="write one row per seat to this file")
+    bt.add_argument("--plot", type=Path, help="draw the seat model's reliability diagram "
+                                              "to this PNG file")
     return parser
 
 
@@ -163,28 +167,60 @@ def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import backtest
+    from bot import backtest, scorecard
     from bot import db as dbmod
     from bot.advice import AdviceOptions
     from bot.data import ensure_data
+    from bot.forecast_data import PAIRS, ForecastData
     from bot.seatdata import ElectionData
 
-    data = ElectionData(dbmod.open_elections(asyncio.run(ensure_data(settings))))
+    db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
+    data, fdata = ElectionData(db), ForecastData(db)
     options = AdviceOptions(opponent=args.opponent)
     pairs = [args.election] if args.election else list(backtest.PAIRS)
+    name = args.model or (backtest.DEFAULT_MODEL if args.csv else "all")
+    if name != "all" and name not in backtest.MODEL_NAMES:
+        print(f"unknown model {name!r}; choose from {', '.join(backtest.MODEL_NAMES)} or all",
+              file=sys.stderr)
+        return 2
     if args.csv:
-        if len(pairs) != 1:
-            print("--csv needs --election 2019 or --election 2024", file=sys.stderr)
+        if len(pairs) != 1 or name == "all":
+            print("--csv needs --election YEAR and one model", file=sys.stderr)
             return 2
-        project = backtest.model(args.model, data, pairs[0])
-        rows = backtest.calls(data, pairs[0], options, project, args.model)
-        backtest.write_csv(rows, args.csv)
+        if name == backtest.SEAT_MODEL:
+            rows = backtest.seat_model_forecasts(fdata, pairs[0])
+            if rows is None:
+                print(f"the seat model has no earlier election to learn {pairs[0]} from",
+                      file=sys.stderr)
+                return 2
+            scorecard.write_forecast_csv(rows, args.csv)
+        else:
+            rows = backtest.calls(data, pairs[0], options,
+                                  backtest.model(name, data, pairs[0]), name)
+            backtest.write_csv(rows, args.csv)
         print(f"Wrote {len(rows)} seats to {args.csv}")
         return 0
-    models = backtest.MODEL_NAMES if args.model == "all" else [args.model]
-    print(backtest.format_table([
-        backtest.evaluate(data, p, options, backtest.model(m, data, p), m)
-        for p in pairs for m in models]))
+    models = list(backtest.MODEL_NAMES) if name == "all" else [name]
+    print(scorecard.format_scores(backtest.scores(data, fdata, pairs, models, options)))
+    bands_by_pair = {}
+    for pair in pairs:
+        rows = backtest.seat_model_forecasts(fdata, pair)
+        if rows is None:
+            continue
+        outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair])}
+        forecasts = {code: fc for code, _n, _m, fc in rows}
+        bands_by_pair[pair] = scorecard.calibration(scorecard.predictions(forecasts, outcomes))
+        rule = {c.code: scorecard.certain(c.best_placed or None,
+                                          list(forecasts[c.code].probabilities))
+                for c in backtest.calls(data, pair) if c.code in forecasts}
+        model_brier = scorecard.brier({k: f.probabilities for k, f in forecasts.items()},
+                                      outcomes)
+        print(f"\nSeat model, {pair}: Brier {model_brier:.3f} "
+              f"(last-result rule {scorecard.brier(rule, outcomes):.3f})")
+        print(scorecard.format_calibration(bands_by_pair[pair]))
+    if args.plot:
+        scorecard.plot(bands_by_pair, args.plot)
+        print(f"\nWrote the reliability diagram to {args.plot}")
     return 0
 
 

@@ -4,8 +4,9 @@ moderators' updates to an Advice. No I/O; every number comes from a result row."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from bot.forecast import Forecast, in_words
 from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
 from bot.seatdata import Party, SeatRecord
 
@@ -88,6 +89,8 @@ class Advice:
     sources: tuple[str, ...] = ()
     colour: str = "#AAAAAA"
     options: AdviceOptions = field(default_factory=AdviceOptions)
+    forecast: Forecast | None = None  # the seat model's chances, when it is on
+    last_result_call: str = ""  # what the last result alone says, beside the model's call
 
     @property
     def recommended_party(self) -> str | None:
@@ -101,8 +104,34 @@ def pts(share: float) -> str:
     return f"{share * 100:.1f}%"
 
 
+@dataclass(frozen=True)
+class Field:
+    """Who stands and who a pact backs, once the moderators' updates are applied."""
+
+    standing: frozenset[str]
+    designated: str
+
+
+def field_of(record: SeatRecord, parties: dict[str, Party],
+             updates: Sequence[SeatUpdate] = ()) -> Field:
+    state = _apply_updates(record, updates, parties)
+    aside = set(state.pact[0].standing_aside) if state.pact else set()
+    stood = {c.party for c in record.latest.candidates} | {p for p, _n in state.declared}
+    return Field(frozenset(stood - state.withdrawn - aside),
+                 state.pact[0].designated if state.pact else "")
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """The seat model's forecast and what it rests on, for the advice to state."""
+
+    forecast: Forecast
+    basis: str  # "the 2024 result and GB polls of 2025-06-14 (...)"
+    stale: str = ""  # a caveat when the polls are old
+
+
 def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions = DEFAULT_OPTIONS,
-           updates: Sequence[SeatUpdate] = ()) -> Advice:
+           updates: Sequence[SeatUpdate] = (), model: ModelView | None = None) -> Advice:
     state = _apply_updates(record, updates, parties)
     opponent_name = parties[options.opponent].name if options.opponent in parties else \
         options.opponent
@@ -145,6 +174,22 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
 
     verdict = analysis.verdict
     headline = analysis.headline
+    last_call = ""
+    # the model knows published results only: a moderator's newer result takes precedence
+    if model is not None and state.byelection is None and options.opponent == "Con" and verdict in (
+            "clear", "close", "opponent-not-in-contention"):
+        last_call = analysis.label
+        rows_by_party = {r.party: r for r in analysis.rows if r.in_bloc and r.standing}
+        verdict, headline, rec, nxt = _model_call(model.forecast, rows_by_party, parties,
+                                                  opponent_name)
+        analysis = replace(analysis, verdict=verdict, recommended=rec, next_bloc=nxt)
+        reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
+        reasons.insert(0, f"The chances rest on {model.basis}.")
+        caveats[:] = [c for c in caveats if not c.startswith("Based on votes cast")]
+        caveats.append("A forecast from past results and national polls, fitted only on "
+                       "earlier elections; local campaigns can change a seat.")
+        if model.stale:
+            caveats.append(model.stale)
     if state.override is not None:
         verdict = "override"
         headline = (f"This server's moderators recommend {state.override.party_name} "
@@ -161,7 +206,30 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         sources=("UK Parliament election results (Commons Library), Open Parliament Licence",
                  *(pact.sources if pact else ())),
         colour=colour, options=options,
+        forecast=model.forecast if model is not None and last_call else None,
+        last_result_call=last_call,
     )
+
+
+def _model_call(f: Forecast, rows: dict[str, Row], parties: dict[str, Party], opp: str
+                ) -> tuple[str, str, Row | None, Row | None]:
+    """The verdict, headline and the two parties named, from the seat model."""
+    def name(code: str | None) -> str:
+        return parties[code].name if code in parties else (code or "")
+
+    lead, second = f.leader, f.runner_up
+    rec, nxt = rows.get(lead or ""), rows.get(second or "")
+    chance = f"{name(lead)}: {in_words(f.chance(lead))} to be the strongest challenger here"
+    if f.verdict == "opponent-not-in-contention":
+        return (f.verdict, f"{opp} is unlikely to finish in the top two here "
+                f"({in_words(f.opponent_top_two)}): no tactical vote is needed. Vote for "
+                f"whoever you prefer. ({chance}.)", rec, nxt)
+    if f.verdict == "clear":
+        who = name(lead) + (f" ({rec.candidate})" if rec and rec.candidate else "")
+        return f.verdict, f"Vote {who}: the best-placed to beat {opp}. {chance}.", rec, nxt
+    return (f.verdict, f"Too close to call between {name(lead)} ({in_words(f.chance(lead))}) "
+            f"and {name(second)} ({in_words(f.chance(second))}) to be the strongest "
+            f"challenger to {opp}. Watch for local pacts and polls.", rec, nxt)
 
 
 @dataclass

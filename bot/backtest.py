@@ -16,14 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bot import projection
+from bot import projection, scorecard
 from bot.advice import DEFAULT_OPTIONS, AdviceOptions, advise
-from bot.config import PROJECT_ROOT
+from bot.forecast import Forecast, forecast
+from bot.forecast_data import PAIRS as FORECAST_PAIRS
+from bot.forecast_data import ForecastData, load_polls
+from bot.forecast_fit import fit_for
 from bot.models import Contest
 from bot.seatdata import ElectionData, SeatRecord
 
 # pair -> (base election, target election, boundaries, polling day of the target)
 PAIRS = {
+    "2015": ("ge2010", "ge2015", "2010", "2015-05-07"),
+    "2017": ("ge2015", "ge2017", "2010", "2017-06-08"),
     "2019": ("ge2017", "ge2019", "2010", "2019-12-12"),
     "2024": ("ge2019n", "ge2024", "2024", "2024-07-04"),
 }
@@ -146,25 +151,57 @@ def strongest_bloc_party(contest: Contest, options: AdviceOptions) -> str | None
     return None
 
 
-MODEL_NAMES = ("last-result", *projection.MODELS)
-FINAL_POLLS = PROJECT_ROOT / "data" / "national_polls.csv"
+SEAT_MODEL = "seat-model"
+DEFAULT_MODEL = SEAT_MODEL  # what the bot answers with
+MODEL_NAMES = (SEAT_MODEL, "last-result", *projection.MODELS)
 
 
 def model(name: str, data: ElectionData | None = None, pair: str | None = None
           ) -> Project | None:
-    """The projection hook for a model: None for the plain last result; otherwise the
-    seat projected from the base election's national shares to the final polls before
-    the target election (information available before polling day)."""
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+    """The projection hook for an advice-based model: None for the plain last result;
+    otherwise the seat projected from the base election's national shares to the final
+    GB polls before the target election (information available before polling day)."""
+    if name not in MODEL_NAMES or name == SEAT_MODEL:
+        raise ValueError(f"unknown projection {name!r}; choose from "
+                         f"{', '.join(MODEL_NAMES[1:])}")
     if name == "last-result":
         return None
     base, target, _b, _day = PAIRS[pair]
     before = projection.national_shares(data.national_votes(base))
-    after = projection.load_final_polls(FINAL_POLLS)[target]
+    after = load_polls()[(target, "GB")].shares
     names = {code: p.name for code, p in data.parties.items()}
     return lambda contest, nation: projection.project_contest(contest, nation, name, before,
                                                               after, names)
+
+
+def seat_model_forecasts(fdata: ForecastData, pair: str
+                         ) -> list[tuple[str, str, str, Forecast]] | None:
+    """The seat model's forecast for every GB seat of the pair, from a model fitted only on
+    earlier pairs (None when there are none to learn from)."""
+    fitted = fit_for(fdata, pair)
+    if fitted is None:
+        return None
+    m = fitted[0]
+    return [(case.code, case.name, SEAT_MODEL, forecast(case, m))
+            for case, _o in fdata.pair_cases(FORECAST_PAIRS[pair])]
+
+
+def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: list[str],
+           options: AdviceOptions = DEFAULT_OPTIONS) -> list[scorecard.Score]:
+    out = []
+    for pair in pairs:
+        outcomes = {c.code: o for c, o in fdata.pair_cases(FORECAST_PAIRS[pair])}
+        for name in models:
+            if name == SEAT_MODEL:
+                rows = seat_model_forecasts(fdata, pair)
+                if rows is None:
+                    continue
+                picked = {code: fc.call for code, _n, _m, fc in rows}
+            else:
+                picked = {c.code: c.recommended or None
+                          for c in calls(data, pair, options, model(name, data, pair), name)}
+            out.append(scorecard.score(pair, name, picked, outcomes))
+    return out
 
 
 def write_csv(rows: list[Call], path: Path) -> None:
@@ -183,7 +220,8 @@ def write_csv(rows: list[Call], path: Path) -> None:
 def format_table(results: list[BacktestResult]) -> str:
     lines = [f"{'pair':<12} {'model':<14} {'overall':>20} {'battleground':>20} {'winner':>20}"]
     for r in results:
-        label = {"2019": "2017->2019", "2024": "2019n->2024"}[r.pair]
+        label = {"2015": "2010->2015", "2017": "2015->2017", "2019": "2017->2019",
+                 "2024": "2019n->2024"}[r.pair]
         lines.append(f"{label:<12} {r.model:<14} {r.overall!s:>20} {r.battleground!s:>20} "
                      f"{r.winner!s:>20}")
     return "\n".join(lines)

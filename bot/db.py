@@ -89,6 +89,11 @@ create table pacts (
     source text not null          -- URLs, ' ; '-separated
 );
 create index pacts_seat on pacts (seat_id);
+create table forecast_models (
+    name text primary key,        -- "next": the model for the coming election
+    model text not null,          -- JSON: features, coefficients, top-two coefficients
+    choice text not null          -- JSON: the feature set and penalty CV chose, and scores
+);
 create table leave_estimates (
     seat_code text primary key,   -- 2010-boundary GSS code
     leave real not null           -- estimated 2016 Leave share, 0-1 (Hanretty 2017)

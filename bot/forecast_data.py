@@ -40,6 +40,8 @@ PAIRS = {
     "2019": Pair("2019", "ge2017", "ge2019", "2010", "2019-12-12", ("ge2015", "ge2010")),
     "2024": Pair("2024", "ge2019n", "ge2024", "2024", "2024-07-04", ("ge2017", "ge2015")),
 }
+# The coming election: the 2024 result (with by-elections since) is the base.
+NEXT = Pair("next", "ge2024", "next", "2024", "9999-12-31", ("ge2019n", "ge2017"))
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,8 @@ class ForecastData:
         day, weight, eid, sid = max(found)
         return self.shares(eid, sid), weight, self.winner(eid, sid)
 
-    def case(self, pair: Pair, seat_id: int, standing: Iterable[str] | None = None
+    def case(self, pair: Pair, seat_id: int, standing: Iterable[str] | None = None,
+             poll: PollAverage | None = None, designated: str | None = None
              ) -> SeatCase | None:
         code, name, nation, boundaries = self.seats[seat_id]
         if nation == "Northern Ireland" or boundaries != pair.boundaries:
@@ -173,7 +176,8 @@ class ForecastData:
         by, weight, by_winner = self.byelections(seat_id, base_day, pair.polling_day)
         if standing is None:
             standing = self.shares(pair.target, seat_id).keys()
-        poll = self.polls_for(pair.target, nation)
+        if poll is None or poll.area not in ("GB", nation):
+            poll = self.polls_for(pair.target, nation)
         area = poll.area if poll else "GB"
         before = self.nation_shares(pair.base, area)
         earlier: dict[str, float] = {}
@@ -193,7 +197,8 @@ class ForecastData:
             polls_before=before, polls_after=poll.shares if poll else before,
             earlier=earlier if pair.earlier else {}, byelection=by,
             byelection_weight=weight if by else 0.0, holder=holder, leave=leave,
-            designated=self.pacts.get((pair.target, seat_id), ""),
+            designated=(designated if designated is not None
+                        else self.pacts.get((pair.target, seat_id), "")),
             opponent_standing=OPPONENT in standing_set,
         )
 

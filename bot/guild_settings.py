@@ -20,6 +20,7 @@ KEYS = {
     "bloc": "the parties to choose from, e.g. Lab LD Green SNP PC",
     "polls": "on or off: whether moderators may run seat polls",
     "projections": "on or off: show projections from national polls beside the advice",
+    "model": "on or off: base the advice on the seat model's chances (default on)",
 }
 TRUE, FALSE = {"on", "yes", "true", "1"}, {"off", "no", "false", "0"}
 
@@ -36,6 +37,7 @@ class GuildSettings:
     bloc: frozenset[str] = DEFAULT_BLOC
     polls_enabled: bool = False
     projections_enabled: bool = False
+    model_enabled: bool = True
 
     @property
     def advice_options(self) -> AdviceOptions:
@@ -69,6 +71,7 @@ def get(db: sqlite_utils.Database, guild_id: int | None) -> GuildSettings:
         bloc=frozenset(raw["bloc"].split()) if raw.get("bloc") else DEFAULT_BLOC,
         polls_enabled=raw.get("polls") == "on",
         projections_enabled=raw.get("projections") == "on",
+        model_enabled=raw.get("model") != "off",
     )
 
 

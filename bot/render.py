@@ -31,7 +31,8 @@ class Projected:
 
 
 def projection_lines(advice: Advice, projected: Projected) -> list[str]:
-    on_result = f"On the {advice.basis.election_name} result: {_call(advice)}"
+    on_result = (f"On the {advice.basis.election_name} result: "
+                 f"{advice.last_result_call or _call(advice)}")
     on_polls = f"{projected.label()}: {_call(projected.advice)}"
     lines = [on_result, on_polls]
     if _call(advice) != _call(projected.advice):

@@ -3,17 +3,19 @@ answer through HowToVote, so they cannot drift apart."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 import aiohttp
 
 from bot import db as dbmod
 from bot import guild_settings, national_polls, polls, projection, updates
-from bot.advice import Advice, AdviceOptions, advise
+from bot.advice import Advice, AdviceOptions, ModelView, advise, field_of
 from bot.charts import bar_chart
 from bot.config import Settings
 from bot.data import ensure_data
 from bot.history import render_history_embed, render_history_text, seat_history
+from bot.live_forecast import LiveForecasts
 from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.postcodes import PostcodeLookup
 from bot.render import (
@@ -69,6 +71,10 @@ class HowToVote:
         self.settings = settings
         self.session: aiohttp.ClientSession | None = None
         self._national_2024: dict[str, float] | None = None
+        self._owner_polls: tuple[float, dict[str, national_polls.NationalPoll | None]] = (
+            0.0, {})
+
+    OWNER_POLLS_TTL = 30.0  # seconds: other processes may set polls too
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         path = await ensure_data(self.settings)
@@ -82,7 +88,32 @@ class HowToVote:
         self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
                                         self.guilds_db, offline_table)
         self.resolver = Resolver.from_db(self.elections_db, self.postcodes)
+        self.forecasts = LiveForecasts(self.elections_db)
+        self.forecasts.warm({code: field_of(rec, self.data.parties)
+                             for code, rec in self.data.current.items()},
+                            self.owner_polls())
         return self
+
+    def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
+        """The owners' latest poll for each nation (a GB poll stands in), kept briefly."""
+        fetched_at, polls_by_nation = self._owner_polls
+        if time.monotonic() - fetched_at > self.OWNER_POLLS_TTL:
+            gb = national_polls.latest(self.guilds_db, "GB")
+            polls_by_nation = {n: national_polls.latest(self.guilds_db, n) or gb
+                               for n in ("Scotland", "Wales")}
+            polls_by_nation["England"] = gb
+            self._owner_polls = (time.monotonic(), polls_by_nation)
+        return polls_by_nation
+
+    def polls_changed(self) -> None:
+        self._owner_polls = (0.0, {})
+
+    def model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
+        if guild_id is not None and not self.settings_for(guild_id).model_enabled:
+            return None
+        owners = self.owner_polls().get(record.seat.nation)
+        return self.forecasts.view(record.seat.code,
+                                   field_of(record, self.data.parties, in_scope), owners)
 
     async def close(self) -> None:
         if self.session is not None:
@@ -166,7 +197,8 @@ class HowToVote:
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
         options = options or self.options_for(guild_id)
         in_scope = self.updates_for(guild_id, code)
-        advice = advise(record, self.data.parties, options, in_scope)
+        advice = advise(record, self.data.parties, options, in_scope,
+                        self.model_view(record, in_scope, guild_id))
         projected = self._projected(record, options, in_scope, guild_id)
         return Answer(resolution, advice,
                       render_embed(advice, resolution, self.data.data_date, projected),

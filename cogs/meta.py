@@ -72,8 +72,9 @@ class Meta(commands.Cog):
             self.bot.service.guilds_db,
             national_polls.parse(figures, self.bot.service.known_parties),
             by=ctx.author.id, is_owner=await self.bot.is_owner(ctx.author))
-        await ctx.send(f"National polls set for {poll.date}: projections in servers that "
-                       "turned them on now use them.", allowed_mentions=NO_MENTIONS)
+        self.bot.service.polls_changed()
+        await ctx.send(f"National polls set for {poll.date}: the seat model and projections "
+                       "now use them.", allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: commands.Bot) -> None:

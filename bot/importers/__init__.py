@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import db as dbmod
+from bot import forecast_store
 from bot.config import PROJECT_ROOT
 from bot.importers import aliases, byelections, leave, pacts, psephology
 from bot.importers.errors import ImportFailed
@@ -84,6 +85,8 @@ def build_elections_db(
                 leave.load(db, fetched[LEAVE_ESTIMATES.name].path)
                 validate(db)
                 step("validate")
+                forecast_store.fit_and_store(db)
+                step("forecast")
                 for item in fetched.values():
                     db["meta"].insert({
                         "source": item.source.name,

@@ -1,0 +1,85 @@
+"""The seat model for the coming election, as the bot uses it: every seat's chances worked
+out once at start-up (and again only when the polls change or a server's moderators
+change who stands), from the 2024 result, by-elections since, and the latest polls."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlite_utils
+
+from bot import forecast_store
+from bot.advice import Field, ModelView
+from bot.forecast import Forecast, Model, forecast
+from bot.forecast_data import NEXT, ForecastData, PollAverage
+from bot.national_polls import NationalPoll
+from bot.projection import key
+
+STALE_AFTER_DAYS = 60
+_CACHE_LIMIT = 10_000
+
+
+class LiveForecasts:
+    def __init__(self, db: sqlite_utils.Database, model: Model | None = None) -> None:
+        self.model = model or forecast_store.load(db)
+        self.data = ForecastData(db)
+        self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
+                         if b == "2024"}
+        self._cache: dict[tuple, Forecast] = {}
+
+    @property
+    def available(self) -> bool:
+        return self.model is not None
+
+    def poll(self, owners: NationalPoll | None, nation: str) -> PollAverage | None:
+        """The owners' latest poll when it is newer than our file's, else our file's."""
+        ours = self.data.polls_for(NEXT.target, nation)
+        if owners is not None and (ours is None or owners.date >= ours.date):
+            return PollAverage("next", owners.area, owners.date,
+                               {key(p): v / 100 for p, v in owners.shares.items()},
+                               (owners.source,))
+        return ours
+
+    def view(self, code: str, field: Field, owners: NationalPoll | None,
+             today: date | None = None) -> ModelView | None:
+        sid = self.seat_ids.get(code)
+        if self.model is None or sid is None:
+            return None
+        nation = self.data.seats[sid][2]
+        poll = self.poll(owners, nation)
+        cache_key = (code, field, poll.date if poll else "", poll.area if poll else "",
+                     tuple(sorted(poll.shares.items())) if poll else ())
+        result = self._cache.get(cache_key)
+        if result is None:
+            case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
+                                  designated=field.designated)
+            if case is None:
+                return None
+            result = forecast(case, self.model)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[cache_key] = result
+        return ModelView(result, _basis(poll), _stale(poll, today or date.today()))
+
+    def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None]
+             ) -> None:
+        """Work out every seat's chances now, so no question waits for them."""
+        for code, field in fields.items():
+            nation = self.data.seats[self.seat_ids[code]][2] if code in self.seat_ids else ""
+            self.view(code, field, owners_by_nation.get(nation))
+
+
+def _basis(poll: PollAverage | None) -> str:
+    if poll is None:
+        return "the 2024 result (no national polls set)"
+    return f"the 2024 result, by-elections since, and {poll.area} polls of {poll.date}"
+
+
+def _stale(poll: PollAverage | None, today: date) -> str:
+    if poll is None:
+        return ""
+    age = (today - date.fromisoformat(poll.date)).days
+    if age <= STALE_AFTER_DAYS:
+        return ""
+    return (f"The national polls it uses are from {poll.date}, {age} days old: an owner can "
+            "set newer ones with !polls set.")
