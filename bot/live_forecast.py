@@ -10,7 +10,7 @@ import sqlite_utils
 
 from bot import forecast_store
 from bot.advice import Field, ModelView
-from bot.forecast import Forecast, Model, forecast
+from bot.forecast import Model, forecast
 from bot.forecast_data import NEXT, ForecastData, PollAverage
 from bot.national_polls import NationalPoll
 from bot.projection import key
@@ -25,7 +25,7 @@ class LiveForecasts:
         self.data = ForecastData(db)
         self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
                          if b == "2024"}
-        self._cache: dict[tuple, Forecast] = {}
+        self._cache: dict[tuple, ModelView] = {}
 
     @property
     def available(self) -> bool:
@@ -45,21 +45,20 @@ class LiveForecasts:
         sid = self.seat_ids.get(code)
         if self.model is None or sid is None:
             return None
-        nation = self.data.seats[sid][2]
-        poll = self.poll(owners, nation)
-        cache_key = (code, field, poll.date if poll else "", poll.area if poll else "",
-                     tuple(sorted(poll.shares.items())) if poll else ())
-        result = self._cache.get(cache_key)
-        if result is None:
+        today = today or date.today()
+        cache_key = (code, field, owners.id if owners else None, today)
+        view = self._cache.get(cache_key)
+        if view is None:
+            poll = self.poll(owners, self.data.seats[sid][2])
             case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
                                   designated=field.designated)
             if case is None:
                 return None
-            result = forecast(case, self.model)
+            view = ModelView(forecast(case, self.model), _basis(poll), _stale(poll, today))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
-            self._cache[cache_key] = result
-        return ModelView(result, _basis(poll), _stale(poll, today or date.today()))
+            self._cache[cache_key] = view
+        return view
 
     def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None]
              ) -> None:

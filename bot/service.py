@@ -89,9 +89,10 @@ class HowToVote:
                                         self.guilds_db, offline_table)
         self.resolver = Resolver.from_db(self.elections_db, self.postcodes)
         self.forecasts = LiveForecasts(self.elections_db)
-        self.forecasts.warm({code: field_of(rec, self.data.parties)
-                             for code, rec in self.data.current.items()},
-                            self.owner_polls())
+        # who stands where, before any server's updates: the model's usual input
+        self._fields = {code: field_of(rec, self.data.parties)
+                        for code, rec in self.data.current.items()}
+        self.forecasts.warm(self._fields, self.owner_polls())
         return self
 
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
@@ -112,8 +113,10 @@ class HowToVote:
         if guild_id is not None and not self.settings_for(guild_id).model_enabled:
             return None
         owners = self.owner_polls().get(record.seat.nation)
-        return self.forecasts.view(record.seat.code,
-                                   field_of(record, self.data.parties, in_scope), owners)
+        code = record.seat.code
+        field = (field_of(record, self.data.parties, in_scope) if in_scope
+                 else self._fields.get(code) or field_of(record, self.data.parties))
+        return self.forecasts.view(code, field, owners)
 
     async def close(self) -> None:
         if self.session is not None:
