@@ -219,20 +219,28 @@ def fit_bloc(block: Block, feats: tuple[str, ...], penalty: float) -> np.ndarray
     x = block.columns(feats)
     learn = block.chosen >= 0  # seats where one of the standing bloc parties came top
     ids = block.ids
-    beta = np.zeros(len(feats))
-    for _ in range(50):
-        p = _group_softmax(x @ beta, block.starts)
-        p = p * learn[ids]
+
+    def gradient_and_hessian(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = _group_softmax(x @ beta, block.starts) * learn[ids]
         mean = np.zeros((len(block.starts), len(feats)))
         np.add.at(mean, ids, p[:, None] * x)
         grad = x[block.chosen[learn]].sum(axis=0) - mean.sum(axis=0) - penalty * beta
         centred = x - mean[ids]
         hess = (centred * p[:, None]).T @ centred + penalty * np.eye(len(feats))
+        return grad, hess
+    return _newton(gradient_and_hessian, len(feats))
+
+
+def _newton(gradient_and_hessian, size: int) -> np.ndarray:
+    """Maximise a concave penalised log likelihood from zero by Newton's method."""
+    theta = np.zeros(size)
+    for _ in range(50):
+        grad, hess = gradient_and_hessian(theta)
         step = np.linalg.solve(hess, grad)
-        beta = beta + step
+        theta = theta + step
         if np.max(np.abs(step)) < 1e-9:
             break
-    return beta
+    return theta
 
 
 def log_loss(block: Block, p: np.ndarray) -> float:
@@ -243,17 +251,12 @@ def log_loss(block: Block, p: np.ndarray) -> float:
 # -- the opponent's top-two finish: a logistic regression -----------------------------
 def fit_top_two(block: Block, penalty: float) -> np.ndarray:
     x, y = block.t2_x, block.t2_y
-    gamma = np.zeros(3)
     ridge = penalty * np.diag([0.0, 1.0, 1.0]) + 1e-6 * np.eye(3)  # intercept unpenalised
-    for _ in range(50):
+
+    def gradient_and_hessian(gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = 1 / (1 + np.exp(-np.clip(x @ gamma, -50, 50)))
-        grad = x.T @ (y - p) - ridge @ gamma
-        hess = (x * (p * (1 - p))[:, None]).T @ x + ridge
-        step = np.linalg.solve(hess, grad)
-        gamma = gamma + step
-        if np.max(np.abs(step)) < 1e-9:
-            break
-    return gamma
+        return x.T @ (y - p) - ridge @ gamma, (x * (p * (1 - p))[:, None]).T @ x + ridge
+    return _newton(gradient_and_hessian, 3)
 
 
 def top_two_log_loss(block: Block, gamma: np.ndarray) -> float:
