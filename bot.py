@@ -17,7 +17,10 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.db import StorageError
+from bot.errors import UserFacingError
 from bot.importers.errors import ImportFailed
+from bot.postcodes import PostcodeImportError
 from bot.sources import SourceError
 
 NO_TOKEN = """\
@@ -51,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    help="load an ONSPD/NSPL or mySociety postcode CSV for "
                                         "offline lookups")
     pcs.add_argument("file", type=Path)
+    backup = data_commands.add_parser("backup", help="a consistent copy of guilds.db (safe "
+                                                     "while the bot runs)")
+    backup.add_argument("file", type=Path)
+    cache = data_commands.add_parser("cache", help="the postcode cache in guilds.db")
+    cache.add_argument("action", choices=["clear"])
 
     ask = commands.add_parser("ask", help="answer a query in the terminal, as the bot would")
     ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
@@ -63,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "(date,pollster,area,party,share,source)")
     np_import.add_argument("file", type=Path)
     np_commands.add_parser("show", help="the latest national poll")
+    np_delete = np_commands.add_parser("delete", help="retire a national poll by its number")
+    np_delete.add_argument("poll_id", type=int)
 
     bench = commands.add_parser("bench", help="print the speed figures (BENCHMARKS.md)")
     bench.add_argument("--queries", type=int, default=10_000)
@@ -74,8 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     bt = commands.add_parser("backtest", help="replay the advice against past elections")
     bt.add_argument("--election", choices=["2015", "2017", "2019", "2024"],
                     help="one election (default: all four)")
-    bt.add_argument("--opponent", default="Con", type=str.capitalize,
-                    help="the party to beat (default: Con)")
+    bt.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
     bt.add_argument("--model", help="seat-model, last-result, uniform, proportional, mixed, "
                                     "transition or all (default: all; with --csv, the "
                                     "bot's default, seat-model)")
@@ -90,6 +99,17 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.data_command == "status":
         print(data.format_status(data.status(settings), settings))
+        return 0
+    if args.data_command in ("backup", "cache"):
+        from bot import db as dbmod
+        from bot.postcodes import clear_cache
+
+        guilds = dbmod.open_guilds(settings.guilds_db_path)
+        if args.data_command == "backup":
+            size = dbmod.backup(guilds, args.file)
+            print(f"Backed up {settings.guilds_db_path} to {args.file} ({size:,} bytes)")
+        else:
+            print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
         return 0
     if args.data_command == "import-postcodes":
         from bot.postcodes import import_postcodes
@@ -115,10 +135,12 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     async def go():
         service = await HowToVote(settings).start()
         try:
-            if args.opponent not in service.data.parties:
+            opponent = {p.casefold(): p for p in service.data.parties}.get(
+                args.opponent.casefold())
+            if opponent is None:
                 return None, f"Unknown party {args.opponent!r}: use a code such as Con or RUK."
             return await service.answer(" ".join(args.query),
-                                        options=AdviceOptions(opponent=args.opponent)), None
+                                        options=AdviceOptions(opponent=opponent)), None
         finally:
             await service.close()
 
@@ -144,6 +166,9 @@ def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
     if args.polls_command == "import":
         count = national_polls.import_csv(guilds, args.file, parties)
         print(f"Imported {count} national poll(s) into {settings.guilds_db_path}")
+    if args.polls_command == "delete":
+        gone = national_polls.delete(guilds, args.poll_id, is_owner=True)
+        print(f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})")
     poll = national_polls.latest(guilds)
     print("No national polls yet." if poll is None else
           f"Latest: {poll.date} {poll.pollster} {poll.area}: " +
@@ -176,7 +201,11 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
     db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     data, fdata = ElectionData(db), ForecastData(db)
-    options = AdviceOptions(opponent=args.opponent)
+    opponent = {p.casefold(): p for p in data.parties}.get(args.opponent.casefold())
+    if opponent is None:
+        print(f"unknown party {args.opponent!r}: use a code such as Con or RUK", file=sys.stderr)
+        return 2
+    options = AdviceOptions(opponent=opponent)
     pairs = [args.election] if args.election else list(backtest.PAIRS)
     name = args.model or (backtest.DEFAULT_MODEL if args.csv else "all")
     if name != "all" and name not in backtest.MODEL_NAMES:
@@ -276,9 +305,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backtest":
             return cmd_backtest(args, settings)
         return cmd_run(settings)
-    except (ImportFailed, SourceError, ValueError) as exc:  # incl. bad input files
-        print(f"howtovote: {exc}", file=sys.stderr)
+    except (ImportFailed, SourceError, UserFacingError, PostcodeImportError) as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)  # a bad input file or value: no traceback
         return 1
+    except StorageError as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)
+        return 4
     except KeyboardInterrupt:
         return 130
 

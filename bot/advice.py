@@ -60,6 +60,7 @@ class Override:
     reason: str
     author: str
     when: str
+    scope: str = "this server"  # "all servers": shared by the bot's owners
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,10 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
             caveats.append(model.stale)
     if state.override is not None:
         verdict = "override"
-        headline = (f"This server's moderators recommend {state.override.party_name} "
-                    f"(the numbers say: {analysis.label}).")
+        who = ("This server's moderators" if state.override.scope == "this server" else
+               f"{state.override.author}, for all servers,")
+        headline = (f"{who} recommend{'' if state.override.scope == 'this server' else 's'} "
+                    f"{state.override.party_name} (the numbers say: {analysis.label}).")
     return Advice(
         seat=record.seat, verdict=verdict, data_verdict=analysis.verdict, headline=headline,
         recommended=rec, next_bloc=analysis.next_bloc, opponent=analysis.opponent,
@@ -265,7 +268,8 @@ def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate],
                                     scope))
         elif u.kind == "override" and u.party:
             state.override = Override(u.party, u.payload.get("party_name", u.party),
-                                      u.payload.get("reason", ""), u.author_name, u.created_at)
+                                      u.payload.get("reason", ""), u.author_name, u.created_at,
+                                      scope)
         elif u.kind == "byelection":
             state.byelection = _contest_from_update(record.seat, u, parties)
     return state

@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import sqlite_utils
@@ -201,7 +203,41 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        5,
+        """
+        -- one revert per update, whatever races: a trigger rather than a unique index so
+        -- that a file which already holds duplicates (written before this) still opens
+        create trigger seat_updates_one_revert before insert on seat_updates
+        when new.reverts_id is not null
+             and exists (select 1 from seat_updates where reverts_id = new.reverts_id)
+        begin
+            select raise(abort, 'already reverted');
+        end;
+        -- an owner may retire a national poll; the row stays for the record
+        alter table national_polls add column deleted_at text;
+        """,
+    ),
 ]
+
+BUSY_TIMEOUT_SECONDS = 5  # a write waits at most this long for another process's lock
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database | sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken with the write lock up front (BEGIN IMMEDIATE) so that
+    every check made inside it still holds when it commits, even with several processes
+    on one file. An error rolls back and is raised as it was: a failed rollback (a full
+    disk, say) never hides the error that caused it."""
+    conn = db if isinstance(db, sqlite3.Connection) else db.conn
+    conn.execute("begin immediate")
+    try:
+        yield conn
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("rollback")
+        raise
+    conn.execute("commit")
 
 
 def open_elections(path: Path, *, writable: bool = False) -> sqlite_utils.Database:
@@ -219,15 +255,50 @@ def create_elections_schema(db: sqlite_utils.Database) -> None:
     db.conn.executescript(ELECTIONS_SCHEMA)
 
 
+class StorageError(RuntimeError):
+    """A database we must not touch: the message names the file and how to restore it."""
+
+
+def _refuse(path: Path, problem: str) -> StorageError:
+    return StorageError(
+        f"{path} {problem}. It holds every server's settings, updates and polls, so the bot "
+        "will not start over it or replace it. Restore it from a backup (`python bot.py "
+        "data backup FILE` makes one), or move it away to start with an empty one.")
+
+
 def open_guilds(path: Path) -> sqlite_utils.Database:
-    """Open (creating and migrating as needed) the database of what users create."""
+    """Open (creating and migrating as needed) the database of what users create. A file
+    that exists but is empty, unreadable or corrupt is refused, never re-initialised."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, check_same_thread=False, timeout=30, isolation_level=None)
-    conn.execute("pragma journal_mode=wal")
-    conn.execute("pragma synchronous=full")
-    conn.execute("pragma foreign_keys=on")
-    migrate(conn)
+    if path.exists() and path.stat().st_size == 0:
+        raise _refuse(path, "is empty (0 bytes)")
+    try:
+        conn = sqlite3.connect(path, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS,
+                               isolation_level=None)
+        if conn.execute("pragma quick_check").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("integrity check failed")
+        conn.execute("pragma journal_mode=wal")
+        conn.execute("pragma synchronous=full")
+        conn.execute("pragma foreign_keys=on")
+        migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        raise _refuse(path, f"cannot be used ({exc})") from exc
     return sqlite_utils.Database(conn)
+
+
+def backup(db: sqlite_utils.Database, target: Path) -> int:
+    """A consistent copy of a live database (SQLite's online backup), written to a temp
+    file and moved into place. Returns its size in bytes."""
+    target = target.expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    out = sqlite3.connect(tmp)
+    try:
+        db.conn.backup(out)
+    finally:
+        out.close()
+    tmp.replace(target)
+    return target.stat().st_size
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -239,17 +310,12 @@ def migrate(conn: sqlite3.Connection) -> int:
     for number, script in MIGRATIONS:
         if number <= schema_version(conn):
             continue
-        conn.execute("begin immediate")
-        try:
+        with transaction(conn):
             # re-check under the write lock: another process may have just migrated
             if number > schema_version(conn):
                 for statement in _statements(script):
                     conn.execute(statement)
                 conn.execute(f"pragma user_version = {number}")
-            conn.execute("commit")
-        except BaseException:
-            conn.execute("rollback")
-            raise
     return schema_version(conn)
 
 

@@ -19,6 +19,11 @@ class PollInputError(UserFacingError):
     pass
 
 
+MIN_TOTAL = 30  # percent: less (all zeros, say) is a typo, even for a partial list
+EARLIEST = date(2024, 7, 5)  # after the last general election in our data
+COLUMNS = {"date", "pollster", "area", "party", "share", "source"}
+
+
 @dataclass(frozen=True)
 class NationalPoll:
     id: int
@@ -57,14 +62,19 @@ def parse(text: str, known_parties: set[str]) -> dict:
         shares[party] = float(value)
     if len(shares) < 2:
         raise PollInputError("give at least two parties, e.g. Lab=30 Con=20")
-    if sum(shares.values()) > 101:
-        raise PollInputError(f"the shares add up to {sum(shares.values()):.0f}%, over 100%")
+    if not MIN_TOTAL <= sum(shares.values()) <= 101:
+        raise PollInputError(f"the shares add up to {sum(shares.values()):.0f}%: a poll's "
+                             f"parties add up to between {MIN_TOTAL}% and 100%")
     if not fields["source"]:
         raise PollInputError('say where the figures come from: source="..."')
     try:
-        fields["date"] = date.fromisoformat(fields["date"]).isoformat()
+        when = date.fromisoformat(fields["date"])
     except ValueError:
-        raise PollInputError(f"{fields['date']!r} is not a date (YYYY-MM-DD)") from None
+        raise PollInputError(f"{fields['date'][:20]!r} is not a date (YYYY-MM-DD)") from None
+    if not EARLIEST <= when <= date.today():
+        raise PollInputError(f"{when}: polls must be dated after the last general election "
+                             "and not in the future")
+    fields["date"] = when.isoformat()
     if fields["area"] not in ("GB", "Scotland", "Wales"):
         raise PollInputError("area must be GB, Scotland or Wales")
     return {**fields, "shares": shares}
@@ -84,7 +94,8 @@ def add(db: sqlite_utils.Database, poll: dict, *, by: int | None, is_owner: bool
 
 def latest(db: sqlite_utils.Database, area: str = "GB", poll_id: int | None = None
            ) -> NationalPoll | None:
-    sql = "select id, date, pollster, area, shares, source from national_polls where area = ?"
+    sql = ("select id, date, pollster, area, shares, source from national_polls where area = ? "
+           "and deleted_at is null")
     params: tuple = (area,)
     if poll_id is not None:
         sql += " and id = ?"
@@ -99,7 +110,12 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
     """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area)."""
     grouped: dict[tuple, dict] = {}
     with path.open(newline="", encoding="utf-8-sig") as f:
-        for row in csv.DictReader(f):
+        reader = csv.DictReader(f)
+        missing = COLUMNS - {"area"} - set(reader.fieldnames or ())
+        if missing:
+            raise PollInputError(f"{path.name} needs the columns date,pollster,area,party,"
+                                 f"share,source (missing: {', '.join(sorted(missing))})")
+        for row in reader:
             k = (row["date"], row["pollster"], row.get("area") or "GB")
             entry = grouped.setdefault(k, {"source": row["source"], "parts": []})
             entry["parts"].append(f"{row['party']}={row['share']}")
@@ -109,3 +125,19 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
                          "source=" + shlex.quote(entry["source"])])
         add(db, parse(text, known_parties), by=None, is_owner=True)
     return len(grouped)
+
+
+def delete(db: sqlite_utils.Database, poll_id: int, *, is_owner: bool) -> NationalPoll:
+    """An owner retires a national poll (kept, marked deleted); the one before applies."""
+    if not is_owner:
+        raise PollInputError("only the bot's owners can delete national polls")
+    if not 1 <= poll_id <= 2**63 - 1:
+        raise PollInputError(f"there is no national poll #{str(poll_id)[:20]}")
+    row = db.conn.execute("select area from national_polls where id = ? and deleted_at is "
+                          "null", (poll_id,)).fetchone()
+    if row is None:
+        raise PollInputError(f"there is no national poll #{poll_id}")
+    poll = latest(db, row[0], poll_id)
+    db.conn.execute("update national_polls set deleted_at = ? where id = ?",
+                    (datetime.now(UTC).isoformat(timespec="seconds"), poll_id))
+    return poll

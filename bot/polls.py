@@ -169,13 +169,16 @@ def open_polls(db: sqlite_utils.Database, guild_id: int | None = None) -> list[P
 
 
 def end(db: sqlite_utils.Database, poll_id: int, guild_id: int) -> Poll:
+    """Close a poll once: of several racing closers, exactly one succeeds."""
+    if not 1 <= poll_id <= 2**63 - 1:
+        raise PollError(f"there is no poll #{str(poll_id)[:20]} in this server")
     poll = get(db, poll_id)
     if poll is None or poll.guild_id != guild_id:
         raise PollError(f"there is no poll #{poll_id} in this server")
-    if poll.ended_at:
+    closed = db.conn.execute("update polls set ended_at = ? where id = ? and ended_at is null",
+                             (datetime.now(UTC).isoformat(timespec="seconds"), poll_id))
+    if closed.rowcount != 1:
         raise PollError(f"poll #{poll_id} has already ended")
-    db.conn.execute("update polls set ended_at = ? where id = ?",
-                    (datetime.now(UTC).isoformat(timespec="seconds"), poll_id))
     return get(db, poll_id)
 
 

@@ -11,8 +11,11 @@ import asyncio
 import calendar
 import csv
 import json
+import logging
+import os
 import re
 import sqlite3
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +47,14 @@ REVISED_SCOTTISH_CODES = {
 }
 
 MONTHS = list(calendar.month_name)[1:]
+GSS_SEAT = re.compile(r"^[ENSW]\d{8}$")  # a Westminster constituency's ONS code
+MAX_REPLY_BYTES = 1 << 20  # after decompression: no postcodes.io reply comes near this
+NEGATIVE_MAX_AGE = timedelta(hours=6)  # "no such postcode" is kept briefly: it may be wrong
+log = logging.getLogger("howtovote.postcodes")
+
+
+class BadReply(ValueError):
+    """postcodes.io answered, but not in the shape its contract promises."""
 
 
 def squash(text: str) -> str:
@@ -92,7 +103,7 @@ class PostcodeLookup:
         self.session = session
         self.cache = cache
         self.offline = _open_offline(offline)
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.budget = timeout  # seconds per lookup, waiting for a free slot included
         self.limit = asyncio.Semaphore(concurrency)
         self.max_age = max_age
 
@@ -125,15 +136,19 @@ class PostcodeLookup:
             data, error = await self._request("POST", "/postcodes", {"postcodes": batch})
             for postcode in batch:
                 answers[postcode] = PostcodeAnswer(postcode, "error", detail=error or "")
-            for item in (data or {}).get("result") or []:
-                result = item.get("result")
-                postcode = normalise_postcode(item.get("query", ""))
-                if postcode is None:
+            items = data.get("result") if isinstance(data, dict) else None
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or not isinstance(item.get("query"), str):
                     continue
-                if result:
-                    answers[postcode] = _live(postcode, result)
-                else:
-                    answers[postcode] = await self._not_found(postcode)
+                postcode = normalise_postcode(item["query"])
+                if postcode not in batch:
+                    continue
+                result = item.get("result")
+                try:
+                    answers[postcode] = (_live(postcode, result) if result is not None
+                                         else await self._not_found(postcode))
+                except BadReply as exc:
+                    answers[postcode] = PostcodeAnswer(postcode, "error", detail=str(exc))
                 self._remember(answers[postcode])
         return answers
 
@@ -144,22 +159,30 @@ class PostcodeLookup:
         if error:
             return PostcodeAnswer(postcode, "error", detail=error)
         try:
-            return _live(postcode, data["result"])
-        except (KeyError, TypeError):
-            return PostcodeAnswer(postcode, "error", detail="unexpected reply from postcodes.io")
+            if not isinstance(data, dict):
+                raise BadReply("unexpected reply from postcodes.io")
+            return _live(postcode, data.get("result"))
+        except BadReply as exc:
+            return PostcodeAnswer(postcode, "error", detail=str(exc))
 
     async def _not_found(self, postcode: str) -> PostcodeAnswer:
         path = f"/terminated_postcodes/{postcode.replace(' ', '')}"
         data, error = await self._request("GET", path)
         if error == "404":
             return PostcodeAnswer(postcode, "not-found")
+        if error:  # we do not know: never call it "not found" on a failed lookup
+            return PostcodeAnswer(postcode, "error", detail=error)
         try:
             result = data["result"]
             result = result[0] if isinstance(result, list) else result
-            when = f"{MONTHS[int(result['month_terminated']) - 1]} {result['year_terminated']}"
-            return PostcodeAnswer(postcode, "terminated", detail=f"retired in {when}")
+            month, year = int(result["month_terminated"]), int(result["year_terminated"])
+            if not (1 <= month <= 12 and 1980 <= year <= 2100):
+                raise ValueError
+            return PostcodeAnswer(postcode, "terminated",
+                                  detail=f"retired in {MONTHS[month - 1]} {year}")
         except (KeyError, TypeError, ValueError, IndexError):
-            return PostcodeAnswer(postcode, "not-found")
+            return PostcodeAnswer(postcode, "error",
+                                  detail="unexpected reply from postcodes.io")
 
     async def _request(self, method: str, path: str, body: dict | None = None
                        ) -> tuple[dict | None, str | None]:
@@ -167,10 +190,11 @@ class PostcodeLookup:
         if self.session is None:
             return None, "postcode lookups are offline"
         reason = "no answer"
-        for attempt in range(2):  # one retry on 5xx and timeouts
+        deadline = asyncio.get_running_loop().time() + self.budget
+        for attempt in range(2):  # one retry on 5xx and timeouts, within the same budget
             try:
-                async with self.limit, self.session.request(
-                    method, self.api_url + path, json=body, timeout=self.timeout
+                async with asyncio.timeout_at(deadline), self.limit, self.session.request(
+                    method, self.api_url + path, json=body
                 ) as response:
                     if response.status == 404:
                         return None, "404"
@@ -179,11 +203,13 @@ class PostcodeLookup:
                         continue
                     if response.status != 200:
                         return None, f"postcodes.io answered {response.status}"
-                    return await response.json(content_type=None), None
+                    return json.loads(await _read_capped(response)), None
             except (TimeoutError, aiohttp.ClientError) as exc:
                 reason = "postcodes.io timed out" if isinstance(exc, TimeoutError) else (
                     "could not reach postcodes.io")
-            except (json.JSONDecodeError, ValueError):
+                if isinstance(exc, TimeoutError):
+                    break  # the budget is spent
+            except (BadReply, json.JSONDecodeError, UnicodeDecodeError, ValueError):
                 return None, "unexpected reply from postcodes.io"
             if attempt == 0:
                 await asyncio.sleep(0.05)
@@ -205,18 +231,27 @@ class PostcodeLookup:
         data, error = await self._request("GET", f"/outcodes/{outcode}")
         if error:
             return [], ("no such postcode district" if error == "404" else error)
-        result = (data or {}).get("result") or {}
+        result = data.get("result") if isinstance(data, dict) else None
+        if not isinstance(result, dict):
+            return [], "unexpected reply from postcodes.io"
         names = result.get("parliamentary_constituency_2024") or result.get(
             "parliamentary_constituency") or []
-        return [f"name:{n}" for n in names], None
+        if not isinstance(names, list):
+            return [], "unexpected reply from postcodes.io"
+        return [f"name:{n}" for n in names if isinstance(n, str) and n.strip()], None
 
     # -- local layers ----------------------------------------------------------------
     def _offline(self, postcode: str) -> PostcodeAnswer | None:
         if self.offline is None:
             return None
-        row = self.offline.execute(
-            "select seat_code, terminated from postcodes where postcode = ?", (postcode,)
-        ).fetchone()
+        try:
+            row = self.offline.execute(
+                "select seat_code, terminated from postcodes where postcode = ?", (postcode,)
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:  # the optional table broke: go on without it
+            log.warning("offline postcode table unusable (%s); using postcodes.io", exc)
+            self.offline = None
+            return None
         if row is None:
             return None
         if row[1]:
@@ -226,31 +261,60 @@ class PostcodeLookup:
     def _cached(self, postcode: str) -> PostcodeAnswer | None:
         if self.cache is None:
             return None
-        row = self.cache.conn.execute(
-            "select seat_code, status, detail, fetched_at from postcode_cache where postcode = ?",
-            (postcode,),
-        ).fetchone()
-        if row is None or datetime.fromisoformat(row[3]) < datetime.now(UTC) - self.max_age:
+        try:
+            row = self.cache.conn.execute(
+                "select seat_code, status, detail, fetched_at from postcode_cache "
+                "where postcode = ?", (postcode,)).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("postcode cache unreadable: %s", exc)
+            return None
+        if row is None:
+            return None
+        max_age = self.max_age if row[1] != "not-found" else min(self.max_age,
+                                                                  NEGATIVE_MAX_AGE)
+        if datetime.fromisoformat(row[3]) < datetime.now(UTC) - max_age:
             return None
         return PostcodeAnswer(postcode, row[1], row[0], detail=row[2] or "")
 
     def _remember(self, answer: PostcodeAnswer) -> None:
+        """Keep a well-formed answer; a failed write (read-only or full disk) costs only
+        the cache, never the answer."""
         if self.cache is None or answer.status not in ("live", "terminated", "not-found"):
             return
-        self.cache.conn.execute(
-            "insert or replace into postcode_cache (postcode, seat_code, status, detail, "
-            "fetched_at) values (?, ?, ?, ?, ?)",
-            (answer.postcode, answer.seat_code, answer.status, answer.detail,
-             datetime.now(UTC).isoformat(timespec="seconds")),
-        )
+        try:
+            self.cache.conn.execute(
+                "insert or replace into postcode_cache (postcode, seat_code, status, detail, "
+                "fetched_at) values (?, ?, ?, ?, ?)",
+                (answer.postcode, answer.seat_code, answer.status, answer.detail,
+                 datetime.now(UTC).isoformat(timespec="seconds")),
+            )
+        except sqlite3.Error as exc:
+            log.warning("could not cache a postcode answer: %s", exc)
 
 
-def _live(postcode: str, result: dict) -> PostcodeAnswer:
-    codes = result.get("codes") or {}
-    return PostcodeAnswer(
-        postcode, "live", current_code(codes.get("parliamentary_constituency_2024")),
-        seat_name=result.get("parliamentary_constituency_2024"),
-    )
+def clear_cache(db: sqlite_utils.Database) -> int:
+    """Empty the postcode cache (answers are fetched again as asked)."""
+    return db.conn.execute("delete from postcode_cache").rowcount
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(1 << 16):
+        body += chunk
+        if len(body) > MAX_REPLY_BYTES:
+            raise BadReply("postcodes.io sent an oversized reply")
+    return bytes(body)
+
+
+def _live(postcode: str, result: object) -> PostcodeAnswer:
+    """A live postcode's seat, from a reply checked against the contract's shape."""
+    codes = result.get("codes") if isinstance(result, dict) else None
+    code = codes.get("parliamentary_constituency_2024") if isinstance(codes, dict) else None
+    name = result.get("parliamentary_constituency_2024") if isinstance(result, dict) else None
+    if not isinstance(code, str) or not GSS_SEAT.match(code):
+        raise BadReply("postcodes.io gave no 2024 constituency for it")
+    return PostcodeAnswer(postcode, "live", current_code(code),
+                          seat_name=name if isinstance(name, str) else None)
 
 
 # -- the offline table (postcodes.db, kept apart so `data import` never wipes it) -------
@@ -266,18 +330,49 @@ create index if not exists postcodes_outcode on postcodes (outcode);
 
 
 def _open_offline(path: Path | None) -> sqlite3.Connection | None:
+    """The optional offline table, or None (with one warning) when it is unusable."""
     if path is None or not path.exists():
         return None
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        conn.execute("select postcode, seat_code, terminated from postcodes limit 1")
+        return conn
+    except sqlite3.DatabaseError as exc:
+        log.warning("skipping the offline postcode table %s: %s (rebuild it with `python "
+                    "bot.py data import-postcodes FILE`)", path, exc)
+        return None
 
 
 def import_postcodes(csv_path: Path, target: Path, *, progress: bool = True) -> int:
     """Stream an ONSPD/NSPL CSV (`pcds`/`pcd7`, `pcon`, `doterm`) or mySociety's 2025
     postcode lookup (`postcode`, a 2024-constituency code column) into `target`.
-    Memory stays flat: rows are read and written in batches."""
+    Memory stays flat: rows are read and written in batches. The table is built in a
+    temporary file and moved into place, so a failed or killed import leaves the old one;
+    temporary files left by a killed import are removed first."""
+    if not csv_path.is_file():
+        raise PostcodeImportError(f"{csv_path}: no such file")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in target.parent.glob(f".{target.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        count = _build_offline(csv_path, tmp, progress)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
+class PostcodeImportError(ValueError):
+    """A postcode file we cannot read; nothing was changed."""
+
+
+def _build_offline(csv_path: Path, target: Path, progress: bool) -> int:
     from tqdm import tqdm
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(target)
     conn.executescript(OFFLINE_SCHEMA)
     count = 0
@@ -290,8 +385,9 @@ def import_postcodes(csv_path: Path, target: Path, *, progress: bool = True) -> 
                                               "short_code", "gss_code") if c in columns), None)
         if pc_col is None or seat_col is None:
             conn.close()
-            raise ValueError(f"{csv_path.name}: expected a postcode column (pcds or postcode) "
-                             f"and a constituency code column (pcon); found {reader.fieldnames}")
+            raise PostcodeImportError(
+                f"{csv_path.name}: expected a postcode column (pcds or postcode) and a "
+                f"constituency code column (pcon); found {(reader.fieldnames or [])[:20]}")
         term_col = columns.get("doterm")
         batch: list[tuple] = []
         with tqdm(unit=" rows", disable=not progress, desc=csv_path.name, leave=False) as bar:

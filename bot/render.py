@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.advice import Advice, Row, pts
 from bot.models import Contest, Resolution
-from bot.textnorm import safe_text, shorten
+from bot.textnorm import safe_text, shorten, visible
 
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, EMBED_LIMIT = 256, 4096, 1024, 25, 6000
 FOOTER_LIMIT = 2048
@@ -195,8 +195,9 @@ def render_embed(advice: Advice, resolution: Resolution | None = None,
 
 def fit(spec: EmbedSpec) -> EmbedSpec:
     """Cut an embed to Discord's limits, dropping trailing fields if the total is too long."""
+    # Discord rejects a field whose name or value is empty (or only invisible characters)
     fields = [EmbedField(shorten(f.name, TITLE_LIMIT), shorten(f.value, FIELD_LIMIT), f.inline)
-              for f in spec.fields[:FIELDS_LIMIT]]
+              for f in spec.fields if visible(f.name) and visible(f.value)][:FIELDS_LIMIT]
     spec = EmbedSpec(shorten(spec.title, TITLE_LIMIT), shorten(spec.description,
                      DESCRIPTION_LIMIT), spec.colour, tuple(fields),
                      shorten(spec.footer, FOOTER_LIMIT), spec.url)
@@ -204,6 +205,15 @@ def fit(spec: EmbedSpec) -> EmbedSpec:
         spec = EmbedSpec(spec.title, spec.description, spec.colour, spec.fields[:-1],
                          spec.footer, spec.url)
     return spec
+
+
+MESSAGE_LIMIT = 2000  # Discord's limit on a message's text
+
+
+def fit_message(text: str) -> str:
+    """A message's text cut to Discord's limit (every message the bot sends goes through
+    this or `fit`)."""
+    return shorten(text, MESSAGE_LIMIT)
 
 
 def message_embed(title: str, text: str, colour: int = 0x5865F2) -> EmbedSpec:

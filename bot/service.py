@@ -32,7 +32,7 @@ from bot.render import (
 )
 from bot.resolve import Resolver
 from bot.seatdata import ElectionData
-from bot.textnorm import shorten
+from bot.textnorm import safe_text, shorten
 
 NO_MATCH_COLOUR = 0x99AAB5
 
@@ -176,11 +176,12 @@ class HowToVote:
         return Change(update, before, self.answer_for_seat(code, guild_id))
 
     def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
-                      author_name: str) -> Change:
+                      author_name: str, is_owner: bool = False) -> Change:
         target = updates.get(self.guilds_db, update_id)
         before = self.answer_for_seat(target.seat_code, guild_id) if target else None
         update = updates.revert(self.guilds_db, update_id=update_id, guild_id=guild_id,
-                                author_id=author_id, author_name=author_name)
+                                author_id=author_id, author_name=author_name,
+                                is_owner=is_owner)
         return Change(update, before, self.answer_for_seat(update.seat_code, guild_id))
 
     async def answer(self, query: str, guild_id: int | None = None,
@@ -313,8 +314,10 @@ class HowToVote:
 
     def _no_single_seat(self, resolution: Resolution) -> Answer:
         choices = resolution.seats or resolution.alternatives
-        lines = [resolution.note or "No seat matches that."]
-        lines += [f"• {s.name}" for s in choices]
-        text = "\n".join(lines)
+        note = resolution.note or "No seat matches that."
+        text = "\n".join([note, *(f"• {s.name}" for s in choices)])
+        # the note may quote what the user typed: never let Discord render it
+        shown = "\n".join([safe_text(note, 400), *(f"• {safe_text(s.name, 100)}"
+                                                    for s in choices)])
         title = "Which seat?" if choices else "No seat found"
-        return Answer(resolution, None, message_embed(title, text, NO_MATCH_COLOUR), text)
+        return Answer(resolution, None, message_embed(title, shown, NO_MATCH_COLOUR), text)

@@ -8,14 +8,23 @@ import unicodedata
 MAX_QUERY = 100  # no seat, town or postcode is longer; anything past this is noise
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+# characters that take no space: inside a word they vanish rather than split it
+_INVISIBLE = re.compile(r"[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+                        r"\U000e0000-\U000e007f]")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def clean_query(text: str) -> str:
     """NFKC, drop control and invisible characters, collapse spaces, trim."""
-    text = unicodedata.normalize("NFKC", text or "")
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
     text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
+
+
+def visible(text: str) -> str:
+    """What a reader would see: invisible characters gone, spaces collapsed. Empty means
+    there is nothing to show, however many characters were typed."""
+    return clean_query(text)
 
 
 def match_key(text: str) -> str:
@@ -37,7 +46,7 @@ _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
 def safe_text(text: str, limit: int) -> str:
     """User-supplied text made inert for Discord: markdown escaped, mentions defused
     (a zero-width space after @), control characters removed, cut to `limit`."""
-    text = _CONTROL.sub("", unicodedata.normalize("NFKC", text or ""))
+    text = _CONTROL.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")))
     text = _MARKDOWN.sub(r"\\\1", text)
     text = text.replace("@", "@\u200b")
     return shorten(text, limit)

@@ -15,13 +15,17 @@ from datetime import UTC, date, datetime
 
 import sqlite_utils
 
+from bot.db import transaction
 from bot.errors import UserFacingError
 from bot.models import SeatUpdate
+from bot.textnorm import visible
 
 KINDS = ("pact", "pact-end", "candidate", "withdraw", "note", "override", "byelection",
          "revert")
 NEEDS_PARTY = {"pact", "candidate", "withdraw", "override"}
 NOTE_LIMIT, REASON_LIMIT, NAME_LIMIT = 500, 300, 100
+MAX_STANDING_ASIDE = 8
+FIRST_NEW_RESULT = date(2024, 7, 5)  # the day after the last general election in our data
 MAX_VOTES = 200_000  # no UK seat has ever had this many voters
 VOTE_RE = re.compile(r"^([A-Za-z][\w-]{0,19})=(\d{1,7})$")
 
@@ -59,9 +63,14 @@ def parse_votes(text: str, known_parties: set[str]) -> tuple[dict[str, int], str
     for token in text.split():
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
             try:
-                when = date.fromisoformat(token).isoformat()
+                when = date.fromisoformat(token)
             except ValueError:
                 raise UpdateError(f"{token} is not a real date") from None
+            if not FIRST_NEW_RESULT <= when <= date.today():
+                raise UpdateError(f"{token}: a newer result must fall after the "
+                                  f"{FIRST_NEW_RESULT.year} general election and not in the "
+                                  "future")
+            when = when.isoformat()
             continue
         match = VOTE_RE.match(token)
         if not match:
@@ -93,14 +102,17 @@ def validate(kind: str, party: str | None, payload: dict, known_parties: set[str
     if kind == "withdraw" and stood is not None and party not in stood:
         raise UpdateError(f"{party} did not stand here at the last election, so it cannot "
                           "withdraw")
-    if kind == "pact" and party in payload.get("standing_aside", ()):
+    aside = payload.get("standing_aside", ())
+    if len(aside) > MAX_STANDING_ASIDE or len(set(aside)) != len(aside):
+        raise UpdateError(f"name each party standing aside once, at most {MAX_STANDING_ASIDE}")
+    if kind == "pact" and party in aside:
         raise UpdateError("the pact's candidate cannot also stand aside")
     limits = {"text": NOTE_LIMIT, "reason": REASON_LIMIT, "name": NAME_LIMIT}
     for key, limit in limits.items():
         if key in payload:
-            value = str(payload[key]).strip()
+            value = visible(str(payload[key]))
             if not value:
-                raise UpdateError(f"the {key} is empty")
+                raise UpdateError(f"the {key} is empty (invisible characters do not count)")
             if len(value) > limit:
                 raise UpdateError(f"the {key} is too long ({len(value)} characters; the "
                                   f"limit is {limit})")
@@ -112,61 +124,86 @@ def validate(kind: str, party: str | None, payload: dict, known_parties: set[str
         raise UpdateError("a candidate needs a name")
 
 
-def _insert(db: sqlite_utils.Database, values: tuple) -> SeatUpdate:
-    conn = db.conn
-    conn.execute("begin immediate")
-    try:
-        cursor = conn.execute(
-            "insert into seat_updates (guild_id, seat_code, kind, party, payload, author_id, "
-            "author_name, created_at, reverts_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-        row = conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
-                           (cursor.lastrowid,)).fetchone()
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
-    return _row(row)
+MAX_ID = 2**63 - 1  # SQLite's integer range: a bigger "id" is simply not one of ours
+
+
+def check_id(value: int, what: str = "update") -> int:
+    if not 1 <= value <= MAX_ID:
+        raise UpdateError(f"there is no {what} #{str(value)[:20]}")
+    return value
+
+
+def _insert(conn: sqlite3.Connection, values: tuple) -> SeatUpdate:
+    cursor = conn.execute(
+        "insert into seat_updates (guild_id, seat_code, kind, party, payload, author_id, "
+        "author_name, created_at, reverts_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    return _row(conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
+                             (cursor.lastrowid,)).fetchone())
 
 
 def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind: str,
         party: str | None, payload: dict, author_id: int, author_name: str,
         known_parties: set[str], stood: set[str] | None = None) -> SeatUpdate:
     validate(kind, party, payload, known_parties, stood)
-    clean = {k: (v.strip() if isinstance(v, str) else v) for k, v in payload.items()}
-    return _insert(db, (guild_id, seat_code, kind, party, json.dumps(clean), author_id,
-                        author_name[:NAME_LIMIT], _now(), None))
+    clean = {k: (visible(v) if isinstance(v, str) else v) for k, v in payload.items()}
+    with transaction(db) as conn:
+        return _insert(conn, (guild_id, seat_code, kind, party, json.dumps(clean), author_id,
+                              author_name[:NAME_LIMIT], _now(), None))
 
 
-def get(db: sqlite_utils.Database, update_id: int) -> SeatUpdate | None:
-    row = db.conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
-                          (update_id,)).fetchone()
+def get(db: sqlite_utils.Database | sqlite3.Connection, update_id: int) -> SeatUpdate | None:
+    conn = db if isinstance(db, sqlite3.Connection) else db.conn
+    row = conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
+                       (check_id(update_id),)).fetchone()
     return _row(row) if row else None
 
 
+def _reverted(conn: sqlite3.Connection, update_id: int) -> bool:
+    return conn.execute("select 1 from seat_updates where reverts_id = ?",
+                        (update_id,)).fetchone() is not None
+
+
 def revert(db: sqlite_utils.Database, *, update_id: int, guild_id: int | None, author_id: int,
-           author_name: str) -> SeatUpdate:
-    target = get(db, update_id)
-    if target is None or target.guild_id != guild_id:
-        raise UpdateError(f"there is no update #{update_id} in this server")
-    if target.kind == "revert":
-        raise UpdateError("a revert cannot be reverted: post the update again instead")
-    if db.conn.execute("select 1 from seat_updates where reverts_id = ?",
-                       (update_id,)).fetchone():
-        raise UpdateError(f"update #{update_id} is already reverted")
-    return _insert(db, (guild_id, target.seat_code, "revert", target.party,
-                        json.dumps({"of": target.kind}), author_id, author_name[:NAME_LIMIT],
-                        _now(), update_id))
+           author_name: str, is_owner: bool = False) -> SeatUpdate:
+    """Undo an update of this server; a bot owner may also undo one shared with every
+    server (the revert then applies everywhere too). Checked and written under one lock."""
+    with transaction(db) as conn:
+        target = get(conn, update_id)
+        shared = target is not None and target.guild_id is None
+        if target is None or not (target.guild_id == guild_id or (shared and is_owner)):
+            hint = " (an update for all servers can be reverted by the bot's owners)" \
+                if shared else ""
+            raise UpdateError(f"there is no update #{update_id} in this server{hint}")
+        if target.kind == "revert":
+            raise UpdateError("a revert cannot be reverted: post the update again instead")
+        if _reverted(conn, update_id):
+            raise UpdateError(f"update #{update_id} is already reverted")
+        return _insert(conn, (target.guild_id, target.seat_code, "revert", target.party,
+                              json.dumps({"of": target.kind}), author_id,
+                              author_name[:NAME_LIMIT], _now(), update_id))
 
 
 def make_global(db: sqlite_utils.Database, *, update_id: int, author_id: int,
                 author_name: str) -> SeatUpdate:
-    """A bot owner's copy of an update for every server (the original stays as it was)."""
-    source = get(db, update_id)
-    if source is None or source.kind == "revert":
-        raise UpdateError(f"there is no update #{update_id} to share")
-    payload = {**source.payload, "copied_from": update_id}
-    return _insert(db, (None, source.seat_code, source.kind, source.party, json.dumps(payload),
-                        author_id, author_name[:NAME_LIMIT], _now(), None))
+    """A bot owner's copy of an update for every server (the original stays as it was).
+    A reverted update, a revert, a global one, or one already shared cannot be shared."""
+    with transaction(db) as conn:
+        source = get(conn, update_id)
+        if source is None or source.kind == "revert":
+            raise UpdateError(f"there is no update #{update_id} to share")
+        if source.guild_id is None:
+            raise UpdateError(f"update #{update_id} already applies in every server")
+        if _reverted(conn, update_id):
+            raise UpdateError(f"update #{update_id} was reverted: it cannot be shared")
+        copy = conn.execute("select id from seat_updates where guild_id is null and "
+                            "json_extract(payload, '$.copied_from') = ?",
+                            (update_id,)).fetchone()
+        if copy is not None:
+            raise UpdateError(f"update #{update_id} is already shared as #{copy[0]}")
+        payload = {**source.payload, "copied_from": update_id}
+        return _insert(conn, (None, source.seat_code, source.kind, source.party,
+                              json.dumps(payload), author_id, author_name[:NAME_LIMIT],
+                              _now(), None))
 
 
 def history(db: sqlite_utils.Database, guild_id: int | None, seat_code: str

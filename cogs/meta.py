@@ -6,6 +6,7 @@ import discord
 from discord.ext import commands
 
 from bot import national_polls
+from bot.postcodes import clear_cache
 from bot.render import EmbedField, EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.embeds import NO_MENTIONS, to_embed
@@ -73,8 +74,25 @@ class Meta(commands.Cog):
             national_polls.parse(figures, self.bot.service.known_parties),
             by=ctx.author.id, is_owner=await self.bot.is_owner(ctx.author))
         self.bot.service.polls_changed()
-        await ctx.send(f"National polls set for {poll.date}: the seat model and projections "
-                       "now use them.", allowed_mentions=NO_MENTIONS)
+        await ctx.send(f"National polls set for {poll.date} as #{poll.id}: the seat model "
+                       "and projections now use them.", allowed_mentions=NO_MENTIONS)
+
+    @national.command(name="delete")
+    async def national_delete(self, ctx: commands.Context, poll_id: int) -> None:
+        """Owners: retire a national poll set by mistake (`!polls delete 3`)."""
+        gone = national_polls.delete(self.bot.service.guilds_db, poll_id,
+                                     is_owner=await self.bot.is_owner(ctx.author))
+        self.bot.service.polls_changed()
+        await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.",
+                       allowed_mentions=NO_MENTIONS)
+
+    @commands.command(name="cache-clear", hidden=True)
+    @commands.is_owner()
+    async def cache_clear(self, ctx: commands.Context) -> None:
+        """Owners: empty the postcode cache (answers are fetched again as asked)."""
+        count = clear_cache(self.bot.service.guilds_db)
+        await ctx.send(f"Cleared {count:,} cached postcode answers.",
+                       allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot import guild_settings, subscriptions
 from bot.models import SeatUpdate
-from bot.render import EmbedField, EmbedSpec, fit
+from bot.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from bot.updates import history, make_global, parse_votes
@@ -27,7 +27,7 @@ SEAT = "The seat (put names with spaces in quotes for ! commands)"
 
 def describe(update: SeatUpdate) -> str:
     p = update.payload
-    aside = ", ".join(p.get("standing_aside", [])) or "nobody"
+    aside = ", ".join(dict.fromkeys(p.get("standing_aside", []))) or "nobody"
     return {
         "pact": f"pact: {update.party} is the agreed candidate; standing aside: {aside}",
         "pact-end": "pact ended",
@@ -90,9 +90,16 @@ class Moderation(commands.Cog):
 
     async def _announce(self, ctx: commands.Context, change: Change) -> None:
         update, after = change.update, change.after
-        summary = (f"Update #{update.id} on {after.resolution.seat.name} by "
-                   f"{safe_text(update.author_name, 80)}: {describe(update)}")
-        await ctx.send(summary, embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
+        summary = fit_message(f"Update #{update.id} on {after.resolution.seat.name} by "
+                              f"{safe_text(update.author_name, 80)}: {describe(update)}")
+        try:
+            await ctx.send(summary, embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException as exc:
+            # the update is recorded: say so plainly rather than "Sorry"
+            log.warning("could not post update %s: %s", update.id, exc)
+            await ctx.send(fit_message(f"Update #{update.id} is recorded, but Discord refused "
+                                       f"the announcement ({exc.status}). See `history`."),
+                           allowed_mentions=NO_MENTIONS)
         settings = self.service.settings_for(ctx.guild.id)
         channel = (ctx.guild.get_channel(settings.announce_channel_id)
                    if settings.announce_channel_id else None)
@@ -124,7 +131,8 @@ class Moderation(commands.Cog):
     async def pact(self, ctx: commands.Context, seat: str, party: str, *,
                    standing_aside: str = "") -> None:
         """Record a pact: the agreed candidate and who stands aside."""
-        aside = [self.service.party_code(p) for p in standing_aside.replace(",", " ").split()]
+        aside = list(dict.fromkeys(self.service.party_code(p)
+                                   for p in standing_aside.replace(",", " ").split()))
         await self._post(ctx, seat, "pact", party, {"standing_aside": aside})
 
     @commands.hybrid_command(name="pact-end")
@@ -195,8 +203,11 @@ class Moderation(commands.Cog):
     @app_commands.describe(update_id="The update's number, from history")
     async def revert(self, ctx: commands.Context, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""
-        await self._announce(ctx, self.service.revert_update(ctx.guild.id, update_id,
-                                                             ctx.author.id, str(ctx.author)))
+        change = self.service.revert_update(ctx.guild.id, update_id, ctx.author.id,
+                                            str(ctx.author), await self.bot.is_owner(ctx.author))
+        await self._announce(ctx, change)
+        if change.update.guild_id is None:
+            await self._announce_everywhere(change.update, ctx.guild.id)
 
     @commands.command(name="make-global", hidden=True)
     @commands.is_owner()
@@ -206,6 +217,24 @@ class Moderation(commands.Cog):
                              author_id=ctx.author.id, author_name=str(ctx.author))
         await ctx.send(f"Update #{update_id} now applies in every server as #{update.id}.",
                        allowed_mentions=NO_MENTIONS)
+        await self._announce_everywhere(update)
+
+    async def _announce_everywhere(self, update: SeatUpdate, skip: int | None = None) -> None:
+        """Tell every server with an announcements channel about an all-servers update."""
+        seat = self.service.resolver.seat(update.seat_code)
+        summary = fit_message(f"Update #{update.id} for all servers on "
+                              f"{seat.name if seat else ''} by "
+                              f"{safe_text(update.author_name, 80)}: {describe(update)}")
+        for guild in self.bot.guilds:
+            settings = self.service.settings_for(guild.id)
+            channel = (guild.get_channel(settings.announce_channel_id)
+                       if settings.announce_channel_id and guild.id != skip else None)
+            if channel is None:
+                continue
+            try:
+                await channel.send(summary, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException:
+                log.warning("could not announce a global update in server %s", guild.id)
 
     # -- following a seat ----------------------------------------------------------------
     @commands.hybrid_command(name="subscribe")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -36,6 +37,12 @@ class Polls(commands.Cog):
     def db(self):
         return self.bot.service.guilds_db
 
+    async def cog_check(self, ctx: commands.Context) -> bool:
+        """Every poll command needs a server, sub-commands included."""
+        if ctx.guild is None:
+            raise commands.NoPrivateMessage()
+        return True
+
     def _polls_allowed(self, ctx: commands.Context) -> None:
         if not self.bot.service.settings_for(ctx.guild.id).polls_enabled:
             raise polls.PollError("polls are off in this server (a moderator can turn them on "
@@ -48,9 +55,18 @@ class Polls(commands.Cog):
         for party, text in answers:
             poll.add_answer(text=text, emoji=PARTY_EMOJI.get(party))
         message = await ctx.send(poll=poll, allowed_mentions=NO_MENTIONS)
-        record = polls.create(self.db, guild_id=ctx.guild.id, channel_id=ctx.channel.id,
-                              message_id=message.id, seat_code=seat_code, question=question,
-                              options=texts, hours=hours, created_by=ctx.author.id)
+        try:
+            record = polls.create(self.db, guild_id=ctx.guild.id, channel_id=ctx.channel.id,
+                                  message_id=message.id, seat_code=seat_code,
+                                  question=question, options=texts, hours=hours,
+                                  created_by=ctx.author.id)
+        except sqlite3.Error as exc:
+            # a poll we cannot record must not stay up: take it down and say why
+            log.error("could not record poll in server %s: %s", ctx.guild.id, exc)
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+            raise polls.PollError("the poll could not be saved (a storage problem), so it "
+                                  "was removed; try again later") from exc
         await ctx.send(f"Poll #{record.id} is open for {hours} hours. A straw poll of members, "
                        "not a representative poll.", ephemeral=True,
                        allowed_mentions=NO_MENTIONS)
@@ -95,16 +111,17 @@ class Polls(commands.Cog):
         poll = polls.latest_for_seat(self.db, ctx.guild.id, seat_ref.code)
         if poll is None:
             raise polls.PollError(f"no poll on {seat_ref.name} in this server yet")
-        await self._send_results(ctx.channel, poll)
+        await self._send_results(ctx, poll)
 
     @poll.command(name="end")
     @is_moderator()
     @app_commands.describe(poll_id="The poll's number, from /poll list")
     async def poll_end(self, ctx: commands.Context, poll_id: int) -> None:
         """Close a poll now and post its results (moderators)."""
+        await ctx.defer()  # Discord may take a moment to close the poll
         poll = polls.end(self.db, poll_id, ctx.guild.id)
         await self._take_discord_counts(poll, end=True)
-        await self._send_results(ctx.channel, poll)
+        await self._send_results(ctx, poll)
 
     async def _take_discord_counts(self, poll: polls.Poll, *, end: bool = False) -> None:
         """Discord's own counts (and, with `end`, close the poll there too). If Discord
@@ -119,9 +136,10 @@ class Polls(commands.Cog):
             polls.reconcile(self.db, poll.message_id,
                             {a.id: a.vote_count for a in message.poll.answers})
 
-    async def _send_results(self, channel, poll: polls.Poll) -> None:
+    async def _send_results(self, target: discord.abc.Messageable, poll: polls.Poll) -> None:
+        """To a command's context (which answers a slash interaction) or a channel."""
         spec, chart = self.bot.service.poll_results(poll)
-        await channel.send(embed=to_embed(spec), file=discord.File(io.BytesIO(chart),
+        await target.send(embed=to_embed(spec), file=discord.File(io.BytesIO(chart),
                                                                    "poll.png"),
                            allowed_mentions=NO_MENTIONS)
 
@@ -149,7 +167,8 @@ class Polls(commands.Cog):
     async def close_due(self) -> None:
         """Post the results of polls whose time is up."""
         for poll in polls.open_polls(self.db):
-            if not self._expired(poll):
+            # several processes share guilds.db: each closes only its own servers' polls
+            if not self._expired(poll) or self.bot.get_guild(poll.guild_id) is None:
                 continue
             channel = self.bot.get_channel(poll.channel_id)
             try:

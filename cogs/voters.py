@@ -80,7 +80,9 @@ class Voters(commands.Cog):
         """In a DM, a bare place or postcode is a question: answer it like !howtovote."""
         if message.guild is not None or message.author.bot or not message.content.strip():
             return
-        if message.content.startswith(self.bot.settings.prefix):
+        prefixes = await self.bot.get_prefix(message)  # the prefix, or a mention of the bot
+        if message.content.startswith(tuple(prefixes) if isinstance(prefixes, list)
+                                      else prefixes):
             return
         if COOLDOWN.update_rate_limit(message):
             return
