@@ -62,9 +62,12 @@ def parse(text: str, known_parties: set[str]) -> dict:
         shares[party] = float(value)
     if len(shares) < 2:
         raise PollInputError("give at least two parties, e.g. Lab=30 Con=20")
-    if not MIN_TOTAL <= sum(shares.values()) <= 101:
-        raise PollInputError(f"the shares add up to {sum(shares.values()):.0f}%: a poll's "
-                             f"parties add up to between {MIN_TOTAL}% and 100%")
+    total = sum(shares.values())
+    if total > 101:
+        raise PollInputError(f"the shares add up to {total:.0f}%, over 100%")
+    if total < MIN_TOTAL:
+        raise PollInputError(f"the shares add up to only {total:.0f}%: give the main "
+                             "parties' figures")
     if not fields["source"]:
         raise PollInputError('say where the figures come from: source="..."')
     try:
