@@ -3,21 +3,24 @@ answer through HowToVote, so they cannot drift apart."""
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import dataclass, replace
 
 import aiohttp
 
 from bot import db as dbmod
-from bot import guild_settings, national_polls, polls, projection, updates
+from bot import guild_settings, national_polls, polls, projection, subscriptions, updates
 from bot.advice import Advice, AdviceOptions, ModelView, advise, field_of
 from bot.charts import bar_chart
 from bot.config import Settings
 from bot.data import ensure_data
+from bot.errors import NotRecorded
+from bot.guild_store import GuildStore
 from bot.history import render_history_embed, render_history_text, seat_history
 from bot.live_forecast import LiveForecasts
 from bot.models import Resolution, SeatRef, SeatUpdate
-from bot.postcodes import PostcodeLookup
+from bot.postcodes import PostcodeLookup, clear_cache
 from bot.render import (
     RESULTS_URL,
     EmbedField,
@@ -79,7 +82,8 @@ class HowToVote:
     async def start(self, *, offline: bool = False) -> HowToVote:
         path = await ensure_data(self.settings)
         self.elections_db = dbmod.open_elections(path)
-        self.guilds_db = dbmod.open_guilds(self.settings.guilds_db_path)
+        self.store = GuildStore(self.settings.guilds_db_path)
+        self.guilds_db = self.store.read  # reads only: writes go through self.store.write
         self.data = ElectionData(self.elections_db)
         if not offline:
             self.session = aiohttp.ClientSession(
@@ -121,7 +125,9 @@ class HowToVote:
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
-        for db in (getattr(self, "elections_db", None), getattr(self, "guilds_db", None)):
+        if getattr(self, "store", None) is not None:
+            self.store.close()
+        for db in (getattr(self, "elections_db", None),):
             if db is not None:
                 db.conn.close()
 
@@ -163,26 +169,101 @@ class HowToVote:
                                       "as Con, Lab, LD, Green, SNP, PC or RUK")
         return match
 
-    def post_update(self, guild_id: int | None, code: str, kind: str, party: str | None,
-                    payload: dict, author_id: int, author_name: str) -> Change:
+    async def post_update(self, guild_id: int | None, code: str, kind: str, party: str | None,
+                          payload: dict, author_id: int, author_name: str) -> Change:
         """Validate and append one update, with the seat's answer before and after."""
         record = self.data.record(code)
         stood = {c.party for c in record.latest.candidates} if record else set()
         before = self.answer_for_seat(code, guild_id)
-        update = updates.add(self.guilds_db, guild_id=guild_id, seat_code=code, kind=kind,
-                             party=party, payload=payload, author_id=author_id,
-                             author_name=author_name, known_parties=self.known_parties,
-                             stood=stood)
+        update = await self.store.write(
+            updates.add, guild_id=guild_id, seat_code=code, kind=kind, party=party,
+            payload=payload, author_id=author_id, author_name=author_name,
+            known_parties=self.known_parties, stood=stood)
         return Change(update, before, self.answer_for_seat(code, guild_id))
 
-    def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
-                      author_name: str, is_owner: bool = False) -> Change:
+    async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
+                            author_name: str, is_owner: bool = False) -> Change:
         target = updates.get(self.guilds_db, update_id)
         before = self.answer_for_seat(target.seat_code, guild_id) if target else None
-        update = updates.revert(self.guilds_db, update_id=update_id, guild_id=guild_id,
-                                author_id=author_id, author_name=author_name,
-                                is_owner=is_owner)
+        update = await self.store.write(updates.revert, update_id=update_id,
+                                        guild_id=guild_id, author_id=author_id,
+                                        author_name=author_name, is_owner=is_owner)
         return Change(update, before, self.answer_for_seat(update.seat_code, guild_id))
+
+    async def make_global(self, update_id: int, author_id: int, author_name: str
+                          ) -> SeatUpdate:
+        return await self.store.write(updates.make_global, update_id=update_id,
+                                      author_id=author_id, author_name=author_name)
+
+    def history(self, guild_id: int, code: str) -> list[updates.HistoryItem]:
+        return updates.history(self.guilds_db, guild_id, code)
+
+    # -- server settings, subscriptions, national polls, the postcode cache -------------
+    async def set_setting(self, guild_id: int, key: str, value: str, by: int
+                          ) -> guild_settings.GuildSettings:
+        return await self.store.write(guild_settings.set_value, guild_id, key, value, by,
+                                      self.known_parties)
+
+    def stored_value(self, key: str) -> str | None:
+        """A bot-wide stored value (such as the slash-command hash)."""
+        return guild_settings.get_raw(self.guilds_db, 0, key)
+
+    async def store_value(self, key: str, value: str) -> None:
+        await self.store.write(guild_settings.set_raw, 0, key, value, None)
+
+    async def subscribe(self, guild_id: int, user_id: int, code: str) -> bool:
+        fingerprint = self.answer_for_seat(code, guild_id).fingerprint
+        return await self.store.write(subscriptions.subscribe, guild_id, user_id, code,
+                                      fingerprint)
+
+    async def unsubscribe(self, guild_id: int, user_id: int, code: str) -> bool:
+        return await self.store.write(subscriptions.unsubscribe, guild_id, user_id, code)
+
+    async def subscribers_to_tell(self, guild_id: int, code: str, fingerprint: str
+                                  ) -> list[int]:
+        return await self.store.write(subscriptions.due, guild_id, code, fingerprint)
+
+    def latest_national_poll(self) -> national_polls.NationalPoll | None:
+        return national_polls.latest(self.guilds_db)
+
+    async def set_national_poll(self, text: str, by: int, is_owner: bool
+                                ) -> national_polls.NationalPoll:
+        poll = national_polls.parse(text, self.known_parties)
+        added = await self.store.write(national_polls.add, poll, by=by, is_owner=is_owner)
+        self.polls_changed()
+        return added
+
+    async def delete_national_poll(self, poll_id: int, is_owner: bool
+                                   ) -> national_polls.NationalPoll:
+        gone = await self.store.write(national_polls.delete, poll_id, is_owner=is_owner)
+        self.polls_changed()
+        return gone
+
+    async def clear_postcode_cache(self) -> int:
+        return await self.store.write(clear_cache)
+
+    # -- seat polls ----------------------------------------------------------------------
+    async def create_poll(self, **fields) -> polls.Poll:
+        try:
+            return await self.store.write(polls.create, **fields)
+        except sqlite3.Error as exc:
+            raise NotRecorded("the poll could not be saved (a storage problem)") from exc
+
+    async def end_poll(self, poll_id: int, guild_id: int) -> polls.Poll:
+        return await self.store.write(polls.end, poll_id, guild_id)
+
+    async def record_poll_vote(self, message_id: int, answer_id: int, user_id: int,
+                               added: bool) -> None:
+        await self.store.write(polls.record_vote, message_id, answer_id, user_id, added)
+
+    async def reconcile_poll(self, message_id: int, counts: dict[int, int]) -> None:
+        await self.store.write(polls.reconcile, message_id, counts)
+
+    def open_polls(self, guild_id: int | None = None) -> list[polls.Poll]:
+        return polls.open_polls(self.guilds_db, guild_id)
+
+    def latest_poll_for_seat(self, guild_id: int, code: str) -> polls.Poll | None:
+        return polls.latest_for_seat(self.guilds_db, guild_id, code)
 
     async def answer(self, query: str, guild_id: int | None = None,
                      options: AdviceOptions | None = None) -> Answer:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import discord
 from discord.ext import commands
 
-from bot import national_polls
-from bot.postcodes import clear_cache
 from bot.render import EmbedField, EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.embeds import NO_MENTIONS, to_embed
@@ -59,7 +57,7 @@ class Meta(commands.Cog):
     @commands.group(name="polls", invoke_without_command=True)
     async def national(self, ctx: commands.Context) -> None:
         """The national polls projections start from."""
-        poll = national_polls.latest(self.bot.service.guilds_db)
+        poll = self.bot.service.latest_national_poll()
         text = ("No national polls set yet." if poll is None else
                 f"{poll.date} ({safe_text(poll.pollster, 60)}): " + ", ".join(
                     f"{p} {v:g}%" for p, v in poll.shares.items())
@@ -69,20 +67,16 @@ class Meta(commands.Cog):
     @national.command(name="set")
     async def national_set(self, ctx: commands.Context, *, figures: str) -> None:
         """Owners: `!polls set Lab=30 Con=18 RUK=27 LD=13 Green=9 SNP=3 source="..."`."""
-        poll = national_polls.add(
-            self.bot.service.guilds_db,
-            national_polls.parse(figures, self.bot.service.known_parties),
-            by=ctx.author.id, is_owner=await self.bot.is_owner(ctx.author))
-        self.bot.service.polls_changed()
+        poll = await self.bot.service.set_national_poll(
+            figures, ctx.author.id, await self.bot.is_owner(ctx.author))
         await ctx.send(f"National polls set for {poll.date} as #{poll.id}: the seat model "
                        "and projections now use them.", allowed_mentions=NO_MENTIONS)
 
     @national.command(name="delete")
     async def national_delete(self, ctx: commands.Context, poll_id: int) -> None:
         """Owners: retire a national poll set by mistake (`!polls delete 3`)."""
-        gone = national_polls.delete(self.bot.service.guilds_db, poll_id,
-                                     is_owner=await self.bot.is_owner(ctx.author))
-        self.bot.service.polls_changed()
+        gone = await self.bot.service.delete_national_poll(
+            poll_id, await self.bot.is_owner(ctx.author))
         await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.",
                        allowed_mentions=NO_MENTIONS)
 
@@ -90,7 +84,7 @@ class Meta(commands.Cog):
     @commands.is_owner()
     async def cache_clear(self, ctx: commands.Context) -> None:
         """Owners: empty the postcode cache (answers are fetched again as asked)."""
-        count = clear_cache(self.bot.service.guilds_db)
+        count = await self.bot.service.clear_postcode_cache()
         await ctx.send(f"Cleared {count:,} cached postcode answers.",
                        allowed_mentions=NO_MENTIONS)
 

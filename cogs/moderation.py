@@ -11,12 +11,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import guild_settings, subscriptions
+from bot import guild_settings
 from bot.models import SeatUpdate
 from bot.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.service import Answer, Change
 from bot.textnorm import safe_text
-from bot.updates import history, make_global, parse_votes
+from bot.updates import parse_votes
 from cogs.utils.checks import can_manage_server, is_moderator
 from cogs.utils.embeds import NO_MENTIONS, to_embed
 from cogs.utils.seats import add_seat_autocomplete
@@ -57,7 +57,7 @@ class Moderation(commands.Cog):
     async def config(self, ctx: commands.Context, key: str = "", *, value: str = "") -> None:
         """See or change this server's settings (Manage Server)."""
         if key and value:
-            self.service_set(ctx, key, value)
+            await self.service.set_setting(ctx.guild.id, key, value, ctx.author.id)
         s = self.service.settings_for(ctx.guild.id)
         role = f"<@&{s.mod_role_id}>" if s.mod_role_id else "not set (Manage Server only)"
         channel = f"<#{s.announce_channel_id}>" if s.announce_channel_id else "not set"
@@ -68,6 +68,7 @@ class Moderation(commands.Cog):
             f"bloc: {' '.join(sorted(s.bloc))}",
             f"polls: {'on' if s.polls_enabled else 'off'}",
             f"projections: {'on' if s.projections_enabled else 'off'}",
+            f"model: {'on' if s.model_enabled else 'off'}",
         ]
         help_text = "\n".join(f"`{k}`: {v}" for k, v in guild_settings.KEYS.items())
         spec = fit(EmbedSpec("Server settings", "\n".join(lines), 0x5865F2,
@@ -75,17 +76,14 @@ class Moderation(commands.Cog):
                                                        f"<setting> <value>`\n{help_text}"),)))
         await ctx.send(embed=to_embed(spec), allowed_mentions=NO_MENTIONS)
 
-    def service_set(self, ctx: commands.Context, key: str, value: str) -> None:
-        guild_settings.set_value(self.service.guilds_db, ctx.guild.id, key, value,
-                                 ctx.author.id, self.service.known_parties)
 
     # -- seat updates --------------------------------------------------------------------
     async def _post(self, ctx: commands.Context, seat: str, kind: str, party: str | None,
                     payload: dict) -> None:
         seat_ref = await self.service.one_seat(seat)
         code = self.service.party_code(party) if party else None
-        change = self.service.post_update(ctx.guild.id, seat_ref.code, kind, code, payload,
-                                          ctx.author.id, str(ctx.author))
+        change = await self.service.post_update(ctx.guild.id, seat_ref.code, kind, code,
+                                                payload, ctx.author.id, str(ctx.author))
         await self._announce(ctx, change)
 
     async def _announce(self, ctx: commands.Context, change: Change) -> None:
@@ -113,8 +111,8 @@ class Moderation(commands.Cog):
             await self._notify(ctx, update.seat_code, after)
 
     async def _notify(self, ctx: commands.Context, seat_code: str, after: Answer) -> None:
-        for user_id in subscriptions.due(self.service.guilds_db, ctx.guild.id, seat_code,
-                                         after.fingerprint):
+        for user_id in await self.service.subscribers_to_tell(ctx.guild.id, seat_code,
+                                                              after.fingerprint):
             member = ctx.guild.get_member(user_id) or self.bot.get_user(user_id)
             if member is None:
                 continue
@@ -188,7 +186,7 @@ class Moderation(commands.Cog):
     async def history(self, ctx: commands.Context, *, seat: str) -> None:
         """Every moderator update on a seat in this server, with who and when."""
         seat_ref = await self.service.one_seat(seat)
-        items = history(self.service.guilds_db, ctx.guild.id, seat_ref.code)
+        items = self.service.history(ctx.guild.id, seat_ref.code)
         lines = [f"#{i.update.id} {i.update.created_at[:16].replace('T', ' ')} "
                  f"{safe_text(i.update.author_name, 60)}"
                  f"{' (all servers)' if i.update.guild_id is None else ''}: {describe(i.update)}"
@@ -203,8 +201,9 @@ class Moderation(commands.Cog):
     @app_commands.describe(update_id="The update's number, from history")
     async def revert(self, ctx: commands.Context, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""
-        change = self.service.revert_update(ctx.guild.id, update_id, ctx.author.id,
-                                            str(ctx.author), await self.bot.is_owner(ctx.author))
+        change = await self.service.revert_update(ctx.guild.id, update_id, ctx.author.id,
+                                                  str(ctx.author),
+                                                  await self.bot.is_owner(ctx.author))
         await self._announce(ctx, change)
         if change.update.guild_id is None:
             await self._announce_everywhere(change.update, ctx.guild.id)
@@ -213,8 +212,7 @@ class Moderation(commands.Cog):
     @commands.is_owner()
     async def make_global(self, ctx: commands.Context, update_id: int) -> None:
         """Owners: share an update (a nationally agreed pact) with every server."""
-        update = make_global(self.service.guilds_db, update_id=update_id,
-                             author_id=ctx.author.id, author_name=str(ctx.author))
+        update = await self.service.make_global(update_id, ctx.author.id, str(ctx.author))
         await ctx.send(f"Update #{update_id} now applies in every server as #{update.id}.",
                        allowed_mentions=NO_MENTIONS)
         await self._announce_everywhere(update)
@@ -243,9 +241,7 @@ class Moderation(commands.Cog):
     async def subscribe(self, ctx: commands.Context, *, seat: str) -> None:
         """Get a DM when the advice for a seat changes in this server."""
         seat_ref = await self.service.one_seat(seat)
-        answer = self.service.answer_for_seat(seat_ref.code, ctx.guild.id)
-        new = subscriptions.subscribe(self.service.guilds_db, ctx.guild.id, ctx.author.id,
-                                      seat_ref.code, answer.fingerprint)
+        new = await self.service.subscribe(ctx.guild.id, ctx.author.id, seat_ref.code)
         await ctx.send(f"{'Following' if new else 'Already following'} {seat_ref.name}: I'll "
                        "DM you when its advice changes here.", ephemeral=True,
                        allowed_mentions=NO_MENTIONS)
@@ -256,8 +252,7 @@ class Moderation(commands.Cog):
     async def unsubscribe(self, ctx: commands.Context, *, seat: str) -> None:
         """Stop following a seat."""
         seat_ref = await self.service.one_seat(seat)
-        gone = subscriptions.unsubscribe(self.service.guilds_db, ctx.guild.id, ctx.author.id,
-                                         seat_ref.code)
+        gone = await self.service.unsubscribe(ctx.guild.id, ctx.author.id, seat_ref.code)
         await ctx.send(f"{'Stopped following' if gone else 'You were not following'} "
                        f"{seat_ref.name}.", ephemeral=True, allowed_mentions=NO_MENTIONS)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -13,7 +12,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot import polls
-from bot.errors import UserFacingError
+from bot.errors import NotRecorded, UserFacingError
 from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
@@ -34,8 +33,8 @@ class Polls(commands.Cog):
         self.close_due.cancel()
 
     @property
-    def db(self):
-        return self.bot.service.guilds_db
+    def service(self):
+        return self.bot.service
 
     async def cog_check(self, ctx: commands.Context) -> bool:
         """Every poll command needs a server, sub-commands included."""
@@ -56,17 +55,17 @@ class Polls(commands.Cog):
             poll.add_answer(text=text, emoji=PARTY_EMOJI.get(party))
         message = await ctx.send(poll=poll, allowed_mentions=NO_MENTIONS)
         try:
-            record = polls.create(self.db, guild_id=ctx.guild.id, channel_id=ctx.channel.id,
-                                  message_id=message.id, seat_code=seat_code,
-                                  question=question, options=texts, hours=hours,
-                                  created_by=ctx.author.id)
-        except sqlite3.Error as exc:
+            record = await self.service.create_poll(
+                guild_id=ctx.guild.id, channel_id=ctx.channel.id, message_id=message.id,
+                seat_code=seat_code, question=question, options=texts, hours=hours,
+                created_by=ctx.author.id)
+        except NotRecorded as exc:
             # a poll we cannot record must not stay up: take it down and say why
-            log.error("could not record poll in server %s: %s", ctx.guild.id, exc)
+            log.error("could not record a poll in server %s: %s", ctx.guild.id, exc.__cause__)
             with contextlib.suppress(discord.HTTPException):
                 await message.delete()
-            raise polls.PollError("the poll could not be saved (a storage problem), so it "
-                                  "was removed; try again later") from exc
+            raise NotRecorded("the poll could not be saved (a storage problem), so it was "
+                              "removed; try again later") from exc
         await ctx.send(f"Poll #{record.id} is open for {hours} hours. A straw poll of members, "
                        "not a representative poll.", ephemeral=True,
                        allowed_mentions=NO_MENTIONS)
@@ -75,7 +74,7 @@ class Polls(commands.Cog):
     @commands.guild_only()
     async def poll(self, ctx: commands.Context) -> None:
         """Open polls in this server."""
-        open_now = polls.open_polls(self.db, ctx.guild.id)
+        open_now = self.service.open_polls(ctx.guild.id)
         lines = [f"#{p.id}: {safe_text(p.question, 100)} (until {p.ends_at[:16]} UTC)"
                  for p in open_now]
         await ctx.send(embed=to_embed(fit(EmbedSpec("Open polls", "\n".join(lines) or
@@ -108,7 +107,7 @@ class Polls(commands.Cog):
     async def poll_results(self, ctx: commands.Context, *, seat: str) -> None:
         """The latest poll on a seat in this server."""
         seat_ref = await self.bot.service.one_seat(seat)
-        poll = polls.latest_for_seat(self.db, ctx.guild.id, seat_ref.code)
+        poll = self.service.latest_poll_for_seat(ctx.guild.id, seat_ref.code)
         if poll is None:
             raise polls.PollError(f"no poll on {seat_ref.name} in this server yet")
         await self._send_results(ctx, poll)
@@ -119,7 +118,7 @@ class Polls(commands.Cog):
     async def poll_end(self, ctx: commands.Context, poll_id: int) -> None:
         """Close a poll now and post its results (moderators)."""
         await ctx.defer()  # Discord may take a moment to close the poll
-        poll = polls.end(self.db, poll_id, ctx.guild.id)
+        poll = await self.service.end_poll(poll_id, ctx.guild.id)
         await self._take_discord_counts(poll, end=True)
         await self._send_results(ctx, poll)
 
@@ -133,8 +132,8 @@ class Polls(commands.Cog):
                 return
             if end and not message.poll.is_finalised():
                 message = await message.end_poll()
-            polls.reconcile(self.db, poll.message_id,
-                            {a.id: a.vote_count for a in message.poll.answers})
+            await self.service.reconcile_poll(poll.message_id,
+                                              {a.id: a.vote_count for a in message.poll.answers})
 
     async def _send_results(self, target: discord.abc.Messageable, poll: polls.Poll) -> None:
         """To a command's context (which answers a slash interaction) or a channel."""
@@ -145,18 +144,19 @@ class Polls(commands.Cog):
 
     @commands.Cog.listener()
     async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:
-        polls.record_vote(self.db, payload.message_id, payload.answer_id, payload.user_id, True)
+        await self.service.record_poll_vote(payload.message_id, payload.answer_id,
+                                            payload.user_id, True)
 
     @commands.Cog.listener()
     async def on_raw_poll_vote_remove(self, payload: discord.RawPollVoteActionEvent) -> None:
-        polls.record_vote(self.db, payload.message_id, payload.answer_id, payload.user_id,
-                          False)
+        await self.service.record_poll_vote(payload.message_id, payload.answer_id,
+                                            payload.user_id, False)
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """After a restart: take Discord's counts for every open poll (votes cast while we
         were down are in them)."""
-        for poll in polls.open_polls(self.db):
+        for poll in self.service.open_polls():
             await self._take_discord_counts(poll)
 
     @staticmethod
@@ -166,13 +166,13 @@ class Polls(commands.Cog):
     @tasks.loop(minutes=5)
     async def close_due(self) -> None:
         """Post the results of polls whose time is up."""
-        for poll in polls.open_polls(self.db):
+        for poll in self.service.open_polls():
             # several processes share guilds.db: each closes only its own servers' polls
             if not self._expired(poll) or self.bot.get_guild(poll.guild_id) is None:
                 continue
             channel = self.bot.get_channel(poll.channel_id)
             try:
-                ended = polls.end(self.db, poll.id, poll.guild_id)
+                ended = await self.service.end_poll(poll.id, poll.guild_id)
             except UserFacingError:
                 continue
             await self._take_discord_counts(ended, end=True)

@@ -39,11 +39,14 @@ class Voters(commands.Cog):
                                       allowed_mentions=NO_MENTIONS)
 
     async def _too_long(self, ctx: commands.Context, query: str) -> bool:
-        if len(query) <= MAX_INPUT:
-            return False
-        ctx.command.reset_cooldown(ctx)
-        await ctx.send(TOO_LONG, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        return True
+        if len(query) > MAX_INPUT:
+            ctx.command.reset_cooldown(ctx)
+            await ctx.send(TOO_LONG, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return True
+        if ctx.interaction is not None:
+            # a postcode lookup may take up to 3 s: Discord wants an answer within 3
+            await ctx.defer(ephemeral=carries_postcode(query))
+        return False
 
     @commands.hybrid_command(name="howtovote", aliases=["htv"])
     @commands.cooldown(5, 30.0, commands.BucketType.user)

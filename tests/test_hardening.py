@@ -450,3 +450,33 @@ def test_cli_opponent_is_case_insensitive(settings):
 
 def test_safe_text_defuses_mentions_and_links():
     assert safe_text("@everyone [x](http://e.x)", 100) == "@\u200beveryone \\[x\\]\\(http://e.x\\)"
+
+
+# -- 7. a lock held elsewhere never freezes the event loop ---------------------------------
+async def test_a_write_waiting_for_a_lock_does_not_block_the_loop(settings):
+    from bot.service import HowToVote
+    service = await HowToVote(settings).start(offline=True)
+    other = sqlite3.connect(settings.guilds_db_path, isolation_level=None)
+    try:
+        other.execute("begin immediate")  # another process is writing
+        gaps: list[float] = []
+
+        async def heartbeat() -> None:
+            last = time.monotonic()
+            for _ in range(30):
+                await asyncio.sleep(0.05)
+                gaps.append(time.monotonic() - last)
+                last = time.monotonic()
+
+        async def release_later() -> None:
+            await asyncio.sleep(1.0)
+            other.execute("commit")
+
+        change, *_ = await asyncio.gather(
+            service.post_update(10, "E14001196", "note", None, {"text": "hi"}, 1, "mod"),
+            heartbeat(), release_later())
+        assert change.update.id >= 1
+        assert max(gaps) < 0.3, max(gaps)  # the loop kept ticking while the write waited
+    finally:
+        other.close()
+        await service.close()

@@ -80,11 +80,10 @@ class HowToVoteMixin:
             self.tree.copy_global_to(guild=guild)
             return len(await self.tree.sync(guild=guild))
         digest = self.tree_hash()
-        from bot import guild_settings
-        if not force and guild_settings.get_raw(self.service.guilds_db, 0, SYNC_HASH_KEY) == digest:
+        if not force and self.service.stored_value(SYNC_HASH_KEY) == digest:
             return None
         synced = await self.tree.sync()
-        guild_settings.set_raw(self.service.guilds_db, 0, SYNC_HASH_KEY, digest, None)
+        await self.service.store_value(SYNC_HASH_KEY, digest)
         log.info("synced %d slash commands", len(synced))
         return len(synced)
 

@@ -1,0 +1,43 @@
+"""guilds.db as the running bot uses it: reads on the event loop's own connection (WAL:
+readers never wait for a writer), and every write on one writer thread with a connection
+of its own. A write lock held by another process then costs that thread a wait, never
+the event loop (and with it the gateway heartbeat)."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+import sqlite_utils
+
+from bot import db as dbmod
+
+T = TypeVar("T")
+READ_BUSY_MS = 200  # the loop's connection only reads and caches: it never waits long
+
+
+class GuildStore:
+    def __init__(self, path: Path) -> None:
+        self.read = dbmod.open_guilds(path)
+        self.read.conn.execute(f"pragma busy_timeout = {READ_BUSY_MS}")
+        self._writer_db = dbmod.open_guilds(path)
+        self._executor = ThreadPoolExecutor(max_workers=1,
+                                            thread_name_prefix="guilds-db-writer")
+
+    async def write(self, fn: Callable[..., T], /, *args, **kwargs) -> T:
+        """Run `fn(writer_db, *args, **kwargs)` on the writer thread; one write at a time."""
+        call = functools.partial(fn, self._writer_db, *args, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        for db in (self.read, self._writer_db):
+            db.conn.close()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        return self.read
