@@ -218,6 +218,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         alter table national_polls add column deleted_at text;
         """,
     ),
+    (
+        6,
+        """
+        -- when a subscriber was last sent a DM about the seat (one per few minutes at most)
+        alter table subscriptions add column notified_at text;
+        """,
+    ),
 ]
 
 BUSY_TIMEOUT_SECONDS = 5  # a write waits at most this long for another process's lock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
@@ -10,6 +10,7 @@ from bot.db import transaction
 from bot.errors import UserFacingError
 
 MAX_PER_USER = 10
+DM_PAUSE = timedelta(minutes=5)  # at most one DM per seat per subscriber in this time
 
 
 class SubscriptionError(UserFacingError):
@@ -42,13 +43,22 @@ def unsubscribe(db: sqlite_utils.Database, guild_id: int, user_id: int, seat_cod
     return cursor.rowcount == 1
 
 
-def due(db: sqlite_utils.Database, guild_id: int, seat_code: str, advice: str) -> list[int]:
-    """Subscribers who have not yet been told about `advice`; marks them told, atomically,
-    so a subscriber hears about each change once."""
+def due(db: sqlite_utils.Database, guild_id: int, seat_code: str, advice: str,
+        now: datetime | None = None) -> list[int]:
+    """Subscribers who have not yet been told about `advice` and were not sent a DM about
+    this seat in the last few minutes; marks them told, atomically, so a subscriber hears
+    about each change once however often moderators flip it. Anyone held back hears at
+    the next change after the pause, compared with what they were last told."""
+    now = now or datetime.now(UTC)
+    quiet_since = (now - DM_PAUSE).isoformat(timespec="seconds")
     with transaction(db) as conn:
         users = [u for (u,) in conn.execute(
             "select user_id from subscriptions where guild_id = ? and seat_code = ? and "
-            "coalesce(last_advice, '') != ?", (guild_id, seat_code, advice))]
-        conn.execute("update subscriptions set last_advice = ? where guild_id = ? and "
-                     "seat_code = ?", (advice, guild_id, seat_code))
+            "coalesce(last_advice, '') != ? and coalesce(notified_at, '') <= ?",
+            (guild_id, seat_code, advice, quiet_since))]
+        conn.executemany(
+            "update subscriptions set last_advice = ?, notified_at = ? where guild_id = ? "
+            "and seat_code = ? and user_id = ?",
+            [(advice, now.isoformat(timespec="seconds"), guild_id, seat_code, u)
+             for u in users])
     return users

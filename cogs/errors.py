@@ -13,6 +13,7 @@ Order of cases (first match wins):
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import discord
@@ -55,6 +56,18 @@ class Errors(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         bot.tree.on_error = self.on_app_command_error
+        self._slow_down_until: dict[tuple[int, str | None], float] = {}
+
+    def _first_notice(self, user_id: int, command: str | None, retry_after: float) -> bool:
+        """One "slow down" per user and command per cooldown window; the rest are silent."""
+        now = time.monotonic()
+        key = (user_id, command)
+        if self._slow_down_until.get(key, 0.0) > now:
+            return False
+        if len(self._slow_down_until) > 10_000:  # forget old windows
+            self._slow_down_until = {k: t for k, t in self._slow_down_until.items() if t > now}
+        self._slow_down_until[key] = now + retry_after
+        return True
 
     @commands.Cog.listener()
     async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
@@ -65,6 +78,9 @@ class Errors(commands.Cog):
         if isinstance(error, commands.UserInputError | UserFacingError) and ctx.command:
             ctx.command.reset_cooldown(ctx)
         text, delete_after = friendly(error, self.bot.settings.prefix, name)
+        if isinstance(error, commands.CommandOnCooldown) and not self._first_notice(
+                ctx.author.id, name, error.retry_after):
+            return
         if text == SORRY:
             log.error("command %s failed", name, exc_info=error)
         if text:

@@ -23,6 +23,8 @@ from cogs.utils.seats import add_seat_autocomplete
 
 log = logging.getLogger("howtovote.moderation")
 SEAT = "The seat (put names with spaces in quotes for ! commands)"
+# a moderator posting faster than this is a script or a slip; either way, slow it down
+MODERATOR_COOLDOWN = commands.cooldown(10, 60.0, commands.BucketType.user)
 
 
 def describe(update: SeatUpdate) -> str:
@@ -124,6 +126,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="pact")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
                            standing_aside="Parties standing aside, e.g. LD Green")
     async def pact(self, ctx: commands.Context, seat: str, party: str, *,
@@ -135,6 +138,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="pact-end")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT)
     async def pact_end(self, ctx: commands.Context, *, seat: str) -> None:
         """End the pact on a seat."""
@@ -142,6 +146,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="candidate")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
     async def candidate(self, ctx: commands.Context, seat: str, party: str, *, name: str
                         ) -> None:
@@ -150,6 +155,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="withdraw")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party that withdrew")
     async def withdraw(self, ctx: commands.Context, seat: str, party: str) -> None:
         """A party withdraws: it drops out of the recommendation."""
@@ -157,6 +163,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="note")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
     async def note(self, ctx: commands.Context, seat: str, *, text: str) -> None:
         """Add a short note shown under the advice."""
@@ -164,6 +171,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="override")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
     async def override(self, ctx: commands.Context, seat: str, party: str, *, reason: str
                        ) -> None:
@@ -173,6 +181,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="byelection")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
     async def byelection(self, ctx: commands.Context, seat: str, *, results: str) -> None:
         """Record a newer result (party=votes ... [date]) that the advice then uses."""
@@ -198,6 +207,7 @@ class Moderation(commands.Cog):
 
     @commands.hybrid_command(name="revert")
     @is_moderator()
+    @MODERATOR_COOLDOWN
     @app_commands.describe(update_id="The update's number, from history")
     async def revert(self, ctx: commands.Context, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""

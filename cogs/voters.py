@@ -30,8 +30,9 @@ class Voters(commands.Cog):
 
     async def _reply(self, ctx: commands.Context, query: str, answer: Answer,
                      files: list[discord.File] | None = None) -> None:
-        if answer.resolution.seat is None:
-            ctx.command.reset_cooldown(ctx)  # a miss should not cost the user a try
+        if answer.resolution.seat is None and not carries_postcode(query):
+            # a miss costs no try, unless it asked postcodes.io (that is what we ration)
+            ctx.command.reset_cooldown(ctx)
         view = AnswerView(self.bot, answer, ctx.author.id, ctx.guild.id if ctx.guild else None)
         ephemeral = ctx.interaction is not None and carries_postcode(query)
         view.message = await ctx.send(embed=to_embed(answer.embed), view=view,

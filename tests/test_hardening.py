@@ -309,6 +309,7 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
                         "author_id, author_name, created_at, reverts_id) values "
                         "(10, 'E14001196', 'revert', '{}', 1, 'm', 'now', ?)", (target.id,))
     db.conn.execute("alter table national_polls drop column deleted_at")
+    db.conn.execute("alter table subscriptions drop column notified_at")
     db.conn.execute("pragma user_version = 4")  # as a file from before migration 5
     db.conn.close()
     again = dbmod.open_guilds(path)
@@ -480,3 +481,43 @@ async def test_a_write_waiting_for_a_lock_does_not_block_the_loop(settings):
     finally:
         other.close()
         await service.close()
+
+
+# -- 9. abuse ---------------------------------------------------------------------------------
+def test_a_subscriber_gets_one_dm_per_seat_per_pause(tmp_path):
+    db = guilds(tmp_path)
+    subscriptions.subscribe(db, 10, 7, "E14001196", "clear:Lab")
+    t0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    assert subscriptions.due(db, 10, "E14001196", "clear:LD", now=t0) == [7]
+    for minute, advice in enumerate(["clear:Lab", "clear:LD", "close:"], start=1):
+        assert subscriptions.due(db, 10, "E14001196", advice,
+                                 now=t0 + timedelta(minutes=minute)) == []
+    later = t0 + subscriptions.DM_PAUSE + timedelta(seconds=1)
+    assert subscriptions.due(db, 10, "E14001196", "close:", now=later) == [7]
+    assert subscriptions.due(db, 10, "E14001196", "close:",
+                             now=later + timedelta(hours=1)) == []  # nothing new to tell
+
+
+async def test_thirty_requests_draw_one_slow_down(discord_bot):
+    for _ in range(30):
+        await discord_bot.send("!howtovote Batley")
+    replies = discord_bot.replies()
+    slow = [m for m in replies if m.content.startswith("Slow down")]
+    assert len(slow) == 1 and len(replies) == 6  # five answers, one notice
+
+
+async def test_postcode_misses_count_against_the_cooldown(discord_bot, fake_postcodes):
+    for i in range(12):  # real-format postcodes that do not exist: each asks postcodes.io
+        await discord_bot.send(f"!howtovote WF13 {i % 10}ZZ" if i < 10 else "!howtovote LS1 1ZZ")
+    answers = [m for m in discord_bot.replies() if m.embeds]
+    assert len(answers) == 5  # then "slow down": no more postcodes.io requests
+    assert fake_postcodes.requests <= 10
+
+
+async def test_moderators_have_a_cooldown_too(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    for i in range(14):
+        await discord_bot.send(f'!note "Dewsbury and Batley" note {i}')
+    count = discord_bot.bot.service.guilds_db.conn.execute(
+        "select count(*) from seat_updates").fetchone()[0]
+    assert count == 10
