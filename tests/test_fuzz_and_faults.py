@@ -7,6 +7,7 @@ the fault tests break postcodes.io, the database and the data mid-flight.
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import sqlite3
 import stat
@@ -155,3 +156,85 @@ async def test_queries_keep_answering_during_an_import(settings, data_dir):
     fresh = sqlite3.connect(db_dir / "elections.db")
     assert fresh.execute("select count(*) from seats").fetchone() == (1300,)
     await service.close()
+
+
+# -- hostile moderators and a hostile postcodes.io, fuzzed ----------------------------------
+MOD_COMMANDS = st.sampled_from([
+    '!note "Dewsbury and Batley" {}', '!pact "Dewsbury and Batley" Lab {}',
+    '!candidate "Dewsbury and Batley" LD {}', '!override "Hendon" Green {}',
+    '!byelection "Hendon" {}', "!revert {}", "!poll end {}", "!config {} on",
+    '!withdraw "Hendon" {}', "!history {}", '!poll ask "{}" a | b'])
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(command=MOD_COMMANDS, text=NASTY)
+def test_moderator_commands_never_crash_ping_or_store_junk(discord_session, command, text):
+    harness, loop = discord_session
+    loop.run_until_complete(harness.grant_manage_server(0))
+    harness.payloads.clear()
+    loop.run_until_complete(harness.send(command.format(text)))
+    for message in harness.replies():
+        assert not message.mention_everyone and not message.mentions
+        assert len(message.content) <= 2000
+    assert all(p.get("allowed_mentions") == {"parse": []} for p in harness.payloads)
+    assert all("Sorry, something went wrong" not in (p.get("content") or "")
+               for p in harness.payloads)
+    db = harness.bot.service.guilds_db
+    for (payload,) in db.conn.execute("select payload from seat_updates"):
+        for key in ("text", "reason", "name"):
+            value = json.loads(payload).get(key)
+            assert value is None or value.strip() and "\u200b" not in value
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["status", "result", "codes", "parliamentary_constituency_2024",
+                         "query", "postcode", "x"]), inner, max_size=4),
+    max_leaves=12)
+
+
+@pytest.fixture(scope="module")
+def hostile_postcodes_io():
+    """A local server answering every postcode lookup with whatever the test sets."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+    state = {"reply": None}
+
+    async def reply(request):
+        return web.Response(body=json.dumps(state["reply"]), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/postcodes/{pc}", reply)
+    app.router.add_get("/terminated_postcodes/{pc}", reply)
+    loop = asyncio.new_event_loop()
+    server = TestServer(app, host="127.0.0.1")
+    loop.run_until_complete(server.start_server())
+    session = loop.run_until_complete(_session())
+    yield state, str(server.make_url("")).rstrip("/"), session, loop
+    loop.run_until_complete(session.close())
+    loop.run_until_complete(server.close())
+    loop.close()
+
+
+async def _session():
+    return aiohttp.ClientSession()
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reply=JSON)
+def test_any_reply_from_postcodes_io_is_survived_and_junk_never_cached(
+        hostile_postcodes_io, tmp_path_factory, reply):
+    state, url, session, loop = hostile_postcodes_io
+    state["reply"] = reply
+    cache = dbmod.open_guilds(tmp_path_factory.mktemp("cache") / "guilds.db")
+    answer = loop.run_until_complete(PostcodeLookup(url, session, cache).lookup("WF13 1AB"))
+    assert answer.status in ("live", "terminated", "not-found", "error")
+    if answer.status == "live":
+        assert answer.seat_code and answer.seat_code[0] in "ENSW"
+    rows = cache.conn.execute("select status, seat_code from postcode_cache").fetchall()
+    assert all(status != "live" or code for status, code in rows)
+    assert answer.status != "error" or rows == []
+    cache.conn.close()
