@@ -7,6 +7,7 @@ Nothing here is a test: timings vary by machine, so they are printed, never asse
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import resource
@@ -169,10 +170,15 @@ def bench_postcode_file(rows: int) -> None:
 
 
 async def bench_discord(settings: Settings, users: int, rounds: int) -> None:
-    import discord.ext.test as dpytest
-    from discord.ext.test import backend
+    try:
+        import discord.ext.test as dpytest
+        from discord.ext.test import backend
+    except ImportError:  # dpytest is a test extra
+        add("(6) end to end through discord.py", "-", "-",
+            "needs dpytest: pip install -e '.[test]'")
+        return
 
-    from tests.discord_harness import start, stop
+    from bench.discord_harness import start, stop
     harness = await start(settings)
     queries = mixed_queries(harness.bot.service, users * rounds)
     cfg = dpytest.get_config()
@@ -245,8 +251,10 @@ def bot_rss(settings: Settings) -> float:
 
 
 def run(settings: Settings, queries: int = 10_000, postcode_rows: int = 1_000_000) -> str:
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the stand-in's chatter
+
     async def main() -> None:
-        from tests.fake_postcodes import FakePostcodesIO, load_sample_postcodes
+        from bench.fake_postcodes import FakePostcodesIO, load_sample_postcodes
         data_dir = Path(settings.data_source or "../shared/data")
         fake = FakePostcodesIO(load_sample_postcodes(data_dir))
         await fake.start()

@@ -18,8 +18,6 @@ CLOSE_POINTS = 5.0  # the top two bloc parties within this many points: a close 
 # by more than this many points: no tactical vote is needed to keep it out.
 OUT_OF_CONTENTION_POINTS = 20.0
 
-VERDICTS = ("clear", "close", "opponent-not-in-contention", "no-opponent", "no-bloc-candidate",
-            "override")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import platformdirs
 from dotenv import load_dotenv
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Run from a checkout (bot.py beside pyproject.toml), or installed from the wheel.
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").is_file() and (PROJECT_ROOT / "bot.py").is_file()
+DEFAULT_DB_DIR = (PROJECT_ROOT / "data" if IN_CHECKOUT
+                  else Path(platformdirs.user_data_dir("howtovote", appauthor=False)))
+DEFAULT_ENV_FILE = (PROJECT_ROOT if IN_CHECKOUT else Path.cwd()) / ".env"
 DEFAULT_POSTCODES_API_URL = "https://api.postcodes.io"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -25,7 +31,7 @@ class ConfigError(ValueError):
 class Settings:
     discord_token: str | None = None
     prefix: str = "!"
-    db_dir: Path = PROJECT_ROOT / "data"
+    db_dir: Path = DEFAULT_DB_DIR
     data_source: str | None = None  # HOWTOVOTE_DATA: a local folder of the public files
     postcodes_api_url: str = DEFAULT_POSTCODES_API_URL
     owner_ids: frozenset[int] = field(default_factory=frozenset)
@@ -33,6 +39,7 @@ class Settings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object per line
 
     @property
     def elections_db_path(self) -> Path:
@@ -101,10 +108,14 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         if level.upper() not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
         kwargs["log_level"] = level.upper()
+    if log_format := get("LOG_FORMAT"):
+        if log_format.lower() not in ("text", "json"):
+            raise ConfigError(f"LOG_FORMAT must be text or json, not {log_format!r}")
+        kwargs["log_format"] = log_format.lower()
     return Settings(**kwargs)
 
 
-def load_settings(env_file: Path | None = PROJECT_ROOT / ".env") -> Settings:
+def load_settings(env_file: Path | None = DEFAULT_ENV_FILE) -> Settings:
     """Read `.env` (if present; real environment variables win) and then the environment."""
     if env_file is not None and env_file.exists():
         load_dotenv(env_file, override=False)

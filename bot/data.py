@@ -9,7 +9,7 @@ from pathlib import Path
 from bot import db as dbmod
 from bot.config import Settings
 from bot.importers import REQUIRED_SOURCES, ImportReport, build_elections_db
-from bot.sources import fetch
+from bot.sources import SourceError, fetch, is_url
 
 
 async def import_data(
@@ -19,9 +19,17 @@ async def import_data(
     origin = origin or settings.data_source
     fetched = {}
     for source in REQUIRED_SOURCES:
-        fetched[source.name] = await fetch(
-            source, origin, settings.downloads_dir, verify=verify, progress=progress
-        )
+        try:
+            fetched[source.name] = await fetch(
+                source, origin, settings.downloads_dir, verify=verify, progress=progress
+            )
+        except SourceError as exc:
+            if origin is None or is_url(origin):
+                raise SourceError(f"{exc}. The public sources could not be reached (offline, "
+                                  "or a firewall?). If you have a copy of the data files, "
+                                  "point HOWTOVOTE_DATA at that folder (or run `data import "
+                                  "--from PATH`) and try again.") from exc
+            raise
     return build_elections_db(fetched, settings.elections_db_path)
 
 

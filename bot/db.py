@@ -75,8 +75,7 @@ create table overlaps (
 create table aliases (
     alias text not null,
     seat_code text not null,
-    kind text not null,           -- old-seat-name | town | ward | welsh-name | abbreviation
-    weight real not null default 1.0
+    kind text not null            -- old-seat-name | town | ward | welsh-name | abbreviation
 );
 create index aliases_alias on aliases (alias);
 create table pacts (

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.config import PROJECT_ROOT
+from bot.facts import fact
 from bot.forecast import BLOC, OPPONENT, SeatCase
 from bot.projection import key
 
-POLLS_CSV = PROJECT_ROOT / "data" / "national_polls.csv"
+POLLS_CSV = fact("national_polls.csv")
 
 
 @dataclass(frozen=True)

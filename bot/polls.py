@@ -112,12 +112,6 @@ def get(db: sqlite_utils.Database, poll_id: int) -> Poll | None:
     return _poll(row) if row else None
 
 
-def by_message(db: sqlite_utils.Database, message_id: int) -> Poll | None:
-    row = db.conn.execute(f"select {COLUMNS} from polls where message_id = ?",
-                          (message_id,)).fetchone()
-    return _poll(row) if row else None
-
-
 def _voter(db: sqlite_utils.Database, message_id: int, user_id: int) -> str | None:
     row = db.conn.execute("select salt from polls where message_id = ?", (message_id,)
                           ).fetchone()

@@ -18,9 +18,6 @@ import aiohttp
 from tqdm import tqdm
 
 OPL = "Open Parliament Licence v3.0"
-OPL_ATTRIBUTION = (
-    "Contains Parliamentary information licensed under the Open Parliament Licence v3.0"
-)
 _BYELECTIONS = (
     "https://raw.githubusercontent.com/ukparliament/psephology/"
     "774c93e64c4d69a5094d0518aef68060c4d74df0/db/data/results-by-parliament"
@@ -88,8 +85,6 @@ LEAVE_ESTIMATES = Source(
     licence="no licence stated; estimates by Chris Hanretty (2017), credited",
     description="Estimated 2016 EU referendum Leave share per 2010-boundary seat",
 )
-
-SOURCES: dict[str, Source] = {s.name: s for s in (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES)}
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def resolver(elections):
 
 @pytest.fixture
 async def fake_postcodes(data_dir: Path):
-    from tests.fake_postcodes import FakePostcodesIO, load_sample_postcodes
+    from bench.fake_postcodes import FakePostcodesIO, load_sample_postcodes
     server = FakePostcodesIO(load_sample_postcodes(data_dir))
     await server.start()
     yield server
@@ -86,7 +86,7 @@ async def discord_bot(settings, fake_postcodes):
     """The real bot, cogs and core, driven through dpytest; postcodes via the local fake."""
     from dataclasses import replace
 
-    from tests.discord_harness import start, stop
+    from bench.discord_harness import start, stop
     harness = await start(replace(settings, postcodes_api_url=fake_postcodes.url))
     yield harness
     await stop(harness)

@@ -80,8 +80,8 @@ def test_command_handlers_never_crash_or_ping(discord_session, text):
 @pytest.fixture(scope="module")
 def discord_session(built_db_dir, data_dir, tmp_path_factory):
     """One bot for all the fuzz examples (starting one per example would be slow)."""
+    from bench.discord_harness import start, stop
     from bot.config import Settings
-    from tests.discord_harness import start, stop
     folder = tmp_path_factory.mktemp("fuzzbot")
     (folder / "elections.db").symlink_to(built_db_dir / "elections.db")
     loop = asyncio.new_event_loop()

@@ -17,15 +17,15 @@ from pathlib import Path
 
 from bot import db as dbmod
 from bot import forecast_store
-from bot.config import PROJECT_ROOT
+from bot.facts import fact
 from bot.importers import aliases, byelections, leave, pacts, psephology
 from bot.importers.errors import ImportFailed
 from bot.importers.validate import validate
 from bot.sources import BYELECTIONS, LEAVE_ESTIMATES, PSEPHOLOGY, Fetched, Source
 
-PARTIES_CSV = PROJECT_ROOT / "data" / "parties.csv"
-ALIASES_CSV = PROJECT_ROOT / "data" / "aliases.csv"
-PACTS_CSV = PROJECT_ROOT / "data" / "pacts.csv"
+PARTIES_CSV = fact("parties.csv")
+ALIASES_CSV = fact("aliases.csv")
+PACTS_CSV = fact("pacts.csv")
 
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
 

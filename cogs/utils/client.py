@@ -13,7 +13,9 @@ import json
 import logging
 import pkgutil
 import signal
+import sys
 import time
+from pathlib import Path
 
 import discord
 from discord.ext import commands
@@ -65,6 +67,7 @@ class HowToVoteMixin:
             await self.service.start()
         for name in extensions():
             await self.load_extension(name)
+        self._heartbeat = asyncio.create_task(self._beat())
         if self.settings.discord_token:  # a real login: sync only what changed
             await self.sync_if_changed()
 
@@ -87,13 +90,34 @@ class HowToVoteMixin:
         log.info("synced %d slash commands", len(synced))
         return len(synced)
 
+    async def on_command(self, ctx: commands.Context) -> None:
+        ctx.started_at = time.perf_counter()  # type: ignore[attr-defined]
+
+    async def on_command_completion(self, ctx: commands.Context) -> None:
+        log_command(ctx, "ok")
+
+    async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
+        log_command(ctx, type(getattr(error, "original", error)).__name__)
+
     async def on_ready(self) -> None:
         data = self.service.data
         log.info("howtovote %s ready as %s: %d seats loaded, data to %s, %d servers",
                  __version__, self.user, self.service.seat_count, data.data_date,
                  len(self.guilds))
 
+    async def _beat(self) -> None:
+        """Leave a heartbeat file while connected to the gateway, for `howtovote health`
+        (the container's HEALTHCHECK): stale or missing means down."""
+        path = heartbeat_path(self.settings)
+        while not self.is_closed():
+            if self.is_ready() and self.latency == self.latency:  # NaN until connected
+                with contextlib.suppress(OSError):
+                    path.write_text(f"{time.time():.0f}\n")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
     async def close(self) -> None:
+        with contextlib.suppress(OSError):
+            heartbeat_path(self.settings).unlink(missing_ok=True)
         await super().close()
         await self.service.close()
 
@@ -117,3 +141,39 @@ def make_bot(settings: Settings, service: HowToVote, *, sharded: bool = True
     )
     bot._init_howtovote(settings, service)
     return bot
+
+
+HEARTBEAT_SECONDS = 30
+
+
+def heartbeat_path(settings: Settings) -> Path:
+    return settings.db_dir / ".heartbeat"
+
+
+def log_command(ctx: commands.Context, outcome: str) -> None:
+    """One DEBUG line per command: which, where, how long, how it ended. Never the user's
+    text or id (a postcode beside a user id is exactly what we must not keep)."""
+    started = getattr(ctx, "started_at", None)
+    ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    name = ctx.command.qualified_name if ctx.command else "?"
+    log.debug("command %s %s in %.1f ms", name, outcome, ms,
+              extra={"fields": {"command": name, "outcome": outcome, "ms": round(ms, 1),
+                                "slash": ctx.interaction is not None,
+                                "dm": ctx.guild is None}})
+
+
+def run_bot(settings: Settings, service: HowToVote) -> int:
+    """Run until SIGINT/SIGTERM (discord.py's runner closes the bot, and so the service);
+    an exit code and a clear line for the mistakes people make setting a bot up."""
+    bot = make_bot(settings, service)
+    try:
+        bot.run(settings.discord_token, log_handler=None)
+    except discord.LoginFailure:
+        print("howtovote: Discord refused the token. Check DISCORD_TOKEN (reset it in the "
+              "developer portal if it leaked).", file=sys.stderr)
+        return 3
+    except discord.PrivilegedIntentsRequired:
+        print("howtovote: turn on the Message Content intent for the bot in the developer "
+              "portal (Bot -> Privileged Gateway Intents).", file=sys.stderr)
+        return 3
+    return 0

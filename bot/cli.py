@@ -1,0 +1,341 @@
+"""howtovote: tactical-voting advice for UK voters, on Discord and in the terminal.
+
+    python bot.py                 run the Discord bot (needs DISCORD_TOKEN)
+                                  (installed: `howtovote` stands for `python bot.py`)
+    python bot.py data import     build data/elections.db from the public sources
+    python bot.py data status     what is loaded, from where, and row counts
+    python bot.py ask "Batley"    answer in the terminal, as the bot would on Discord
+    python bot.py elections Brecon   every election on a seat since 2010
+    python bot.py backtest        how right the advice would have been in 2019 and 2024
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import sys
+from pathlib import Path
+
+from bot import logs
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import StorageError
+from bot.errors import UserFacingError
+from bot.importers.errors import ImportFailed
+from bot.postcodes import PostcodeImportError
+from bot.sources import SourceError
+
+NO_TOKEN = """\
+howtovote needs a Discord bot token to run on Discord.
+
+  1. Create an application at https://discord.com/developers/applications
+  2. Under "Bot", reset the token and copy it; turn on "Message Content Intent".
+  3. Put it in a .env file beside bot.py:   DISCORD_TOKEN=your-token
+     (copy .env.example to .env for every setting), then run: python bot.py
+
+Without Discord, ask in the terminal:  python bot.py ask "Batley"
+"""
+
+
+def _prog() -> str:
+    return "python bot.py" if Path(sys.argv[0]).name == "bot.py" else "howtovote"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=_prog(), description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the Discord bot (the default)")
+
+    data = commands.add_parser("data", help="import or inspect the election data")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    imp = data_commands.add_parser("import", help="(re)build data/elections.db")
+    imp.add_argument("--from", dest="origin", metavar="PATH|URL",
+                     help="a local folder or file, or a URL (default: HOWTOVOTE_DATA, "
+                          "else the public URLs)")
+    imp.add_argument("--unpinned", action="store_true",
+                     help="accept files whose sha256 differs from the pinned release")
+    data_commands.add_parser("status", help="what is loaded, from where, and row counts")
+    pcs = data_commands.add_parser("import-postcodes",
+                                   help="load an ONSPD/NSPL or mySociety postcode CSV for "
+                                        "offline lookups")
+    pcs.add_argument("file", type=Path)
+    backup = data_commands.add_parser("backup", help="a consistent copy of guilds.db (safe "
+                                                     "while the bot runs)")
+    backup.add_argument("file", type=Path)
+    cache = data_commands.add_parser("cache", help="the postcode cache in guilds.db")
+    cache.add_argument("action", choices=["clear"])
+
+    ask = commands.add_parser("ask", help="answer a query in the terminal, as the bot would")
+    ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
+    ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
+    ask.add_argument("--json", action="store_true", help="print the advice as JSON")
+
+    np = commands.add_parser("polls", help="national polls for projections")
+    np_commands = np.add_subparsers(dest="polls_command", required=True)
+    np_import = np_commands.add_parser("import", help="load national polls from a CSV "
+                                                       "(date,pollster,area,party,share,source)")
+    np_import.add_argument("file", type=Path)
+    np_commands.add_parser("show", help="the latest national poll")
+    np_delete = np_commands.add_parser("delete", help="retire a national poll by its number")
+    np_delete.add_argument("poll_id", type=int)
+
+    commands.add_parser("health", help="exit 0 when the data is in place and the running "
+                                       "bot is connected to Discord (for health checks)")
+
+    bench = commands.add_parser("bench", help="print the speed figures (BENCHMARKS.md)")
+    bench.add_argument("--queries", type=int, default=10_000)
+    bench.add_argument("--postcode-rows", type=int, default=1_000_000)
+
+    el = commands.add_parser("elections", help="every election on a seat since 2010")
+    el.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
+
+    bt = commands.add_parser("backtest", help="replay the advice against past elections")
+    bt.add_argument("--election", choices=["2015", "2017", "2019", "2024"],
+                    help="one election (default: all four)")
+    bt.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
+    bt.add_argument("--model", help="seat-model, last-result, uniform, proportional, mixed, "
+                                    "transition or all (default: all; with --csv, the "
+                                    "bot's default, seat-model)")
+    bt.add_argument("--csv", type=Path, help="write one row per seat to this file")
+    bt.add_argument("--plot", type=Path, help="draw the seat model's reliability diagram "
+                                              "to this PNG file")
+    return parser
+
+
+def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import data
+
+    if args.data_command == "status":
+        print(data.format_status(data.status(settings), settings))
+        return 0
+    if args.data_command in ("backup", "cache"):
+        from bot import db as dbmod
+        from bot.postcodes import clear_cache
+
+        guilds = dbmod.open_guilds(settings.guilds_db_path)
+        if args.data_command == "backup":
+            size = dbmod.backup(guilds, args.file)
+            print(f"Backed up {settings.guilds_db_path} to {args.file} ({size:,} bytes)")
+        else:
+            print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
+        return 0
+    if args.data_command == "import-postcodes":
+        from bot.postcodes import import_postcodes
+
+        count = import_postcodes(args.file, settings.db_dir / "postcodes.db")
+        print(f"Imported {count:,} postcodes into {settings.db_dir / 'postcodes.db'}")
+        return 0
+    report = asyncio.run(data.import_data(settings, args.origin, verify=not args.unpinned))
+    general = sum(1 for e in report.counts if e.startswith("ge"))
+    print(f"Imported {general} general elections and {len(report.counts) - general} "
+          f"by-elections ({sum(report.counts.values()):,} seat results) into {report.path} "
+          f"in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+    import json
+
+    from bot.advice import AdviceOptions
+    from bot.service import HowToVote
+
+    async def go():
+        service = await HowToVote(settings).start()
+        try:
+            opponent = {p.casefold(): p for p in service.data.parties}.get(
+                args.opponent.casefold())
+            if opponent is None:
+                return None, f"Unknown party {args.opponent!r}: use a code such as Con or RUK."
+            return await service.answer(" ".join(args.query),
+                                        options=AdviceOptions(opponent=opponent)), None
+        finally:
+            await service.close()
+
+    answer, error = asyncio.run(go())
+    if error:
+        print(error, file=sys.stderr)
+        return 2
+    if args.json and answer.advice:
+        print(json.dumps(dataclasses.asdict(answer.advice), indent=2, default=list))
+    else:
+        print(answer.text)
+    return 0 if answer.advice else 1
+
+
+def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import db as dbmod
+    from bot import national_polls
+    from bot.data import ensure_data
+
+    elections = dbmod.open_elections(asyncio.run(ensure_data(settings)))
+    parties = {code for (code,) in elections.conn.execute("select code from parties")}
+    guilds = dbmod.open_guilds(settings.guilds_db_path)
+    if args.polls_command == "import":
+        count = national_polls.import_csv(guilds, args.file, parties)
+        print(f"Imported {count} national poll(s) into {settings.guilds_db_path}")
+    if args.polls_command == "delete":
+        gone = national_polls.delete(guilds, args.poll_id, is_owner=True)
+        print(f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})")
+    poll = national_polls.latest(guilds)
+    print("No national polls yet." if poll is None else
+          f"Latest: {poll.date} {poll.pollster} {poll.area}: " +
+          ", ".join(f"{p} {v:g}%" for p, v in poll.shares.items()))
+    return 0
+
+
+def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.service import HowToVote
+
+    async def go():
+        service = await HowToVote(settings).start()
+        try:
+            return await service.elections(" ".join(args.query))
+        finally:
+            await service.close()
+
+    answer = asyncio.run(go())
+    print(answer.text)
+    return 0 if answer.resolution.seat else 1
+
+
+def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import backtest, scorecard
+    from bot import db as dbmod
+    from bot.advice import AdviceOptions
+    from bot.data import ensure_data
+    from bot.forecast_data import PAIRS, ForecastData
+    from bot.seatdata import ElectionData
+
+    db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
+    data, fdata = ElectionData(db), ForecastData(db)
+    opponent = {p.casefold(): p for p in data.parties}.get(args.opponent.casefold())
+    if opponent is None:
+        print(f"unknown party {args.opponent!r}: use a code such as Con or RUK", file=sys.stderr)
+        return 2
+    options = AdviceOptions(opponent=opponent)
+    pairs = [args.election] if args.election else list(backtest.PAIRS)
+    name = args.model or (backtest.DEFAULT_MODEL if args.csv else "all")
+    if name != "all" and name not in backtest.MODEL_NAMES:
+        print(f"unknown model {name!r}; choose from {', '.join(backtest.MODEL_NAMES)} or all",
+              file=sys.stderr)
+        return 2
+    if args.csv:
+        if len(pairs) != 1 or name == "all":
+            print("--csv needs --election YEAR and one model", file=sys.stderr)
+            return 2
+        if name == backtest.SEAT_MODEL:
+            rows = backtest.seat_model_forecasts(fdata, pairs[0])
+            if rows is None:
+                print(f"the seat model has no earlier election to learn {pairs[0]} from",
+                      file=sys.stderr)
+                return 2
+            scorecard.write_forecast_csv(rows, args.csv)
+        else:
+            rows = backtest.calls(data, pairs[0], options,
+                                  backtest.model(name, data, pairs[0]), name)
+            backtest.write_csv(rows, args.csv)
+        print(f"Wrote {len(rows)} seats to {args.csv}")
+        return 0
+    models = list(backtest.MODEL_NAMES) if name == "all" else [name]
+    print(scorecard.format_scores(backtest.scores(data, fdata, pairs, models, options)))
+    bands_by_pair = {}
+    for pair in pairs:
+        rows = backtest.seat_model_forecasts(fdata, pair)
+        if rows is None:
+            continue
+        outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair])}
+        forecasts = {code: fc for code, _n, _m, fc in rows}
+        bands_by_pair[pair] = scorecard.calibration(scorecard.predictions(forecasts, outcomes))
+        rule = {c.code: scorecard.certain(c.best_placed or None,
+                                          list(forecasts[c.code].probabilities))
+                for c in backtest.calls(data, pair) if c.code in forecasts}
+        model_brier = scorecard.brier({k: f.probabilities for k, f in forecasts.items()},
+                                      outcomes)
+        print(f"\nSeat model, {pair}: Brier {model_brier:.3f} "
+              f"(last-result rule {scorecard.brier(rule, outcomes):.3f})")
+        print(scorecard.format_calibration(bands_by_pair[pair]))
+    if args.plot:
+        scorecard.plot(bands_by_pair, args.plot)
+        print(f"\nWrote the reliability diagram to {args.plot}")
+    return 0
+
+
+HEARTBEAT_STALE_SECONDS = 120  # the bot writes one every 30 s while connected
+
+
+def cmd_health(settings: Settings) -> int:
+    """0 when healthy; 1 with the reason on stderr when not."""
+    import time
+
+    from bot import db as dbmod
+
+    try:
+        dbmod.open_elections(settings.elections_db_path).conn.execute(
+            "select count(*) from seats").fetchone()
+    except (OSError, sqlite3.Error) as exc:
+        print(f"unhealthy: no usable election data at {settings.elections_db_path} ({exc})",
+              file=sys.stderr)
+        return 1
+    beat = settings.db_dir / ".heartbeat"
+    try:
+        age = time.time() - float(beat.read_text().strip())
+    except (OSError, ValueError):
+        print("unhealthy: the bot is not connected to Discord (no heartbeat)", file=sys.stderr)
+        return 1
+    if age > HEARTBEAT_STALE_SECONDS:
+        print(f"unhealthy: last heartbeat {age:.0f} s ago", file=sys.stderr)
+        return 1
+    print("healthy")
+    return 0
+
+
+def cmd_run(settings: Settings) -> int:
+    if not settings.discord_token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    # the one place the core reaches up into the Discord layer: starting it
+    from bot.service import HowToVote
+    from cogs.utils.client import run_bot
+
+    return run_bot(settings, HowToVote(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"howtovote: bad setting: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_format)
+    try:
+        if args.command == "data":
+            return cmd_data(args, settings)
+        if args.command == "ask":
+            return cmd_ask(args, settings)
+        if args.command == "bench":
+            from bench.run import run
+            from bot.data import ensure_data
+
+            asyncio.run(ensure_data(settings))
+            print(run(settings, args.queries, args.postcode_rows))
+            return 0
+        if args.command == "polls":
+            return cmd_polls(args, settings)
+        if args.command == "health":
+            return cmd_health(settings)
+        if args.command == "elections":
+            return cmd_elections(args, settings)
+        if args.command == "backtest":
+            return cmd_backtest(args, settings)
+        return cmd_run(settings)
+    except (ImportFailed, SourceError, UserFacingError, PostcodeImportError) as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)  # a bad input file or value: no traceback
+        return 1
+    except StorageError as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)
+        return 4
+    except KeyboardInterrupt:
+        return 130
