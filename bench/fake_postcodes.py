@@ -19,9 +19,12 @@ OUTCODE_SEATS = {"WF13": ["Dewsbury and Batley", "Spen Valley"],
                  "CF10": ["Cardiff East", "Cardiff South and Penarth"]}
 
 
-def load_sample_postcodes(data_dir: Path) -> dict[str, tuple[str, str]]:
-    """{"WF131AB": (seat code, seat name)} for the real sample postcodes."""
-    with (data_dir / "constituency-sample-postcode-2024.csv").open(encoding="utf-8-sig") as f:
+def load_sample_postcodes(path: Path) -> dict[str, tuple[str, str]]:
+    """{"WF131AB": (seat code, seat name)} for the real sample postcodes (a file, or the
+    shared data folder holding constituency-sample-postcode-2024.csv)."""
+    if path.is_dir():
+        path = path / "constituency-sample-postcode-2024.csv"
+    with path.open(encoding="utf-8-sig") as f:
         return {row["Sample postcode"].replace(" ", "").upper(): (row["Code"],
                 row["Constituency name"]) for row in csv.DictReader(f)}
 

@@ -1,4 +1,8 @@
-"""Shared fixtures: the real data from $HOWTOVOTE_DATA, built once per test session."""
+"""Shared fixtures: the real data from $HOWTOVOTE_DATA, built once per test session.
+
+Without HOWTOVOTE_DATA (a fresh clone) the tests run on tests/fixtures/mini_elections.sql:
+61 real seats and everything on them, cut from the same open data. Tests that need all
+650 seats or the source files are marked `full_data` and skip, saying how to run them."""
 
 from __future__ import annotations
 
@@ -13,9 +17,24 @@ from bot.importers import REQUIRED_SOURCES, build_elections_db
 from bot.sources import fetch
 
 ENABLE_HINT = (
-    "real-data tests need HOWTOVOTE_DATA pointing at the shared data folder, "
+    "full-data tests need HOWTOVOTE_DATA pointing at the shared data folder, "
     "e.g. HOWTOVOTE_DATA=../shared/data pytest"
 )
+FULL_DATA = bool(os.environ.get("HOWTOVOTE_DATA"))
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "full_data: needs all 650 seats or the source files")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if FULL_DATA:
+        return
+    skip = pytest.mark.skip(reason=ENABLE_HINT)
+    for item in items:
+        if "full_data" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -37,20 +56,40 @@ def fetch_all(data_dir: Path, downloads: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
-def built_db_dir(data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding an elections.db built from the real data (shared; do not write)."""
+def built_db_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Path:
+    """A folder holding an elections.db built from the real data, or from the mini fixture
+    on a fresh clone (shared; do not write)."""
     folder = tmp_path_factory.mktemp("built")
-    build_elections_db(fetch_all(data_dir, folder / "downloads"), folder / "elections.db")
+    if FULL_DATA:
+        data_dir = request.getfixturevalue("data_dir")
+        build_elections_db(fetch_all(data_dir, folder / "downloads"), folder / "elections.db")
+    else:
+        build_mini(folder / "elections.db")
     return folder
 
 
+def build_mini(path: Path) -> None:
+    from bot import db as dbmod
+    db = dbmod.open_elections(path, writable=True)
+    dbmod.create_elections_schema(db)
+    db.conn.executescript((FIXTURES / "mini_elections.sql").read_text(encoding="utf-8"))
+    db.conn.close()
+
+
+def sample_postcodes_file() -> Path:
+    if FULL_DATA:
+        return Path(os.environ["HOWTOVOTE_DATA"]) / "constituency-sample-postcode-2024.csv"
+    return FIXTURES / "mini-sample-postcodes.csv"
+
+
 @pytest.fixture
-def settings(built_db_dir: Path, data_dir: Path, tmp_path: Path) -> Settings:
-    """Settings whose elections.db is the shared real build and whose guilds.db is fresh."""
+def settings(built_db_dir: Path, tmp_path: Path) -> Settings:
+    """Settings whose elections.db is the shared build and whose guilds.db is fresh."""
     db_dir = tmp_path / "db"
     db_dir.mkdir()
     (db_dir / "elections.db").symlink_to(built_db_dir / "elections.db")
-    return Settings(db_dir=db_dir, data_source=str(data_dir))
+    return Settings(db_dir=db_dir, data_source=os.environ.get("HOWTOVOTE_DATA") or None)
 
 
 @pytest.fixture(scope="session")
@@ -67,9 +106,9 @@ def resolver(elections):
 
 
 @pytest.fixture
-async def fake_postcodes(data_dir: Path):
+async def fake_postcodes():
     from bench.fake_postcodes import FakePostcodesIO, load_sample_postcodes
-    server = FakePostcodesIO(load_sample_postcodes(data_dir))
+    server = FakePostcodesIO(load_sample_postcodes(sample_postcodes_file()))
     await server.start()
     yield server
     await server.close()

@@ -7,6 +7,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bot import backtest
 from bot import db as dbmod
 from bot.seatdata import ElectionData
@@ -56,6 +58,7 @@ def test_harness_on_a_tiny_election(tmp_path: Path):
     assert calls["E14000003"].verdict == "no-opponent" and calls["E14000003"].recommended == ""
 
 
+@pytest.mark.full_data
 def test_real_backtest_figures_are_in_a_sane_range(election_data):
     for pair in ("2019", "2024"):
         r = backtest.evaluate(election_data, pair)
@@ -70,6 +73,7 @@ def export(data: ElectionData, pair: str, path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+@pytest.mark.full_data
 def test_export_2024_hand_checked_rows(election_data, tmp_path: Path):
     rows = {r["name"]: r for r in export(election_data, "2024", tmp_path / "x.csv")}
     assert len(rows) == 650
@@ -81,6 +85,7 @@ def test_export_2024_hand_checked_rows(election_data, tmp_path: Path):
     assert set(rows["Hendon"]) >= {"code", "name", "recommended", "verdict", "model"}
 
 
+@pytest.mark.full_data
 def test_export_2019_uses_pacts_and_byelections_known_before(election_data, tmp_path: Path):
     rows = {r["name"]: r for r in export(election_data, "2019", tmp_path / "y.csv")}
     assert len(rows) == 650

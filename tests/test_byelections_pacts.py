@@ -18,6 +18,7 @@ def contest(elections, election_like: str, code: str):
         order by r.position""", (election_like, code)).fetchall()
 
 
+@pytest.mark.full_data
 def test_by_elections_are_imported_on_their_boundaries(elections):
     rows = dict(elections.conn.execute(
         "select boundaries, count(*) from elections where kind = 'by-election' group by 1"))
@@ -53,6 +54,7 @@ def test_pacts_csv_agrees_with_the_shared_table_row_for_row(data_dir: Path):
     assert len(ours) == 68 and ours == shared
 
 
+@pytest.mark.full_data
 def test_unite_to_remain_matches_the_2019_ballots(elections):
     """Derived from the 2019 candidacies: England and Wales seats where exactly one of
     LD, Green and Plaid stood. The pact's 60 seats are all among them; for Plaid and the

@@ -78,7 +78,7 @@ def test_command_handlers_never_crash_or_ping(discord_session, text):
 
 
 @pytest.fixture(scope="module")
-def discord_session(built_db_dir, data_dir, tmp_path_factory):
+def discord_session(built_db_dir, tmp_path_factory):
     """One bot for all the fuzz examples (starting one per example would be slow)."""
     from bench.discord_harness import start, stop
     from bot.config import Settings
@@ -86,7 +86,7 @@ def discord_session(built_db_dir, data_dir, tmp_path_factory):
     (folder / "elections.db").symlink_to(built_db_dir / "elections.db")
     loop = asyncio.new_event_loop()
     harness = loop.run_until_complete(start(Settings(
-        db_dir=folder, data_source=str(data_dir), postcodes_api_url="http://127.0.0.1:9")))
+        db_dir=folder, postcodes_api_url="http://127.0.0.1:9")))
     harness.lift_cooldowns()  # fuzzing is not abuse
     yield harness, loop
     loop.run_until_complete(stop(harness))
@@ -111,7 +111,7 @@ async def test_postcodes_io_failing_during_a_burst(resolver, fake_postcodes, mod
     assert time.monotonic() - started < 10
 
 
-def test_read_only_database_files(built_db_dir, tmp_path, data_dir):
+def test_read_only_database_files(built_db_dir, tmp_path):
     from bot.config import Settings
     from bot.service import HowToVote
     shutil.copy(built_db_dir / "elections.db", tmp_path / "elections.db")

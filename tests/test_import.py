@@ -37,6 +37,7 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.full_data
 def test_six_general_elections_of_650_seats(built_db_dir: Path):
     rows = query(built_db_dir / "elections.db",
                  "select election_id, count(*) from contests where election_id like 'ge%' "
@@ -68,6 +69,7 @@ def test_batley_and_spen_2019_and_its_successors(built_db_dir: Path):
     assert overlaps == [("Spen Valley", 0.65), ("Dewsbury and Batley", 0.35)]
 
 
+@pytest.mark.full_data
 def test_parties_labour_coop_speaker_and_three_greens(built_db_dir: Path):
     path = built_db_dir / "elections.db"
     parties = {code: (name, bloc) for code, name, bloc in

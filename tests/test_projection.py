@@ -43,6 +43,7 @@ def test_models_on_a_hand_made_seat():
     assert trans["RUK"] == pytest.approx(0.20 * 2 / 3)
 
 
+@pytest.mark.full_data
 def test_projection_backtest_beats_the_last_result_in_2019(election_data):
     base = backtest.evaluate(election_data, "2019")
     proj = backtest.evaluate(election_data, "2019",

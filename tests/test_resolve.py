@@ -43,6 +43,7 @@ def test_misspellings_find_the_seat(resolver: Resolver, typed: str, seat: str):
     assert result.method in {"fuzzy", "exact", "town"}
 
 
+@pytest.mark.full_data
 def test_every_current_seat_name_resolves_exactly_to_itself(resolver: Resolver, elections):
     names = [n for (n,) in elections.conn.execute(
         "select name from seats where boundaries = '2024'")]
@@ -53,6 +54,7 @@ def test_every_current_seat_name_resolves_exactly_to_itself(resolver: Resolver, 
             assert result.method == "exact" and result.seat and result.seat.name == name, typed
 
 
+@pytest.mark.full_data
 def test_every_2010_seat_resolves_to_a_successor_it_overlaps(resolver: Resolver, elections):
     rows = elections.conn.execute("""select old.name, group_concat(new.code) from overlaps o
         join seats old on old.id = o.old_seat_id join seats new on new.id = o.new_seat_id
@@ -151,6 +153,7 @@ async def test_postcode_via_postcodes_io_then_cache(resolver, fake_postcodes, tm
     assert row == ("W07000091", "live")
 
 
+@pytest.mark.full_data
 async def test_every_seats_sample_postcode_resolves_in_bulk(resolver, fake_postcodes):
     async with aiohttp.ClientSession() as session:
         lookup = PostcodeLookup(fake_postcodes.url, session)
