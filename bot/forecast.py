@@ -209,4 +209,6 @@ def in_words(p: float) -> str:
         return "about even"
     if p >= 0.72 and round(p * 4) == 3 and abs(p - 0.75) < abs(p - tenths / 10):
         return "about 3 in 4"
+    if tenths == 10:
+        return "more than 9 in 10"
     return f"about {tenths} in 10" if tenths else "less than 1 in 10"

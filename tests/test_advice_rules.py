@@ -124,3 +124,71 @@ def test_withdrawals_and_declared_candidates():
     back = advise(record(base), PARTIES, updates=[update(1, "withdraw", "Lab"),
                                                   update(2, "candidate", "Lab", name="New")])
     assert back.recommended.party == "Lab" and back.declared == (("Lab", "New"),)
+
+
+# -- the seat model's call, as the advice states it ------------------------------------------
+def model_view(probs: dict[str, float], top_two: float = 0.9, stale: str = ""):
+    from bot.advice import ModelView
+    from bot.forecast import Forecast
+    ranked = tuple(sorted(probs, key=lambda p: -probs[p]))
+    return ModelView(Forecast(probs, top_two, ranked), "the 2024 result and polls of DAY", stale)
+
+
+BASE = {"Con": 4000, "Lab": 3000, "LD": 2000, "Green": 1000}
+
+
+def test_the_model_names_its_party_with_the_chance_and_the_basis():
+    a = advise(record(BASE), PARTIES, model=model_view({"LD": 0.9, "Lab": 0.08, "Green": 0.02}))
+    assert (a.verdict, a.recommended_party, a.recommended.party) == ("clear", "LD", "LD")
+    assert a.headline == ("Vote Liberal Democrat (LD Person): the best-placed to beat "
+                          "Conservative. Liberal Democrat: about 9 in 10 to be the strongest "
+                          "challenger here.")
+    assert a.reasons[:2] == ("The chances rest on the 2024 result and polls of DAY.",
+                             "On the 2024 general election result alone: Labour.")
+    assert a.last_result_call == "Labour" and a.forecast is not None
+    assert not any(c.startswith("Based on votes cast") for c in a.caveats)
+    assert any(c.startswith("A forecast from past results") for c in a.caveats)
+
+
+def test_a_close_model_call_names_both_and_a_stale_poll_is_flagged():
+    a = advise(record(BASE), PARTIES,
+               model=model_view({"Lab": 0.6, "LD": 0.4}, stale="polls are old"))
+    assert a.verdict == "close" and a.recommended_party is None
+    assert a.headline == ("Too close to call between Labour (about 6 in 10) and Liberal "
+                          "Democrat (about 4 in 10) to be the strongest challenger to "
+                          "Conservative. Watch for local pacts and polls.")
+    assert (a.recommended.party, a.next_bloc.party) == ("Lab", "LD")
+    assert "polls are old" in a.caveats
+
+
+def test_no_tactical_vote_needed_when_the_opponent_is_unlikely_top_two():
+    a = advise(record(BASE), PARTIES, model=model_view({"Lab": 0.95, "LD": 0.05}, 0.1))
+    assert a.verdict == "opponent-not-in-contention" and a.recommended_party is None
+    assert a.headline == ("Conservative is unlikely to finish in the top two here (about 1 in "
+                          "10): no tactical vote is needed. Vote for whoever you prefer. "
+                          "(Labour: more than 9 in 10 to be the strongest challenger here.)")
+
+
+def test_the_model_steps_aside_for_overrides_other_opponents_and_newer_results():
+    view = model_view({"LD": 0.9, "Lab": 0.1})
+    over = advise(record(BASE), PARTIES, model=view, updates=[
+        update(1, "override", "Green", reason="local", party_name="Green Party")])
+    assert over.verdict == "override" and over.recommended_party == "Green"
+    from bot.advice import AdviceOptions
+    reform = advise(record(BASE), PARTIES, AdviceOptions(opponent="RUK"), model=view)
+    assert reform.forecast is None and reform.last_result_call == ""
+    newer = advise(record(BASE), PARTIES, model=view, updates=[
+        update(1, "byelection", votes={"Green": 5000, "Con": 1000}, date="2026-01-01")])
+    assert newer.forecast is None and newer.recommended.party == "Green"
+    assert newer.basis.election_name == "by-election of 2026-01-01 (posted by mod)"
+    assert newer.rows[0].share == pytest.approx(5 / 6)
+
+
+def test_who_stands_follows_the_moderators():
+    from bot.advice import field_of
+    f = field_of(record(BASE), PARTIES, [update(1, "withdraw", "Green"),
+                                          update(2, "candidate", "PC", name="New"),
+                                          update(3, "pact", "Lab", standing_aside=["LD"])])
+    assert f.standing == frozenset({"Con", "Lab", "PC"}) and f.designated == "Lab"
+    assert field_of(record(BASE), PARTIES).standing == frozenset(BASE)
+    assert field_of(record(BASE), PARTIES).designated == ""

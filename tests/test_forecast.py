@@ -49,6 +49,7 @@ def test_chances_in_plain_words():
     assert in_words(0.5) == "about even"
     assert in_words(0.04) == "less than 1 in 10"
     assert in_words(0.99) == "almost certain"
+    assert in_words(0.96) == "more than 9 in 10" and in_words(0.05) == "less than 1 in 10"
 
 
 HAND_MODEL = Model(("share", "first"), (2.0, 1.0), (0.0, 10.0, 0.0))
