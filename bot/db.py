@@ -95,6 +95,13 @@ create table forecast_models (
     model text not null,          -- JSON: features, coefficients, top-two coefficients
     choice text not null          -- JSON: the feature set and penalty CV chose, and scores
 );
+create table wards (
+    ward text not null,           -- a 2023 ward's name, e.g. "North Jesmond"
+    ward_code text not null,      -- its GSS code
+    seat_code text not null,      -- a 2024 seat it falls in (wholly or in part)
+    postcodes integer not null    -- how many of its postcodes are in that seat
+);
+create index wards_ward on wards (ward);
 create table leave_estimates (
     seat_code text primary key,   -- 2010-boundary GSS code
     leave real not null           -- estimated 2016 Leave share, 0-1 (Hanretty 2017)

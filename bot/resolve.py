@@ -29,6 +29,7 @@ FUZZY_LEAD = 6  # how far ahead of the next seat a clear winner must be
 FUZZY_ALTERNATIVE = 75  # weaker near-misses are noise beside a clear winner
 FUZZY_SUGGEST = 65  # below this (blended) a near-miss is not worth suggesting
 MAX_CHOICES = 25  # Discord's limit for a select menu or autocomplete
+MAX_WARDS = 6  # a word in more wards than this is too common to name a place
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Resolver:
         aliases: list[tuple[str, str, str]],  # (alias, seat code, kind)
         old_seats: list[OldSeat],
         postcodes: PostcodeLookup | None = None,
+        wards: list[tuple[str, str, int]] = (),  # (ward name, seat code, postcodes)
     ) -> None:
         self.postcodes = postcodes
         self.by_code = {s.code: s for s in seats}
@@ -53,6 +55,13 @@ class Resolver:
                         if c in self.by_code}
         self.old = {k: o for o in old_seats if (k := match_key(o.name)) not in self.exact}
         self.padded = [(f" {k} ", s) for k, s in self.exact.items()]
+        # wards as a place index: " north jesmond " -> (name, {seat: postcodes})
+        by_ward: dict[str, tuple[str, dict[SeatRef, int]]] = {}
+        for ward, code, count in wards:
+            if code in self.by_code:
+                entry = by_ward.setdefault(f" {match_key(ward)} ", (ward, {}))
+                entry[1][self.by_code[code]] = entry[1].get(self.by_code[code], 0) + count
+        self.wards = list(by_ward.items())
         # fuzzy choices: every name we know, each pointing at the seat(s) it means
         self.choice_keys: list[str] = []
         self.choice_seats: list[tuple[SeatRef, ...]] = []
@@ -84,7 +93,9 @@ class Resolver:
             if share >= 0.005:  # slivers of a street or two are not a successor
                 successors.setdefault(old_name, []).append((by_id[new_id], share))
         old = [OldSeat(name, tuple(s)) for name, s in successors.items()]
-        return cls(seats, aliases, old, postcodes)
+        wards = ([tuple(r) for r in q("select ward, seat_code, postcodes from wards")]
+                 if "wards" in db.table_names() else [])
+        return cls(seats, aliases, old, postcodes, wards)
 
     # -- lookups ---------------------------------------------------------------------
     def seat(self, code: str) -> SeatRef | None:
@@ -143,9 +154,35 @@ class Resolver:
             return self._old_seat(text, old)
         if town := self._town(text, key):
             return town
+        if ward := self._ward(text, key):
+            return ward
         return self._fuzzy_resolution(text, key)
 
     # -- the name rules ----------------------------------------------------------------
+    def _ward(self, text: str, key: str) -> Resolution | None:
+        """A neighbourhood named in ward names: `Jesmond` -> North and South Jesmond ->
+        Newcastle upon Tyne North. A ward split between seats is a choice, largest share
+        first; a word found in too many wards ("Park") is not a place."""
+        padded = f" {key} "
+        found = [(name, seats) for ward_key, (name, seats) in self.wards if padded in ward_key]
+        if not found or len(found) > MAX_WARDS:
+            return None
+        postcodes: dict[SeatRef, int] = {}
+        for _name, seats in found:
+            for seat, count in seats.items():
+                postcodes[seat] = postcodes.get(seat, 0) + count
+        ranked = sorted(postcodes, key=lambda s: (-postcodes[s], s.name))
+        wards = ("wards " if len(found) > 1 else "ward ") + ", ".join(
+            f"“{name}”" for name, _ in found[:3]) + (" and others" if len(found) > 3 else "")
+        if len(ranked) == 1:
+            return Resolution(text, (ranked[0],), "ward", 90.0,
+                              note=f"Matched “{text}” to the {wards} in {ranked[0].name}.")
+        total = sum(postcodes.values())
+        shares = ", ".join(f"{s.name} {postcodes[s] / total:.0%}" for s in ranked[:4])
+        return Resolution(text, tuple(ranked[:MAX_CHOICES]), "ward", 85.0,
+                          note=f"“{text}” ({wards}) is split between seats: {shares}. "
+                               "Pick yours, or type your postcode.")
+
     def _old_seat(self, text: str, old: OldSeat) -> Resolution:
         first, *rest = old.successors
         shares = ", ".join(f"{s.name} {share:.0%}" for s, share in old.successors[:4])

@@ -74,6 +74,18 @@ BYELECTIONS = (
                 "df1ebc46eae442f97092a43bbd5c94f97404d3aad5fbf006fdde44cfcf846992"),
 )
 
+# Ward names -> 2024 seats with postcode counts (a place index: "Didsbury", "Jesmond").
+# The public copy has no licence file, so it is downloaded at import time, never shipped.
+WARDS = Source(
+    name="wards",
+    filename="ward-to-constituency-2024.csv",
+    url="https://raw.githubusercontent.com/12v/boundary-mapper/"
+        "8b883cb5c02b3181814f9ec527db98a0e7da3870/output/ward_to_constituencies_mapping.csv",
+    sha256="9b10142a8f1b7e69895a176efef3f7063aa5b8fb566aad8bc2934c7f79f32600",
+    licence="no licence stated; derived from ONSPD and Boundary Commission data (OGL)",
+    description="Ward names and the 2024 seats they fall in, with postcode counts",
+)
+
 # Chris Hanretty's estimates of the 2016 Leave vote per 2010-boundary seat. The public copy
 # states no licence, so it is downloaded at import time and never shipped.
 LEAVE_ESTIMATES = Source(

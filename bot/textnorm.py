@@ -32,6 +32,7 @@ def match_key(text: str) -> str:
     `St`/`Saint` the same (Ynys Môn = ynys mon; Brecon, Radnor & Cwm Tawe = brecon radnor and
     cwm tawe)."""
     text = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
+    text = text.replace("'", "").replace("\u2019", "")  # King's Heath = Kings Heath
     text = "".join(c for c in text if not unicodedata.combining(c))
     words = _NON_WORD.sub(" ", text).split()
     return " ".join(_WORD_FORMS.get(w, w) for w in words)

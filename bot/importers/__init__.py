@@ -18,10 +18,10 @@ from pathlib import Path
 from bot import db as dbmod
 from bot import forecast_store
 from bot.facts import fact
-from bot.importers import aliases, byelections, leave, pacts, psephology
+from bot.importers import aliases, byelections, leave, pacts, psephology, wards
 from bot.importers.errors import ImportFailed
 from bot.importers.validate import validate
-from bot.sources import BYELECTIONS, LEAVE_ESTIMATES, PSEPHOLOGY, Fetched, Source
+from bot.sources import BYELECTIONS, LEAVE_ESTIMATES, PSEPHOLOGY, WARDS, Fetched, Source
 
 PARTIES_CSV = fact("parties.csv")
 ALIASES_CSV = fact("aliases.csv")
@@ -30,7 +30,7 @@ PACTS_CSV = fact("pacts.csv")
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
 
 # The sources `data import` fetches, in order.
-REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES)
+REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS)
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,7 @@ def build_elections_db(
                 pacts.load(db, PACTS_CSV)
                 aliases.load(db, ALIASES_CSV)
                 leave.load(db, fetched[LEAVE_ESTIMATES.name].path)
+                wards.load(db, fetched[WARDS.name].path)
                 validate(db)
                 step("validate")
                 forecast_store.fit_and_store(db)

@@ -1,0 +1,64 @@
+"""Neighbourhoods people name where they live: ward names as a place index."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot import db as dbmod
+from bot.importers import wards
+from bot.importers.errors import ImportFailed
+from bot.resolve import Resolver
+
+
+@pytest.mark.full_data
+@pytest.mark.parametrize(("typed", "seat"), [
+    ("Didsbury", "Manchester Withington"), ("Jesmond", "Newcastle upon Tyne North"),
+    ("didsbury", "Manchester Withington")])
+def test_a_neighbourhood_finds_its_seat(resolver: Resolver, typed, seat):
+    result = resolver.resolve_name(typed)
+    assert (result.method, result.seat.name) == ("ward", seat)
+    assert "ward" in result.note
+
+
+@pytest.mark.full_data
+def test_a_ward_split_between_seats_is_a_choice_largest_first(resolver: Resolver):
+    for typed in ("Kings Heath", "King's Heath"):
+        result = resolver.resolve_name(typed)
+        assert result.seat is None and result.method == "ward"
+        assert [s.name for s in result.seats] == ["Birmingham Hall Green and Moseley",
+                                                  "Birmingham Selly Oak"]
+        assert "Birmingham Hall Green and Moseley 61%" in result.note
+
+
+def hand_made_resolver() -> Resolver:
+    from bot.models import SeatRef
+    seats = [SeatRef("E1", "Alpha North", "England"), SeatRef("E2", "Beta", "England")]
+    return Resolver(seats, [], [], wards=[
+        ("Old Town", "E1", 300), ("Old Town", "E2", 100), ("Riverside East", "E2", 50),
+        ("Riverside West", "E2", 70), *((f"Park {i}", "E1", 10) for i in range(10))])
+
+
+def test_ward_rules_on_a_hand_made_index():
+    r = hand_made_resolver()
+    riverside = r.resolve_name("riverside")
+    assert riverside.seat.name == "Beta" and "wards “Riverside East”, “Riverside West”" in \
+        riverside.note
+    split = r.resolve_name("Old Town")
+    assert [s.name for s in split.seats] == ["Alpha North", "Beta"]
+    assert "Alpha North 75%, Beta 25%" in split.note
+    assert r.resolve_name("Park").method != "ward"  # in ten wards: not a place
+    assert r.resolve_name("Alpha North").method == "exact"  # seat names come first
+
+
+def test_a_ward_file_naming_an_unknown_seat_fails_the_import(built_db_dir, tmp_path: Path):
+    shutil.copy(built_db_dir / "elections.db", tmp_path / "e.db")
+    db = dbmod.open_elections(tmp_path / "e.db", writable=True)
+    bad = tmp_path / "wards.csv"
+    bad.write_text("wardId,ward,constituency1,#postcodes1,constituency2,#postcodes2,"
+                   "constituency3,#postcodes3,constituency4,#postcodes4\n"
+                   "E05000001,Nowhere,Atlantis,10,,,,,,\n")
+    with pytest.raises(ImportFailed, match="Atlantis"):
+        wards.load(db, bad, min_wards=1)
