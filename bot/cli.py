@@ -157,8 +157,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if error:
         print(error, file=sys.stderr)
         return 2
-    if args.json and answer.advice:
-        print(json.dumps(dataclasses.asdict(answer.advice), indent=2, default=list))
+    if args.json:
+        r = answer.resolution
+        match = {"query": r.query, "method": r.method, "score": r.score, "note": r.note,
+                 "seats": [dataclasses.asdict(s) for s in r.seats],
+                 "alternatives": [dataclasses.asdict(s) for s in r.alternatives]}
+        advice = dataclasses.asdict(answer.advice) if answer.advice else {}
+        print(json.dumps({"match": match, **advice}, indent=2, default=list))
     else:
         print(answer.text)
     return 0 if answer.advice else 1

@@ -108,9 +108,11 @@ def result_lines(contest: Contest, limit: int = 8, bars: bool = False) -> list[s
 
 
 def _row_line(r: Row) -> str:
+    """One candidate in the embed: voters look for the name on the ballot paper."""
     mark = "✅ " if r.in_bloc and r.standing else ("🎯 " if r.is_opponent else "")
     gone = " — not standing" if not r.standing else ""
-    return f"{mark}{r.party_name}: {r.votes:,} ({pts(r.share)}){gone}"
+    who = f" ({safe_text(r.candidate, 60)})" if r.candidate else ""
+    return f"{mark}{r.party_name}{who}: {r.votes:,} ({pts(r.share)}){gone}"
 
 
 def _status_lines(advice: Advice) -> list[str]:

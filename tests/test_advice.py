@@ -150,8 +150,16 @@ def test_ask_json_and_no_match(settings):
     done = run_ask(settings, "--json", "Hendon")
     payload = json.loads(done.stdout)
     assert payload["verdict"] == "clear" and payload["recommended"]["party"] == "Lab"
+    assert payload["match"]["method"] == "exact" and payload["match"]["note"] == \
+        "Matched Hendon."
     missing = run_ask(settings, "Birmingham")
     assert missing.returncode == 1 and "Birmingham Edgbaston" in missing.stdout
+    several = json.loads(run_ask(settings, "--json", "Birmingham").stdout)
+    assert several["match"]["method"] == "town" and "verdict" not in several
+    assert "Birmingham Edgbaston" in [s["name"] for s in several["match"]["seats"]]
+    old = json.loads(run_ask(settings, "--json", "Batley and Spen").stdout)
+    assert old["match"]["method"] == "old-seat"
+    assert [s["name"] for s in old["match"]["alternatives"]] == ["Dewsbury and Batley"]
     bad = run_ask(settings, "--opponent", "XYZ", "Hendon")
     assert bad.returncode == 2 and "Unknown party" in bad.stderr
 

@@ -23,7 +23,9 @@ async def test_howtovote_batley(discord_bot):
     embed = reply.embeds[0]
     assert embed.title == "How to vote in Dewsbury and Batley"
     assert "Matched the place name “Batley” to Dewsbury and Batley." in embed.description
-    assert "✅ Independent: 15,641 (41.1%)" in fields(reply)["2024 general election result"]
+    result = fields(reply)["2024 general election result"]
+    assert "✅ Independent (Iqbal Mohamed): 15,641 (41.1%)" in result
+    assert "🎯 Conservative (Lalit Suryawanshi): 4,182 (11.0%)" in result
     payload = discord_bot.last_payload()
     assert payload["allowed_mentions"] == {"parse": []}
     assert buttons(payload) == ["Full result", "Elections", "Official results", "Other matches"]

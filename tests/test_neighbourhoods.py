@@ -14,13 +14,12 @@ from bot.resolve import Resolver
 
 
 @pytest.mark.full_data
-@pytest.mark.parametrize(("typed", "seat"), [
-    ("Didsbury", "Manchester Withington"), ("Jesmond", "Newcastle upon Tyne North"),
-    ("didsbury", "Manchester Withington")])
-def test_a_neighbourhood_finds_its_seat(resolver: Resolver, typed, seat):
-    result = resolver.resolve_name(typed)
-    assert (result.method, result.seat.name) == ("ward", seat)
-    assert "ward" in result.note
+def test_a_neighbourhood_finds_its_seat(resolver: Resolver):
+    for typed, seat in [("Didsbury", "Manchester Withington"), ("didsbury", "Manchester "
+                        "Withington"), ("Jesmond", "Newcastle upon Tyne North")]:
+        result = resolver.resolve_name(typed)
+        assert (result.method, result.seat.name) == ("ward", seat), typed
+        assert "ward" in result.note
 
 
 @pytest.mark.full_data
@@ -62,3 +61,13 @@ def test_a_ward_file_naming_an_unknown_seat_fails_the_import(built_db_dir, tmp_p
                    "E05000001,Nowhere,Atlantis,10,,,,,,\n")
     with pytest.raises(ImportFailed, match="Atlantis"):
         wards.load(db, bad, min_wards=1)
+
+
+@pytest.mark.parametrize(("typed", "seat"), [
+    ("City of London", "Cities of London and Westminster"),
+    ("Westminster", "Cities of London and Westminster"),
+    ("Helsby", "Runcorn and Helsby"), ("Penarth", "Cardiff South and Penarth"),
+    ("Amersham", "Chesham and Amersham"), ("Minehead", "Tiverton and Minehead"),
+    ("Whitby", "Scarborough and Whitby"), ("Dewsbury", "Dewsbury and Batley")])
+def test_short_forms_people_type(resolver: Resolver, typed, seat):
+    assert resolver.resolve_name(typed).seat.name == seat
