@@ -4,7 +4,9 @@ answer through HowToVote, so they cannot drift apart."""
 from __future__ import annotations
 
 import sqlite3
+import statistics
 import time
+from collections import deque
 from dataclasses import dataclass, replace
 
 import aiohttp
@@ -76,6 +78,8 @@ class HowToVote:
         self._national_2024: dict[str, float] | None = None
         self._owner_polls: tuple[float, dict[str, national_polls.NationalPoll | None]] = (
             0.0, {})
+        self.answers_served = 0
+        self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
     OWNER_POLLS_TTL = 30.0  # seconds: other processes may set polls too
 
@@ -267,10 +271,21 @@ class HowToVote:
 
     async def answer(self, query: str, guild_id: int | None = None,
                      options: AdviceOptions | None = None) -> Answer:
+        started = time.perf_counter()
         resolution = await self.resolver.resolve(query)
         if resolution.seat is None:
-            return self._no_single_seat(resolution)
-        return self.answer_for_seat(resolution.seat.code, guild_id, resolution, options)
+            answer = self._no_single_seat(resolution)
+        else:
+            answer = self.answer_for_seat(resolution.seat.code, guild_id, resolution, options)
+        self.answers_served += 1
+        self._answer_seconds.append(time.perf_counter() - started)
+        return answer
+
+    def median_answer_ms(self) -> float | None:
+        """The median time of the latest answers (postcode lookups included)."""
+        if not self._answer_seconds:
+            return None
+        return statistics.median(self._answer_seconds) * 1000
 
     def answer_for_seat(self, code: str, guild_id: int | None = None,
                         resolution: Resolution | None = None,

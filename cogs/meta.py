@@ -3,46 +3,44 @@
 from __future__ import annotations
 
 import discord
+from discord import app_commands
 from discord.ext import commands
 
-from bot.render import EmbedField, EmbedSpec, fit
+from bot import __version__
+from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
+from cogs.utils import helptext
 from cogs.utils.embeds import NO_MENTIONS, to_embed
-
-
-def help_spec(prefix: str) -> EmbedSpec:
-    p = prefix
-    return fit(EmbedSpec(
-        "howtovote: tactical voting advice for UK general elections",
-        "Tell me your **postcode**, **seat** or **town** and I'll say who is best placed to "
-        "beat the Conservatives there, with the numbers behind it, any pact, and how sure "
-        "that is. Old seat names and misspellings work too.",
-        0x5865F2,
-        (
-            EmbedField("Ask", f"`{p}howtovote WF13 1AB` · `{p}howtovote Batley` · "
-                              "`/howtovote`\nIn a DM, just send your postcode or town."),
-            EmbedField("More about a seat", f"`{p}seat <place>`: the full result and a chart\n"
-                                           f"`{p}elections <place>`: every election since "
-                                           "2010, by-elections and pacts"),
-            EmbedField("For moderators", f"`{p}config`, `{p}pact`, `{p}withdraw`, `{p}note`, "
-                                        f"`{p}override`, `{p}history`, `{p}revert`: see "
-                                        "the README"),
-            EmbedField("Privacy", "Slash answers that carry a postcode are only shown to "
-                                  "you. Postcodes are never logged beside who asked."),
-        ),
-        "Advice is based on past votes, not a poll. Contains Parliamentary information "
-        "licensed under the Open Parliament Licence v3.0.",
-    ))
 
 
 class Meta(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
 
-    @commands.hybrid_command(name="help")
-    async def help(self, ctx: commands.Context) -> None:
-        """How to use howtovote."""
-        await ctx.send(embed=to_embed(help_spec(self.bot.settings.prefix)), ephemeral=True,
+    @app_commands.command(name="help", description="How to use howtovote, or one command")
+    @app_commands.describe(command="A command to explain (leave empty for all)")
+    async def slash_help(self, interaction: discord.Interaction, command: str = "") -> None:
+        found = helptext.find(self.bot, command) if command else None
+        spec = helptext.detail(found, "/") if found else helptext.overview(self.bot, "/")
+        await interaction.response.send_message(embed=to_embed(spec), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @commands.hybrid_command(name="about")
+    async def about(self, ctx: commands.Context) -> None:
+        """Version, data, servers, uptime and how fast answers come."""
+        service = self.bot.service
+        median = service.median_answer_ms()
+        model = service.forecasts.model
+        lines = [
+            f"Version {__version__}; election data to {service.data.data_date}.",
+            f"Serving {len(self.bot.guilds):,} servers; up {_duration(self.bot.uptime)}.",
+            f"Answers since start: {service.answers_served:,}"
+            + (f", median {median:.1f} ms." if median is not None else "."),
+            ("Seat model fitted on " + ", ".join(model.trained_on) + "." if model else
+             "Seat model: not fitted (run `data import`)."),
+        ]
+        await ctx.send(embed=to_embed(fit(EmbedSpec("About howtovote", "\n".join(lines),
+                                                    0x5865F2))),
                        allowed_mentions=NO_MENTIONS)
 
     @commands.command(name="sync", hidden=True)
@@ -91,3 +89,10 @@ class Meta(commands.Cog):
 
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(Meta(bot))
+
+
+def _duration(seconds: float) -> str:
+    minutes, _ = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h {minutes}m" if days else f"{hours}h {minutes}m"

@@ -252,3 +252,31 @@ async def test_slash_reply_with_a_postcode_is_ephemeral(discord_bot):
         await cog._reply(ctx, query, await discord_bot.bot.service.answer(query))
         assert sent[-1]["ephemeral"] is private
         assert sent[-1]["allowed_mentions"].everyone is False
+
+
+async def test_help_lists_every_command_and_explains_one(discord_bot):
+    from cogs.utils.helptext import listed
+    await discord_bot.send("!help")
+    embed = discord_bot.reply().embeds[0]
+    shown = " ".join(f.value for f in embed.fields)
+    commands = listed(discord_bot.bot)
+    assert len(commands) > 20
+    for command in commands:  # a new command cannot be left out
+        assert f"`!{command.qualified_name}`" in shown, command.qualified_name
+    await discord_bot.send("!help howtovote")
+    detail = discord_bot.reply().embeds[0]
+    assert detail.title == "!howtovote"
+    assert "best placed to beat the Conservatives" in detail.description
+    usage = {f.name: f.value for f in detail.fields}
+    assert usage["Usage"] == "`!howtovote <query>`" and "`!htv`" in usage["Also"]
+    await discord_bot.send("!help nosuchthing")
+    assert "no command by that name" in discord_bot.reply().content
+
+
+async def test_about_says_version_data_and_speed(discord_bot):
+    await discord_bot.send("!howtovote Hendon")
+    discord_bot.replies()
+    await discord_bot.send("!about")
+    text = discord_bot.reply().embeds[0].description
+    assert "Version 0.1.0; election data to" in text and "Serving 2 servers" in text
+    assert "Answers since start: 1, median" in text

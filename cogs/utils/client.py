@@ -24,6 +24,7 @@ import cogs
 from bot import __version__
 from bot.config import Settings
 from bot.service import HowToVote
+from cogs.utils.helptext import HowToVoteHelp
 
 log = logging.getLogger("howtovote")
 SYNC_HASH_KEY = "command_tree_hash"
@@ -57,6 +58,10 @@ class HowToVoteMixin:
         self.settings = settings
         self.service = service
         self.started_at = time.monotonic()
+
+    @property
+    def uptime(self) -> float:
+        return time.monotonic() - self.started_at
 
     async def setup_hook(self) -> None:
         # a clean shutdown on SIGTERM too (discord.py handles SIGINT itself)
@@ -135,7 +140,7 @@ def make_bot(settings: Settings, service: HowToVote, *, sharded: bool = True
         command_prefix=commands.when_mentioned_or(settings.prefix),
         intents=intents(),
         allowed_mentions=discord.AllowedMentions.none(),
-        help_command=None,
+        help_command=HowToVoteHelp(),
         owner_ids=set(settings.owner_ids) or None,
         **kwargs,
     )
