@@ -43,7 +43,8 @@ class Meta(commands.Cog):
                                                     0x5865F2))),
                        allowed_mentions=NO_MENTIONS)
 
-    @commands.command(name="sync", hidden=True)
+    @commands.hybrid_command(name="sync")
+    @app_commands.default_permissions(administrator=True)
     @commands.is_owner()
     async def sync(self, ctx: commands.Context) -> None:
         """Sync slash commands now (owners only; Discord rate-limits this)."""
@@ -52,7 +53,8 @@ class Meta(commands.Cog):
                        allowed_mentions=discord.AllowedMentions.none())
 
 
-    @commands.group(name="polls", invoke_without_command=True)
+    @commands.hybrid_group(name="polls", fallback="show")
+    @app_commands.default_permissions(administrator=True)
     async def national(self, ctx: commands.Context) -> None:
         """The national polls projections start from."""
         poll = self.bot.service.latest_national_poll()
@@ -78,7 +80,8 @@ class Meta(commands.Cog):
         await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.",
                        allowed_mentions=NO_MENTIONS)
 
-    @commands.command(name="cache-clear", hidden=True)
+    @commands.hybrid_command(name="cache-clear")
+    @app_commands.default_permissions(administrator=True)
     @commands.is_owner()
     async def cache_clear(self, ctx: commands.Context) -> None:
         """Owners: empty the postcode cache (answers are fetched again as asked)."""

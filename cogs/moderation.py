@@ -54,6 +54,7 @@ class Moderation(commands.Cog):
 
     # -- settings ----------------------------------------------------------------------
     @commands.hybrid_command(name="config")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @can_manage_server()
     @app_commands.describe(key="A setting (leave empty to see them all)", value="Its new value")
     async def config(self, ctx: commands.Context, key: str = "", *, value: str = "") -> None:
@@ -125,6 +126,7 @@ class Moderation(commands.Cog):
                                   embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
 
     @commands.hybrid_command(name="pact")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
@@ -137,6 +139,7 @@ class Moderation(commands.Cog):
         await self._post(ctx, seat, "pact", party, {"standing_aside": aside})
 
     @commands.hybrid_command(name="pact-end")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT)
@@ -145,6 +148,7 @@ class Moderation(commands.Cog):
         await self._post(ctx, seat, "pact-end", None, {})
 
     @commands.hybrid_command(name="candidate")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
@@ -154,6 +158,7 @@ class Moderation(commands.Cog):
         await self._post(ctx, seat, "candidate", party, {"name": name})
 
     @commands.hybrid_command(name="withdraw")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party that withdrew")
@@ -162,6 +167,7 @@ class Moderation(commands.Cog):
         await self._post(ctx, seat, "withdraw", party, {})
 
     @commands.hybrid_command(name="note")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
@@ -170,6 +176,7 @@ class Moderation(commands.Cog):
         await self._post(ctx, seat, "note", None, {"text": text})
 
     @commands.hybrid_command(name="override")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
@@ -180,6 +187,7 @@ class Moderation(commands.Cog):
         await self._post(ctx, seat, "override", party, {"reason": reason, "party_name": name})
 
     @commands.hybrid_command(name="byelection")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
@@ -206,6 +214,7 @@ class Moderation(commands.Cog):
         await ctx.send(embed=to_embed(spec), allowed_mentions=NO_MENTIONS)
 
     @commands.hybrid_command(name="revert")
+    @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(update_id="The update's number, from history")
@@ -218,7 +227,8 @@ class Moderation(commands.Cog):
         if change.update.guild_id is None:
             await self._announce_everywhere(change.update, ctx.guild.id)
 
-    @commands.command(name="make-global", hidden=True)
+    @commands.hybrid_command(name="make-global")
+    @app_commands.default_permissions(administrator=True)
     @commands.is_owner()
     async def make_global(self, ctx: commands.Context, update_id: int) -> None:
         """Owners: share an update (a nationally agreed pact) with every server."""

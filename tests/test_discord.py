@@ -280,3 +280,34 @@ async def test_about_says_version_data_and_speed(discord_bot):
     text = discord_bot.reply().embeds[0].description
     assert "Version 0.1.0; election data to" in text and "Serving 2 servers" in text
     assert "Answers since start: 1, median" in text
+
+
+async def test_every_command_has_a_slash_twin_and_moderator_ones_are_hidden(discord_bot):
+    from discord import app_commands
+
+    from cogs.utils.helptext import listed
+    bot = discord_bot.bot
+    slash = {c.qualified_name for c in bot.tree.walk_commands()}
+    for command in listed(bot):
+        if command.qualified_name != "help":  # /help is its own app command
+            assert command.qualified_name in slash, command.qualified_name
+    assert "help" in slash
+    for name in ("pact", "note", "override", "byelection", "revert", "config", "withdraw",
+                 "candidate", "pact-end"):
+        perms = bot.tree.get_command(name).default_permissions
+        assert perms is not None and perms.manage_guild, name
+    for name in ("make-global", "sync", "cache-clear", "polls"):
+        command = bot.tree.get_command(name)
+        perms = command.default_permissions
+        assert perms is not None and perms.administrator, name
+    assert bot.tree.get_command("howtovote").default_permissions is None
+    assert isinstance(bot.tree.get_command("howtovote"), app_commands.Command)
+
+
+async def test_the_readme_command_table_matches_the_help(discord_bot):
+    from bot.config import PROJECT_ROOT
+    from cogs.utils.helptext import listed
+    table = "\n".join(line for line in (PROJECT_ROOT / "README.md").read_text().splitlines()
+                      if line.startswith("| `!"))
+    for command in listed(discord_bot.bot):
+        assert f"`!{command.qualified_name}" in table, command.qualified_name
