@@ -30,6 +30,7 @@ FUZZY_ALTERNATIVE = 75  # weaker near-misses are noise beside a clear winner
 FUZZY_SUGGEST = 65  # below this (blended) a near-miss is not worth suggesting
 MAX_CHOICES = 25  # Discord's limit for a select menu or autocomplete
 MAX_WARDS = 6  # a word in more wards than this is too common to name a place
+MIN_WARD_KEY = 4  # "AR" is not a neighbourhood
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ class Resolver:
         """A neighbourhood named in ward names: `Jesmond` -> North and South Jesmond ->
         Newcastle upon Tyne North. A ward split between seats is a choice, largest share
         first; a word found in too many wards ("Park") is not a place."""
+        if len(key) < MIN_WARD_KEY:
+            return None
         padded = f" {key} "
         found = [(name, seats) for ward_key, (name, seats) in self.wards if padded in ward_key]
         if not found or len(found) > MAX_WARDS:

@@ -22,7 +22,6 @@ from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.textnorm import safe_text
-from cogs.utils.embeds import NO_MENTIONS
 
 log = logging.getLogger("howtovote.errors")
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -85,8 +84,7 @@ class Errors(commands.Cog):
             log.error("command %s failed", name, exc_info=error)
         if text:
             try:
-                await ctx.send(text, delete_after=delete_after, ephemeral=True,
-                               allowed_mentions=NO_MENTIONS)
+                await ctx.send(text, delete_after=delete_after, ephemeral=True)
             except discord.HTTPException:
                 log.warning("could not send an error reply for %s", name)
 
@@ -100,10 +98,9 @@ class Errors(commands.Cog):
         if not text:
             return
         if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await interaction.followup.send(text, ephemeral=True)
         else:
-            await interaction.response.send_message(text, ephemeral=True,
-                                                    allowed_mentions=NO_MENTIONS)
+            await interaction.response.send_message(text, ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -10,7 +10,7 @@ from bot import __version__
 from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils import helptext
-from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.embeds import to_embed
 
 
 class Meta(commands.Cog):
@@ -22,8 +22,7 @@ class Meta(commands.Cog):
     async def slash_help(self, interaction: discord.Interaction, command: str = "") -> None:
         found = helptext.find(self.bot, command) if command else None
         spec = helptext.detail(found, "/") if found else helptext.overview(self.bot, "/")
-        await interaction.response.send_message(embed=to_embed(spec), ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(embed=to_embed(spec), ephemeral=True)
 
     @commands.hybrid_command(name="about")
     async def about(self, ctx: commands.Context) -> None:
@@ -40,8 +39,7 @@ class Meta(commands.Cog):
              "Seat model: not fitted (run `data import`)."),
         ]
         await ctx.send(embed=to_embed(fit(EmbedSpec("About howtovote", "\n".join(lines),
-                                                    0x5865F2))),
-                       allowed_mentions=NO_MENTIONS)
+                                                    0x5865F2))))
 
     @commands.hybrid_command(name="sync")
     @app_commands.default_permissions(administrator=True)
@@ -49,8 +47,7 @@ class Meta(commands.Cog):
     async def sync(self, ctx: commands.Context) -> None:
         """Sync slash commands now (owners only; Discord rate-limits this)."""
         count = await self.bot.sync_if_changed(force=True)
-        await ctx.send(f"Synced {count} commands." if count is not None else "Nothing to sync.",
-                       allowed_mentions=discord.AllowedMentions.none())
+        await ctx.send(f"Synced {count} commands." if count is not None else "Nothing to sync.")
 
 
     @commands.hybrid_group(name="polls", fallback="show")
@@ -62,7 +59,7 @@ class Meta(commands.Cog):
                 f"{poll.date} ({safe_text(poll.pollster, 60)}): " + ", ".join(
                     f"{p} {v:g}%" for p, v in poll.shares.items())
                 + f"\nSource: {safe_text(poll.source, 200)}")
-        await ctx.send(text, allowed_mentions=NO_MENTIONS)
+        await ctx.send(text)
 
     @national.command(name="set")
     async def national_set(self, ctx: commands.Context, *, figures: str) -> None:
@@ -70,15 +67,14 @@ class Meta(commands.Cog):
         poll = await self.bot.service.set_national_poll(
             figures, ctx.author.id, await self.bot.is_owner(ctx.author))
         await ctx.send(f"National polls set for {poll.date} as #{poll.id}: the seat model "
-                       "and projections now use them.", allowed_mentions=NO_MENTIONS)
+                       "and projections now use them.")
 
     @national.command(name="delete")
     async def national_delete(self, ctx: commands.Context, poll_id: int) -> None:
         """Owners: retire a national poll set by mistake (`!polls delete 3`)."""
         gone = await self.bot.service.delete_national_poll(
             poll_id, await self.bot.is_owner(ctx.author))
-        await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.",
-                       allowed_mentions=NO_MENTIONS)
+        await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.")
 
     @commands.hybrid_command(name="cache-clear")
     @app_commands.default_permissions(administrator=True)
@@ -86,8 +82,7 @@ class Meta(commands.Cog):
     async def cache_clear(self, ctx: commands.Context) -> None:
         """Owners: empty the postcode cache (answers are fetched again as asked)."""
         count = await self.bot.service.clear_postcode_cache()
-        await ctx.send(f"Cleared {count:,} cached postcode answers.",
-                       allowed_mentions=NO_MENTIONS)
+        await ctx.send(f"Cleared {count:,} cached postcode answers.")
 
 
 async def setup(bot: commands.Bot) -> None:

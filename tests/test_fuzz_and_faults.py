@@ -40,7 +40,8 @@ FAST = settings(max_examples=150, deadline=None,
 @given(text=NASTY)
 def test_resolve_never_raises(resolver: Resolver, text: str):
     result = resolver.resolve_name(text)
-    assert result.method in {"exact", "alias", "old-seat", "town", "fuzzy", "none", "invalid"}
+    assert result.method in {"exact", "alias", "old-seat", "town", "ward", "fuzzy", "none",
+                             "invalid"}
     assert len(result.note) < 500 and len(result.seats) <= 25
 
 

@@ -24,6 +24,7 @@ import cogs
 from bot import __version__
 from bot.config import Settings
 from bot.service import HowToVote
+from cogs.utils.context import Context
 from cogs.utils.helptext import HowToVoteHelp
 
 log = logging.getLogger("howtovote")
@@ -95,6 +96,9 @@ class HowToVoteMixin:
         log.info("synced %d slash commands", len(synced))
         return len(synced)
 
+    async def get_context(self, origin, /, *, cls=Context):
+        return await super().get_context(origin, cls=cls)
+
     async def on_command(self, ctx: commands.Context) -> None:
         ctx.started_at = time.perf_counter()  # type: ignore[attr-defined]
 
@@ -127,10 +131,17 @@ class HowToVoteMixin:
         await self.service.close()
 
 
+class HowToVoteBot(HowToVoteMixin, commands.AutoShardedBot):
+    """The bot as deployed: shards from the settings."""
+
+
+class SingleShardBot(HowToVoteMixin, commands.Bot):
+    """One connection: for tests and the benchmark (dpytest drives a plain Bot)."""
+
+
 def make_bot(settings: Settings, service: HowToVote, *, sharded: bool = True
-             ) -> commands.Bot:
-    base = commands.AutoShardedBot if sharded else commands.Bot
-    cls = type("HowToVoteBot", (HowToVoteMixin, base), {})
+             ) -> HowToVoteBot | SingleShardBot:
+    cls = HowToVoteBot if sharded else SingleShardBot
     kwargs: dict = {}
     if sharded and settings.shard_count:
         kwargs["shard_count"] = settings.shard_count

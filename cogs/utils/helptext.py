@@ -6,7 +6,7 @@ from __future__ import annotations
 from discord.ext import commands
 
 from bot.render import EmbedField, EmbedSpec, fit
-from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.embeds import to_embed
 
 INTRO = ("Tell me your **postcode**, **seat** or **town** and I'll say who is best placed to "
          "beat the Conservatives there, with the chances and the numbers behind them. Old "
@@ -71,12 +71,10 @@ class HowToVoteHelp(commands.HelpCommand):
 
     async def send_bot_help(self, mapping) -> None:
         await self.context.send(embed=to_embed(overview(self.context.bot,
-                                                        self.context.clean_prefix)),
-                                allowed_mentions=NO_MENTIONS)
+                                                        self.context.clean_prefix)))
 
     async def send_command_help(self, command: commands.Command) -> None:
-        await self.context.send(embed=to_embed(detail(command, self.context.clean_prefix)),
-                                allowed_mentions=NO_MENTIONS)
+        await self.context.send(embed=to_embed(detail(command, self.context.clean_prefix)))
 
     send_group_help = send_command_help
 
@@ -90,4 +88,4 @@ class HowToVoteHelp(commands.HelpCommand):
         return f"`{command.qualified_name}` has no sub-command by that name."
 
     async def send_error_message(self, error: str) -> None:
-        await self.context.send(error, allowed_mentions=NO_MENTIONS)
+        await self.context.send(error)

@@ -8,7 +8,7 @@ import io
 import discord
 
 from bot.service import Answer
-from cogs.utils.embeds import NO_MENTIONS, to_embed
+from cogs.utils.embeds import to_embed
 
 TIMEOUT = 300.0
 RESULTS_URL = "https://electionresults.parliament.uk/"
@@ -37,7 +37,7 @@ class AnswerView(discord.ui.View):
             return True
         await interaction.response.send_message(
             "These buttons belong to the person who asked. Run /howtovote yourself!",
-            ephemeral=True, allowed_mentions=NO_MENTIONS)
+            ephemeral=True)
         return False
 
     async def on_timeout(self) -> None:
@@ -54,13 +54,12 @@ class AnswerView(discord.ui.View):
         answer, chart = self.bot.service.seat_for_code(self.answer.resolution.seat.code)
         files = [discord.File(io.BytesIO(chart), "result.png")] if chart else []
         await interaction.response.send_message(embed=to_embed(answer.embed), files=files,
-                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+                                                ephemeral=True)
 
     @discord.ui.button(label="Elections", style=discord.ButtonStyle.secondary)
     async def elections(self, interaction: discord.Interaction, _button) -> None:
         answer = self.bot.service.elections_for_seat(self.answer.resolution.seat.code)
-        await interaction.response.send_message(embed=to_embed(answer.embed), ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+        await interaction.response.send_message(embed=to_embed(answer.embed), ephemeral=True)
 
 
 class SeatSelect(discord.ui.Select):
@@ -77,6 +76,6 @@ class SeatSelect(discord.ui.Select):
         view: AnswerView = self.view
         answer = view.bot.service.answer_for_seat(self.values[0], view.guild_id)
         await interaction.response.send_message(
-            embed=to_embed(answer.embed), allowed_mentions=NO_MENTIONS,
+            embed=to_embed(answer.embed),
             view=AnswerView(view.bot, answer, interaction.user.id, view.guild_id),
             ephemeral=True)
