@@ -208,6 +208,14 @@ class HowToVote:
         return await self.store.write(guild_settings.set_value, guild_id, key, value, by,
                                       self.known_parties)
 
+    @staticmethod
+    def setting_keys() -> dict[str, str]:
+        return dict(guild_settings.KEYS)
+
+    def parse_result(self, text: str) -> tuple[dict[str, int], str | None]:
+        """`Lab=12000 Con=9000 2026-05-07` -> votes and date, or a clear refusal."""
+        return updates.parse_votes(text, self.known_parties)
+
     def stored_value(self, key: str) -> str | None:
         """A bot-wide stored value (such as the slash-command hash)."""
         return guild_settings.get_raw(self.guilds_db, 0, key)

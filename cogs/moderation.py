@@ -11,12 +11,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import guild_settings
 from bot.models import SeatUpdate
 from bot.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.service import Answer, Change
 from bot.textnorm import safe_text
-from bot.updates import parse_votes
 from cogs.utils.checks import can_manage_server, is_moderator
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import add_seat_autocomplete
@@ -73,7 +71,7 @@ class Moderation(commands.Cog):
             f"projections: {'on' if s.projections_enabled else 'off'}",
             f"model: {'on' if s.model_enabled else 'off'}",
         ]
-        help_text = "\n".join(f"`{k}`: {v}" for k, v in guild_settings.KEYS.items())
+        help_text = "\n".join(f"`{k}`: {v}" for k, v in self.service.setting_keys().items())
         spec = fit(EmbedSpec("Server settings", "\n".join(lines), 0x5865F2,
                              (EmbedField("Change one", f"`{self.bot.settings.prefix}config "
                                                        f"<setting> <value>`\n{help_text}"),)))
@@ -191,7 +189,7 @@ class Moderation(commands.Cog):
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
     async def byelection(self, ctx: commands.Context, seat: str, *, results: str) -> None:
         """Record a newer result (party=votes ... [date]) that the advice then uses."""
-        votes, when = parse_votes(results, self.service.known_parties)
+        votes, when = self.service.parse_result(results)
         payload = {"votes": votes, **({"date": when} if when else {})}
         await self._post(ctx, seat, "byelection", None, payload)
 

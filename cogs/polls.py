@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import polls
+from bot import poll_rules as polls
 from bot.errors import NotRecorded, UserFacingError
 from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text

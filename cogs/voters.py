@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.postcodes import LOOKS_LIKE_POSTCODE, squash
 from bot.service import Answer
+from bot.textnorm import carries_postcode
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import add_seat_autocomplete
 from cogs.utils.views import AnswerView
@@ -18,10 +18,6 @@ MAX_INPUT = 200  # longer than any seat, place or postcode
 TOO_LONG = (f"That's too long for me: type a postcode, seat or town (under {MAX_INPUT} "
             "characters).")
 COOLDOWN = commands.CooldownMapping.from_cooldown(5, 30.0, commands.BucketType.user)
-
-
-def carries_postcode(query: str) -> bool:
-    return bool(LOOKS_LIKE_POSTCODE.match(squash(query[:20])))
 
 
 class Voters(commands.Cog):
