@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from bot.advice import Advice, Row, pts
 from bot.models import Contest, Resolution
+from bot.poll_rules import Poll, Tally
+from bot.seatdata import SeatRecord
 from bot.textnorm import safe_text, shorten, visible
 
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, EMBED_LIMIT = 256, 4096, 1024, 25, 6000
@@ -221,3 +223,50 @@ def fit_message(text: str) -> str:
 def message_embed(title: str, text: str, colour: int = 0x5865F2) -> EmbedSpec:
     """A plain message (no match, an error, a list) in the same shape."""
     return fit(EmbedSpec(title, text, colour))
+
+
+NO_MATCH_COLOUR = 0x99AAB5
+
+
+def no_match_text(resolution: Resolution) -> str:
+    choices = resolution.seats or resolution.alternatives
+    return "\n".join([resolution.note or "No seat matches that.",
+                      *(f"• {s.name}" for s in choices)])
+
+
+def no_match_embed(resolution: Resolution) -> EmbedSpec:
+    """No single seat: the note (which may quote what the user typed, so it is escaped)
+    and the seats to choose from."""
+    choices = resolution.seats or resolution.alternatives
+    shown = "\n".join([safe_text(resolution.note or "No seat matches that.", 400),
+                       *(f"• {safe_text(s.name, 100)}" for s in choices)])
+    return message_embed("Which seat?" if choices else "No seat found", shown,
+                         NO_MATCH_COLOUR)
+
+
+def full_result_embed(record: SeatRecord, colour: str, data_date: str) -> EmbedSpec:
+    """`!seat`: the latest result beside the notional 2019 one, with turnout."""
+    latest, seat = record.latest, record.seat
+    fields = [EmbedField(latest.election_name, "\n".join(result_lines(latest, 15)), True)]
+    if record.notional is not None:
+        fields.append(EmbedField("2019 (notional, 2024 boundaries)",
+                                 "\n".join(result_lines(record.notional, 15)), True))
+    if latest.turnout:
+        fields.append(EmbedField("Turnout", f"{latest.turnout:.1%} of {latest.electorate:,}"))
+    return fit(EmbedSpec(f"{seat.name}: full result", f"{seat.nation} · {seat.code}",
+                         colour_int(colour), tuple(fields), f"Data to {data_date}.",
+                         RESULTS_URL))
+
+
+def poll_results_embed(poll: Poll, tally: Tally, advised: str | None) -> EmbedSpec:
+    """A straw poll's results; when members lean elsewhere than the advice, it says so."""
+    lines = [f"{safe_text(option, 60)}: {votes:,} ({tally.share(votes):.0%})"
+             for option, votes in sorted(tally.counts, key=lambda c: -c[1])]
+    fields = [EmbedField("Votes", "\n".join(lines) or "No votes yet"),
+              EmbedField("Voters", f"{tally.voters:,}", inline=True)]
+    description = "A straw poll of this server's members, not a representative poll of voters."
+    if advised and tally.leader and not tally.leader.startswith(advised):
+        description += (f" Members here lean to {safe_text(tally.leader, 60)}; on the last "
+                        f"result the advice is {advised}.")
+    return fit(EmbedSpec(f"Poll #{poll.id}: {safe_text(poll.question, 200)}", description,
+                         0x5865F2, tuple(fields)))

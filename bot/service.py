@@ -24,22 +24,19 @@ from bot.live_forecast import LiveForecasts
 from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.postcodes import PostcodeLookup, clear_cache
 from bot.render import (
-    RESULTS_URL,
-    EmbedField,
     EmbedSpec,
     Projected,
-    colour_int,
-    fit,
-    message_embed,
+    full_result_embed,
+    no_match_embed,
+    no_match_text,
+    poll_results_embed,
     render_embed,
     render_text,
-    result_lines,
 )
 from bot.resolve import Resolver
 from bot.seatdata import ElectionData
-from bot.textnorm import safe_text, shorten
+from bot.textnorm import shorten
 
-NO_MATCH_COLOUR = 0x99AAB5
 
 
 @dataclass(frozen=True)
@@ -341,17 +338,9 @@ class HowToVote:
         record = self.data.record(code)
         if record is None:
             return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat.")), None
-        latest = record.latest
-        fields = [EmbedField(latest.election_name, "\n".join(result_lines(latest, 15)), True)]
-        if record.notional is not None:
-            fields.append(EmbedField("2019 (notional, 2024 boundaries)",
-                                     "\n".join(result_lines(record.notional, 15)), True))
-        if latest.turnout:
-            fields.append(EmbedField("Turnout", f"{latest.turnout:.1%} of {latest.electorate:,}"))
-        seat = record.seat
-        spec = fit(EmbedSpec(f"{seat.name}: full result", f"{seat.nation} · {seat.code}",
-                             colour_int(self.data.party(latest.candidates[0].party).colour),
-                             tuple(fields), f"Data to {self.data.data_date}.", RESULTS_URL))
+        latest, seat = record.latest, record.seat
+        spec = full_result_embed(record, self.data.party(latest.candidates[0].party).colour,
+                                 self.data.data_date)
         chart = bar_chart(f"{seat.name}: {latest.election_name}", [
             (c.party_name, c.share, self.data.party(c.party).colour) for c in latest.candidates])
         text = "\n".join([spec.title, *(f"{f.name}:\n{f.value}" for f in spec.fields)])
@@ -378,22 +367,14 @@ class HowToVote:
 
     def poll_results(self, poll: polls.Poll) -> tuple[EmbedSpec, bytes]:
         tally = polls.tally(self.guilds_db, poll)
-        lines = [f"{option}: {votes:,} ({tally.share(votes):.0%})" for option, votes in
-                 sorted(tally.counts, key=lambda c: -c[1])]
-        fields = [EmbedField("Votes", "\n".join(lines) or "No votes yet"),
-                  EmbedField("Voters", f"{tally.voters:,}", inline=True)]
-        description = ("A straw poll of this server's members, not a representative poll of "
-                       "voters.")
+        advised = None
         if poll.seat_code and tally.leader:
             advice = self.answer_for_seat(poll.seat_code, poll.guild_id).advice
             named = advice.recommended_party if advice else None
-            if named and not tally.leader.startswith(self.data.party(named).name):
-                description += (f" Members here lean to {tally.leader}; on the last result "
-                                f"the advice is {self.data.party(named).name}.")
+            advised = self.data.party(named).name if named else None
         chart = bar_chart(poll.question, [(o, tally.share(v), self._option_colour(o))
                                           for o, v in tally.counts])
-        return fit(EmbedSpec(f"Poll #{poll.id}: {poll.question}", description, 0x5865F2,
-                             tuple(fields))), chart
+        return poll_results_embed(poll, tally, advised), chart
 
     def _option_colour(self, option: str) -> str:
         for party in self.data.parties.values():
@@ -417,11 +398,4 @@ class HowToVote:
                       render_history_text(history))
 
     def _no_single_seat(self, resolution: Resolution) -> Answer:
-        choices = resolution.seats or resolution.alternatives
-        note = resolution.note or "No seat matches that."
-        text = "\n".join([note, *(f"• {s.name}" for s in choices)])
-        # the note may quote what the user typed: never let Discord render it
-        shown = "\n".join([safe_text(note, 400), *(f"• {safe_text(s.name, 100)}"
-                                                    for s in choices)])
-        title = "Which seat?" if choices else "No seat found"
-        return Answer(resolution, None, message_embed(title, shown, NO_MATCH_COLOUR), text)
+        return Answer(resolution, None, no_match_embed(resolution), no_match_text(resolution))
