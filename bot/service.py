@@ -38,7 +38,6 @@ from bot.seatdata import ElectionData
 from bot.textnorm import shorten
 
 
-
 @dataclass(frozen=True)
 class Answer:
     resolution: Resolution
