@@ -29,8 +29,9 @@ class Voters(commands.Cog):
         if answer.resolution.seat is None and not carries_postcode(query):
             # a miss costs no try, unless it asked postcodes.io (that is what we ration)
             ctx.command.reset_cooldown(ctx)
-        view = AnswerView(self.bot, answer, ctx.author.id, ctx.guild.id if ctx.guild else None)
         ephemeral = ctx.interaction is not None and carries_postcode(query)
+        view = AnswerView(self.bot, answer, ctx.author.id, ctx.guild.id if ctx.guild else None,
+                          shareable=ephemeral)
         view.message = await ctx.send(embed=to_embed(answer.embed), view=view,
                                       files=files or [], ephemeral=ephemeral)
 

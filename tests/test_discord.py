@@ -310,3 +310,33 @@ async def test_the_readme_command_table_matches_the_help(discord_bot):
                       if line.startswith("| `!"))
     for command in listed(discord_bot.bot):
         assert f"`!{command.qualified_name}" in table, command.qualified_name
+
+
+async def test_share_posts_the_advice_without_the_postcode(discord_bot, fake_postcodes):
+    from types import SimpleNamespace
+
+    from cogs.utils.views import AnswerView, ShareButton
+    service = discord_bot.bot.service
+    answer = await service.answer("cf10 1aa", 10)
+    assert "CF10 1AA" in answer.embed.description  # the private answer names it
+    view = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=10, shareable=True)
+    share = next(item for item in view.children if isinstance(item, ShareButton))
+    posted = []
+
+    async def channel_send(content=None, **kwargs):
+        posted.append((content, kwargs))
+
+    clicked = fake_interaction(1)
+    clicked.user.display_name = "**alice** @everyone"
+    clicked.channel = SimpleNamespace(send=channel_send)
+    await share.callback(clicked)
+    content, kwargs = posted[0]
+    embed = kwargs["embed"]
+    everything = content + embed.title + (embed.description or "") + "".join(
+        f.name + f.value for f in embed.fields)
+    assert embed.title == "How to vote in Cardiff South and Penarth"
+    assert "CF10" not in everything.upper().replace(" ", "") and "1AA" not in everything
+    assert content.startswith("\\*\\*alice\\*\\* @\u200beveryone shared the advice")
+    assert clicked.response.sent[0]["ephemeral"]
+    plain = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=10)
+    assert not any(isinstance(item, ShareButton) for item in plain.children)

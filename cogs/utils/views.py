@@ -8,6 +8,7 @@ import io
 import discord
 
 from bot.service import Answer
+from bot.textnorm import safe_text
 from cogs.utils.embeds import to_embed
 
 TIMEOUT = 300.0
@@ -17,7 +18,8 @@ RESULTS_URL = "https://electionresults.parliament.uk/"
 class AnswerView(discord.ui.View):
     """Belongs to the person who asked (RoboDanny's author-only check); disabled on timeout."""
 
-    def __init__(self, bot, answer: Answer, author_id: int, guild_id: int | None) -> None:
+    def __init__(self, bot, answer: Answer, author_id: int, guild_id: int | None,
+                 *, shareable: bool = False) -> None:
         super().__init__(timeout=TIMEOUT)
         self.bot = bot
         self.answer = answer
@@ -30,6 +32,8 @@ class AnswerView(discord.ui.View):
             self.remove_item(self.elections)
         if answer.choices:
             self.add_item(SeatSelect(answer))
+        if shareable and seat is not None and guild_id is not None:
+            self.add_item(ShareButton())
         self.add_item(discord.ui.Button(label="Official results", url=RESULTS_URL))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
@@ -79,3 +83,21 @@ class SeatSelect(discord.ui.Select):
             embed=to_embed(answer.embed),
             view=AnswerView(view.bot, answer, interaction.user.id, view.guild_id),
             ephemeral=True)
+
+
+class ShareButton(discord.ui.Button):
+    """A private (postcode) answer, posted in the channel for everyone: the seat's advice,
+    matched by name, so the postcode never appears."""
+
+    def __init__(self) -> None:
+        super().__init__(label="Share (without my postcode)", style=discord.ButtonStyle.success)
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        view: AnswerView = self.view
+        seat = view.answer.resolution.seat
+        public = view.bot.service.answer_for_seat(seat.code, view.guild_id)
+        who = safe_text(getattr(interaction.user, "display_name", "Someone"), 80)
+        await interaction.channel.send(f"{who} shared the advice for {seat.name}:",
+                                       embed=to_embed(public.embed))
+        await interaction.response.send_message(
+            "Shared in this channel, without your postcode.", ephemeral=True)
