@@ -71,6 +71,8 @@ class Errors(commands.Cog):
     @commands.Cog.listener()
     async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
         error = getattr(error, "original", error)
+        if isinstance(error, commands.ConversionError):
+            error = error.original  # the Seat converter's refusal, say
         if isinstance(error, commands.HybridCommandError):
             error = getattr(error.original, "original", error.original)
         name = ctx.command.qualified_name if ctx.command else None
@@ -90,6 +92,8 @@ class Errors(commands.Cog):
 
     async def on_app_command_error(self, interaction: discord.Interaction,
                                    error: app_commands.AppCommandError) -> None:
+        if isinstance(error, app_commands.TransformerError) and error.__cause__:
+            error = error.__cause__  # the Seat transformer's refusal, say
         error = getattr(error, "original", error)
         name = interaction.command.qualified_name if interaction.command else None
         text, _ = friendly(error, "/", name)

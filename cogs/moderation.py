@@ -11,13 +11,13 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.models import SeatUpdate
+from bot.models import SeatRef, SeatUpdate
 from bot.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from cogs.utils.checks import can_manage_server, is_moderator
 from cogs.utils.embeds import to_embed
-from cogs.utils.seats import add_seat_autocomplete
+from cogs.utils.seats import Seat
 
 log = logging.getLogger("howtovote.moderation")
 SEAT = "The seat (put names with spaces in quotes for ! commands)"
@@ -79,11 +79,10 @@ class Moderation(commands.Cog):
 
 
     # -- seat updates --------------------------------------------------------------------
-    async def _post(self, ctx: commands.Context, seat: str, kind: str, party: str | None,
+    async def _post(self, ctx: commands.Context, seat: SeatRef, kind: str, party: str | None,
                     payload: dict) -> None:
-        seat_ref = await self.service.one_seat(seat)
         code = self.service.party_code(party) if party else None
-        change = await self.service.post_update(ctx.guild.id, seat_ref.code, kind, code,
+        change = await self.service.post_update(ctx.guild.id, seat.code, kind, code,
                                                 payload, ctx.author.id, str(ctx.author))
         await self._announce(ctx, change)
 
@@ -127,7 +126,7 @@ class Moderation(commands.Cog):
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
                            standing_aside="Parties standing aside, e.g. LD Green")
-    async def pact(self, ctx: commands.Context, seat: str, party: str, *,
+    async def pact(self, ctx: commands.Context, seat: Seat, party: str, *,
                    standing_aside: str = "") -> None:
         """Record a pact: the agreed candidate and who stands aside."""
         aside = list(dict.fromkeys(self.service.party_code(p)
@@ -139,7 +138,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT)
-    async def pact_end(self, ctx: commands.Context, *, seat: str) -> None:
+    async def pact_end(self, ctx: commands.Context, *, seat: Seat) -> None:
         """End the pact on a seat."""
         await self._post(ctx, seat, "pact-end", None, {})
 
@@ -148,7 +147,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
-    async def candidate(self, ctx: commands.Context, seat: str, party: str, *, name: str
+    async def candidate(self, ctx: commands.Context, seat: Seat, party: str, *, name: str
                         ) -> None:
         """Record a declared candidate for the next election."""
         await self._post(ctx, seat, "candidate", party, {"name": name})
@@ -158,7 +157,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party that withdrew")
-    async def withdraw(self, ctx: commands.Context, seat: str, party: str) -> None:
+    async def withdraw(self, ctx: commands.Context, seat: Seat, party: str) -> None:
         """A party withdraws: it drops out of the recommendation."""
         await self._post(ctx, seat, "withdraw", party, {})
 
@@ -167,7 +166,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
-    async def note(self, ctx: commands.Context, seat: str, *, text: str) -> None:
+    async def note(self, ctx: commands.Context, seat: Seat, *, text: str) -> None:
         """Add a short note shown under the advice."""
         await self._post(ctx, seat, "note", None, {"text": text})
 
@@ -176,7 +175,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
-    async def override(self, ctx: commands.Context, seat: str, party: str, *, reason: str
+    async def override(self, ctx: commands.Context, seat: Seat, party: str, *, reason: str
                        ) -> None:
         """The server's own recommendation, shown beside the data's."""
         name = self.service.data.party(self.service.party_code(party)).name
@@ -187,7 +186,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
-    async def byelection(self, ctx: commands.Context, seat: str, *, results: str) -> None:
+    async def byelection(self, ctx: commands.Context, seat: Seat, *, results: str) -> None:
         """Record a newer result (party=votes ... [date]) that the advice then uses."""
         votes, when = self.service.parse_result(results)
         payload = {"votes": votes, **({"date": when} if when else {})}
@@ -196,16 +195,15 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="history")
     @commands.guild_only()
     @app_commands.describe(seat=SEAT)
-    async def history(self, ctx: commands.Context, *, seat: str) -> None:
+    async def history(self, ctx: commands.Context, *, seat: Seat) -> None:
         """Every moderator update on a seat in this server, with who and when."""
-        seat_ref = await self.service.one_seat(seat)
-        items = self.service.history(ctx.guild.id, seat_ref.code)
+        items = self.service.history(ctx.guild.id, seat.code)
         lines = [f"#{i.update.id} {i.update.created_at[:16].replace('T', ' ')} "
                  f"{safe_text(i.update.author_name, 60)}"
                  f"{' (all servers)' if i.update.guild_id is None else ''}: {describe(i.update)}"
                  + (f" — reverted by #{i.reverted_by}" if i.reverted_by else "")
                  for i in items]
-        spec = fit(EmbedSpec(f"Updates on {seat_ref.name}",
+        spec = fit(EmbedSpec(f"Updates on {seat.name}",
                              "\n".join(lines[-40:]) or "No updates yet.", 0x5865F2))
         await ctx.send(embed=to_embed(spec))
 
@@ -253,25 +251,22 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="subscribe")
     @commands.guild_only()
     @app_commands.describe(seat=SEAT)
-    async def subscribe(self, ctx: commands.Context, *, seat: str) -> None:
+    async def subscribe(self, ctx: commands.Context, *, seat: Seat) -> None:
         """Get a DM when the advice for a seat changes in this server."""
-        seat_ref = await self.service.one_seat(seat)
-        new = await self.service.subscribe(ctx.guild.id, ctx.author.id, seat_ref.code)
-        await ctx.send(f"{'Following' if new else 'Already following'} {seat_ref.name}: I'll "
+        new = await self.service.subscribe(ctx.guild.id, ctx.author.id, seat.code)
+        await ctx.send(f"{'Following' if new else 'Already following'} {seat.name}: I'll "
                        "DM you when its advice changes here.", ephemeral=True)
 
     @commands.hybrid_command(name="unsubscribe")
     @commands.guild_only()
     @app_commands.describe(seat=SEAT)
-    async def unsubscribe(self, ctx: commands.Context, *, seat: str) -> None:
+    async def unsubscribe(self, ctx: commands.Context, *, seat: Seat) -> None:
         """Stop following a seat."""
-        seat_ref = await self.service.one_seat(seat)
-        gone = await self.service.unsubscribe(ctx.guild.id, ctx.author.id, seat_ref.code)
+        gone = await self.service.unsubscribe(ctx.guild.id, ctx.author.id, seat.code)
         await ctx.send(f"{'Stopped following' if gone else 'You were not following'} "
-                       f"{seat_ref.name}.", ephemeral=True)
+                       f"{seat.name}.", ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:
     cog = Moderation(bot)
     await bot.add_cog(cog)
-    add_seat_autocomplete(bot, "seat")

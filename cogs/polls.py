@@ -17,7 +17,7 @@ from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
 from cogs.utils.embeds import to_embed
-from cogs.utils.seats import add_seat_autocomplete
+from cogs.utils.seats import Seat
 
 log = logging.getLogger("howtovote.polls")
 PARTY_EMOJI = {"Con": "🔵", "Lab": "🔴", "LD": "🟠", "Green": "🟢", "SGP": "🟢", "GPNI": "🟢",
@@ -82,13 +82,12 @@ class Polls(commands.Cog):
     @poll.command(name="seat")
     @is_moderator()
     @app_commands.describe(seat="The seat", hours="How long it runs: 1 to 168 hours")
-    async def poll_seat(self, ctx: commands.Context, seat: str, hours: int = 24) -> None:
+    async def poll_seat(self, ctx: commands.Context, seat: Seat, hours: int = 24) -> None:
         """Ask members how they will vote in a seat (moderators)."""
         self._polls_allowed(ctx)
-        seat_ref = await self.bot.service.one_seat(seat)
-        answers = self.bot.service.seat_poll_options(seat_ref.code, ctx.guild.id)
-        await self._post(ctx, f"How will you vote in {seat_ref.name}?", answers, hours,
-                         seat_ref.code)
+        answers = self.bot.service.seat_poll_options(seat.code, ctx.guild.id)
+        await self._post(ctx, f"How will you vote in {seat.name}?", answers, hours,
+                         seat.code)
 
     @poll.command(name="ask")
     @is_moderator()
@@ -102,12 +101,11 @@ class Polls(commands.Cog):
 
     @poll.command(name="results")
     @app_commands.describe(seat="The seat")
-    async def poll_results(self, ctx: commands.Context, *, seat: str) -> None:
+    async def poll_results(self, ctx: commands.Context, *, seat: Seat) -> None:
         """The latest poll on a seat in this server."""
-        seat_ref = await self.bot.service.one_seat(seat)
-        poll = self.service.latest_poll_for_seat(ctx.guild.id, seat_ref.code)
+        poll = self.service.latest_poll_for_seat(ctx.guild.id, seat.code)
         if poll is None:
-            raise polls.PollError(f"no poll on {seat_ref.name} in this server yet")
+            raise polls.PollError(f"no poll on {seat.name} in this server yet")
         await self._send_results(ctx, poll)
 
     @poll.command(name="end")
@@ -184,4 +182,3 @@ class Polls(commands.Cog):
 
 async def setup(bot: commands.Bot) -> None:
     await bot.add_cog(Polls(bot))
-    add_seat_autocomplete(bot, "seat")

@@ -340,3 +340,18 @@ async def test_share_posts_the_advice_without_the_postcode(discord_bot, fake_pos
     assert clicked.response.sent[0]["ephemeral"]
     plain = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=10)
     assert not any(isinstance(item, ShareButton) for item in plain.children)
+
+
+async def test_the_seat_converter_one_several_none(discord_bot):
+    await discord_bot.send('!history "Dewsbury and Batley"')
+    assert discord_bot.reply().embeds[0].title == "Updates on Dewsbury and Batley"
+    await discord_bot.send("!history Birmingham")
+    several = discord_bot.reply().content
+    assert several.startswith("Not done:") and "Birmingham Edgbaston" in several
+    await discord_bot.send("!subscribe Qwzxvplmokn")
+    none = discord_bot.reply().content
+    assert none.startswith("Not done:") and "No seat matches" in none
+    # the same converter is the slash transformer, with autocomplete
+    param = next(p for p in discord_bot.bot.tree.get_command("history").parameters
+                 if p.name == "seat")
+    assert param.autocomplete
