@@ -80,6 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
     np_delete = np_commands.add_parser("delete", help="retire a national poll by its number")
     np_delete.add_argument("poll_id", type=int)
 
+    st = commands.add_parser("sites", help="other tactical-voting sites' per-seat calls, "
+                                           "loaded by the owner, shown beside ours")
+    st_commands = st.add_subparsers(dest="sites_command", required=True)
+    st_import = st_commands.add_parser("import", help="load a site's published per-seat CSV")
+    st_import.add_argument("name")
+    st_import.add_argument("file", type=Path)
+    st_import.add_argument("--code-column", help="the column naming the seat (GSS code or "
+                                                 "name; default: found by its header)")
+    st_import.add_argument("--call-column", help="the column with the party called")
+    st_import.add_argument("--election", default="next", choices=["next", "2024", "2019"],
+                           help="which election the calls were for (default: the next)")
+    st_commands.add_parser("list", help="the sites loaded")
+    st_remove = st_commands.add_parser("remove", help="remove a site's calls")
+    st_remove.add_argument("name")
+
     commands.add_parser("health", help="exit 0 when the data is in place and the running "
                                        "bot is connected to Discord (for health checks)")
 
@@ -98,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
                                     "transition or all (default: all; with --csv, the "
                                     "bot's default, seat-model)")
     bt.add_argument("--csv", type=Path, help="write one row per seat to this file")
+    bt.add_argument("--site", help="score an imported site's calls (sites import NAME FILE "
+                                    "--election YEAR) by the same measure")
     bt.add_argument("--plot", type=Path, help="draw the seat model's reliability diagram "
                                               "to this PNG file")
     return parser
@@ -243,8 +260,20 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             backtest.write_csv(rows, args.csv)
         print(f"Wrote {len(rows)} seats to {args.csv}")
         return 0
+    if args.site and not args.election:
+        print("--site needs --election 2019 or 2024 (the election its calls were for)",
+              file=sys.stderr)
+        return 2
     models = list(backtest.MODEL_NAMES) if name == "all" else [name]
-    print(scorecard.format_scores(backtest.scores(data, fdata, pairs, models, options)))
+    scores = backtest.scores(data, fdata, pairs, models, options)
+    if args.site:
+        from bot import sites
+        guilds = dbmod.open_guilds(settings.guilds_db_path)
+        for pair in pairs:
+            calls = sites.election_calls(guilds, args.site, pair)
+            outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair])}
+            scores.append(scorecard.score(pair, f"site:{args.site}"[:14], calls, outcomes))
+    print(scorecard.format_scores(scores))
     bands_by_pair = {}
     for pair in pairs:
         rows = backtest.seat_model_forecasts(fdata, pair)
@@ -265,6 +294,31 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         scorecard.plot(bands_by_pair, args.plot)
         print(f"\nWrote the reliability diagram to {args.plot}")
     return 0
+
+
+def cmd_sites(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import sites
+    from bot.service import HowToVote
+
+    async def go() -> int:
+        service = await HowToVote(settings).start(offline=True)
+        try:
+            if args.sites_command == "import":
+                site = await service.import_site(
+                    args.name, args.file, args.election, code_column=args.code_column,
+                    call_column=args.call_column)
+                print(f"Loaded {site.name} ({site.election}): {site.calls:,} calls in "
+                      f"{site.seats:,} seats")
+            elif args.sites_command == "remove":
+                gone = await service.store.write(sites.remove, args.name)
+                print(f"Removed {args.name}: {gone:,} seats")
+            for site in sites.sites(service.guilds_db):
+                print(f"{site.name}\t{site.election}\t{site.calls:,} calls in {site.seats:,} "
+                      f"seats\tloaded {site.loaded_at}")
+            return 0
+        finally:
+            await service.close()
+    return asyncio.run(go())
 
 
 HEARTBEAT_STALE_SECONDS = 120  # the bot writes one every 30 s while connected
@@ -331,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_polls(args, settings)
         if args.command == "health":
             return cmd_health(settings)
+        if args.command == "sites":
+            return cmd_sites(args, settings)
         if args.command == "elections":
             return cmd_elections(args, settings)
         if args.command == "backtest":

@@ -21,6 +21,7 @@ KEYS = {
     "polls": "on or off: whether moderators may run seat polls",
     "projections": "on or off: show projections from national polls beside the advice",
     "model": "on or off: base the advice on the seat model's chances (default on)",
+    "sites": "on or off: show other tactical-voting sites' calls beside ours (default on)",
 }
 TRUE, FALSE = {"on", "yes", "true", "1"}, {"off", "no", "false", "0"}
 
@@ -38,6 +39,7 @@ class GuildSettings:
     polls_enabled: bool = False
     projections_enabled: bool = False
     model_enabled: bool = True
+    sites_enabled: bool = True
 
     @property
     def advice_options(self) -> AdviceOptions:
@@ -72,6 +74,7 @@ def get(db: sqlite_utils.Database, guild_id: int | None) -> GuildSettings:
         polls_enabled=raw.get("polls") == "on",
         projections_enabled=raw.get("projections") == "on",
         model_enabled=raw.get("model") != "off",
+        sites_enabled=raw.get("sites") != "off",
     )
 
 

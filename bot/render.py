@@ -6,6 +6,7 @@ Discord's limits are enforced here (title 256, description 4,096, field 1,024, 2
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.advice import Advice, Row, pts
@@ -30,6 +31,23 @@ class Projected:
 
     def label(self) -> str:
         return f"On current polls (projection, {self.date}, {self.model} swing)"
+
+
+def other_sites_line(advice: Advice, others: Sequence[tuple[str, str | None]],
+                     names: Mapping[str, str]) -> str:
+    """"StopTheTories: Labour · Best for Britain: Labour (all agree with ours)", or the
+    disagreement said plainly."""
+    def name(code: str | None) -> str:
+        return names.get(code, code) if code else "no call"
+
+    shown = " · ".join(f"{safe_text(site, 40)}: {name(party)}" for site, party in others)
+    ours = advice.recommended_party
+    called = {party for _site, party in others if party}
+    if ours and called == {ours}:
+        return f"{shown} (all agree with ours)"
+    if ours and called - {ours}:
+        return f"{shown} (not all agree: ours says {name(ours)})"
+    return shown
 
 
 def projection_lines(advice: Advice, projected: Projected) -> list[str]:
@@ -132,7 +150,7 @@ def _status_lines(advice: Advice) -> list[str]:
 
 
 def render_text(advice: Advice, resolution: Resolution | None = None,
-                projected: Projected | None = None) -> str:
+                projected: Projected | None = None, other_sites: str = "") -> str:
     out = [f"{advice.seat.name} ({advice.seat.nation}, {advice.seat.code})"]
     if resolution and resolution.note:
         out.append(resolution.note)
@@ -148,13 +166,16 @@ def render_text(advice: Advice, resolution: Resolution | None = None,
         out.append(f"  Note from {n.author} ({n.scope}): {n.text}")
     if projected is not None:
         out += ["", *projection_lines(advice, projected)]
+    if other_sites:
+        out += ["", f"Other sites: {other_sites}"]
     out += ["", "Caveats:"] + [f"  - {c}" for c in advice.caveats]
     out.append(f"Source: {advice.sources[0]}.")
     return "\n".join(out)
 
 
 def render_embed(advice: Advice, resolution: Resolution | None = None,
-                 data_date: str = "", projected: Projected | None = None) -> EmbedSpec:
+                 data_date: str = "", projected: Projected | None = None,
+                 other_sites: str = "") -> EmbedSpec:
     description = advice.headline
     if resolution and resolution.note:
         description = f"*{safe_text(resolution.note, 300)}*\n\n{description}"
@@ -185,6 +206,8 @@ def render_embed(advice: Advice, resolution: Resolution | None = None,
     if projected is not None:
         fields.append(EmbedField("Result vs polls", "\n".join(projection_lines(advice,
                                                                              projected))))
+    if other_sites:
+        fields.append(EmbedField("Other sites", other_sites))
     fields.append(EmbedField("Caveats", "\n".join(f"• {c}" for c in advice.caveats)))
     footer = f"{advice.sources[0]}." + (f" Data to {data_date}." if data_date else "")
     return fit(EmbedSpec(

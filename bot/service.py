@@ -8,11 +8,20 @@ import statistics
 import time
 from collections import deque
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import aiohttp
 
 from bot import db as dbmod
-from bot import guild_settings, national_polls, polls, projection, subscriptions, updates
+from bot import (
+    guild_settings,
+    national_polls,
+    polls,
+    projection,
+    sites,
+    subscriptions,
+    updates,
+)
 from bot.advice import Advice, AdviceOptions, ModelView, advise, field_of
 from bot.charts import bar_chart
 from bot.config import Settings
@@ -29,6 +38,7 @@ from bot.render import (
     full_result_embed,
     no_match_embed,
     no_match_text,
+    other_sites_line,
     poll_results_embed,
     render_embed,
     render_text,
@@ -304,9 +314,34 @@ class HowToVote:
         advice = advise(record, self.data.parties, options, in_scope,
                         self.model_view(record, in_scope, guild_id))
         projected = self._projected(record, options, in_scope, guild_id)
+        others = self._other_sites(advice, guild_id)
         return Answer(resolution, advice,
-                      render_embed(advice, resolution, self.data.data_date, projected),
-                      render_text(advice, resolution, projected))
+                      render_embed(advice, resolution, self.data.data_date, projected, others),
+                      render_text(advice, resolution, projected, others))
+
+    def _other_sites(self, advice: Advice, guild_id: int | None) -> str:
+        """What other tactical-voting sites the owner loaded say here (servers can hide it)."""
+        if guild_id is not None and not self.settings_for(guild_id).sites_enabled:
+            return ""
+        calls = sites.calls_for(self.guilds_db, advice.seat.code)
+        if not calls:
+            return ""
+        names = {code: p.name for code, p in self.data.parties.items()}
+        return other_sites_line(advice, calls, names)
+
+    # -- other sites' calls (loaded by the owner) ----------------------------------------
+    async def import_site(self, name: str, path: Path, election: str = "next", *,
+                          code_column: str | None = None, call_column: str | None = None
+                          ) -> sites.Site:
+        boundaries = sites.ELECTIONS.get(election)
+        if boundaries is None:
+            raise sites.SiteError(f"election must be one of {', '.join(sites.ELECTIONS)}")
+        seats = {s.code: s.name for s in self.data.seats.values()
+                 if s.boundaries == boundaries}
+        names = {code: p.name for code, p in self.data.parties.items()}
+        calls = sites.parse(path, seats, names, code_column=code_column,
+                            call_column=call_column)
+        return await self.store.write(sites.store, name, election, calls)
 
     def _projected(self, record, options, in_scope, guild_id) -> Projected | None:
         """The advice on current national polls, for servers that opted in."""
