@@ -198,7 +198,7 @@ def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
         count = national_polls.import_csv(guilds, args.file, parties)
         print(f"Imported {count} national poll(s) into {settings.guilds_db_path}")
     if args.polls_command == "delete":
-        gone = national_polls.delete(guilds, args.poll_id, is_owner=True)
+        gone = national_polls.delete(guilds, args.poll_id)  # the operator's own shell
         print(f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})")
     poll = national_polls.latest(guilds)
     print("No national polls yet." if poll is None else

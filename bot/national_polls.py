@@ -6,6 +6,7 @@ import csv
 import json
 import re
 import shlex
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -83,9 +84,9 @@ def parse(text: str, known_parties: set[str]) -> dict:
     return {**fields, "shares": shares}
 
 
-def add(db: sqlite_utils.Database, poll: dict, *, by: int | None, is_owner: bool
-        ) -> NationalPoll:
-    if not is_owner:
+def add(db: sqlite_utils.Database, poll: dict, *, by: int | None,
+        owners: Collection[int] | None        ) -> NationalPoll:
+    if owners is not None and by not in owners:  # None: the operator's own shell
         raise PollInputError("only the bot's owners can set national polls")
     cursor = db.conn.execute(
         "insert into national_polls (date, pollster, area, shares, source, created_by, "
@@ -126,13 +127,14 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
         text = " ".join([*entry["parts"], f"date={when}", f"area={area}",
                          "pollster=" + shlex.quote(pollster),
                          "source=" + shlex.quote(entry["source"])])
-        add(db, parse(text, known_parties), by=None, is_owner=True)
+        add(db, parse(text, known_parties), by=None, owners=None)
     return len(grouped)
 
 
-def delete(db: sqlite_utils.Database, poll_id: int, *, is_owner: bool) -> NationalPoll:
+def delete(db: sqlite_utils.Database, poll_id: int, *, by: int | None = None,
+           owners: Collection[int] | None = None) -> NationalPoll:
     """An owner retires a national poll (kept, marked deleted); the one before applies."""
-    if not is_owner:
+    if owners is not None and by not in owners:
         raise PollInputError("only the bot's owners can delete national polls")
     if not 1 <= poll_id <= 2**63 - 1:
         raise PollInputError(f"there is no national poll #{str(poll_id)[:20]}")

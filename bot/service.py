@@ -84,6 +84,9 @@ class HowToVote:
         self._national_2024: dict[str, float] | None = None
         self._owner_polls: tuple[float, dict[str, national_polls.NationalPoll | None]] = (
             0.0, {})
+        # the bot's owners: from HOWTOVOTE_OWNER_IDS, and those Discord confirms (the
+        # application's owner); the core checks this set, not a flag a caller passes
+        self.owner_ids: set[int] = set(settings.owner_ids)
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
@@ -192,18 +195,19 @@ class HowToVote:
         return Change(update, before, self.answer_for_seat(code, guild_id))
 
     async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
-                            author_name: str, is_owner: bool = False) -> Change:
+                            author_name: str) -> Change:
         target = updates.get(self.guilds_db, update_id)
         before = self.answer_for_seat(target.seat_code, guild_id) if target else None
         update = await self.store.write(updates.revert, update_id=update_id,
                                         guild_id=guild_id, author_id=author_id,
-                                        author_name=author_name, is_owner=is_owner)
+                                        author_name=author_name, owners=set(self.owner_ids))
         return Change(update, before, self.answer_for_seat(update.seat_code, guild_id))
 
     async def make_global(self, update_id: int, author_id: int, author_name: str
                           ) -> SeatUpdate:
         return await self.store.write(updates.make_global, update_id=update_id,
-                                      author_id=author_id, author_name=author_name)
+                                      author_id=author_id, author_name=author_name,
+                                      owners=set(self.owner_ids))
 
     def history(self, guild_id: int, code: str) -> list[updates.HistoryItem]:
         return updates.history(self.guilds_db, guild_id, code)
@@ -244,16 +248,16 @@ class HowToVote:
     def latest_national_poll(self) -> national_polls.NationalPoll | None:
         return national_polls.latest(self.guilds_db)
 
-    async def set_national_poll(self, text: str, by: int, is_owner: bool
-                                ) -> national_polls.NationalPoll:
+    async def set_national_poll(self, text: str, by: int) -> national_polls.NationalPoll:
         poll = national_polls.parse(text, self.known_parties)
-        added = await self.store.write(national_polls.add, poll, by=by, is_owner=is_owner)
+        added = await self.store.write(national_polls.add, poll, by=by,
+                                       owners=set(self.owner_ids))
         self.polls_changed()
         return added
 
-    async def delete_national_poll(self, poll_id: int, is_owner: bool
-                                   ) -> national_polls.NationalPoll:
-        gone = await self.store.write(national_polls.delete, poll_id, is_owner=is_owner)
+    async def delete_national_poll(self, poll_id: int, by: int) -> national_polls.NationalPoll:
+        gone = await self.store.write(national_polls.delete, poll_id, by=by,
+                                      owners=set(self.owner_ids))
         self.polls_changed()
         return gone
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -164,13 +165,14 @@ def _reverted(conn: sqlite3.Connection, update_id: int) -> bool:
 
 
 def revert(db: sqlite_utils.Database, *, update_id: int, guild_id: int | None, author_id: int,
-           author_name: str, is_owner: bool = False) -> SeatUpdate:
+           author_name: str, owners: Collection[int] = ()) -> SeatUpdate:
     """Undo an update of this server; a bot owner may also undo one shared with every
     server (the revert then applies everywhere too). Checked and written under one lock."""
     with transaction(db) as conn:
         target = get(conn, update_id)
         shared = target is not None and target.guild_id is None
-        if target is None or not (target.guild_id == guild_id or (shared and is_owner)):
+        if target is None or not (target.guild_id == guild_id
+                                  or (shared and author_id in owners)):
             hint = " (an update for all servers can be reverted by the bot's owners)" \
                 if shared else ""
             raise UpdateError(f"there is no update #{update_id} in this server{hint}")
@@ -184,9 +186,11 @@ def revert(db: sqlite_utils.Database, *, update_id: int, guild_id: int | None, a
 
 
 def make_global(db: sqlite_utils.Database, *, update_id: int, author_id: int,
-                author_name: str) -> SeatUpdate:
+                author_name: str, owners: Collection[int]) -> SeatUpdate:
     """A bot owner's copy of an update for every server (the original stays as it was).
     A reverted update, a revert, a global one, or one already shared cannot be shared."""
+    if author_id not in owners:
+        raise UpdateError("only the bot's owners can share an update with every server")
     with transaction(db) as conn:
         source = get(conn, update_id)
         if source is None or source.kind == "revert":

@@ -64,16 +64,16 @@ class Meta(commands.Cog):
     @national.command(name="set")
     async def national_set(self, ctx: commands.Context, *, figures: str) -> None:
         """Owners: `!polls set Lab=30 Con=18 RUK=27 LD=13 Green=9 SNP=3 source="..."`."""
-        poll = await self.bot.service.set_national_poll(
-            figures, ctx.author.id, await self.bot.is_owner(ctx.author))
+        await self.bot.is_owner(ctx.author)  # lets the core learn an owner Discord confirms
+        poll = await self.bot.service.set_national_poll(figures, ctx.author.id)
         await ctx.send(f"National polls set for {poll.date} as #{poll.id}: the seat model "
                        "and projections now use them.")
 
     @national.command(name="delete")
     async def national_delete(self, ctx: commands.Context, poll_id: int) -> None:
         """Owners: retire a national poll set by mistake (`!polls delete 3`)."""
-        gone = await self.bot.service.delete_national_poll(
-            poll_id, await self.bot.is_owner(ctx.author))
+        await self.bot.is_owner(ctx.author)
+        gone = await self.bot.service.delete_national_poll(poll_id, ctx.author.id)
         await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.")
 
     @commands.hybrid_command(name="cache-clear")

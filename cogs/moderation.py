@@ -214,9 +214,9 @@ class Moderation(commands.Cog):
     @app_commands.describe(update_id="The update's number, from history")
     async def revert(self, ctx: commands.Context, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""
+        await self.bot.is_owner(ctx.author)  # lets the core learn an owner Discord confirms
         change = await self.service.revert_update(ctx.guild.id, update_id, ctx.author.id,
-                                                  str(ctx.author),
-                                                  await self.bot.is_owner(ctx.author))
+                                                  str(ctx.author))
         await self._announce(ctx, change)
         if change.update.guild_id is None:
             await self._announce_everywhere(change.update, ctx.guild.id)

@@ -41,12 +41,15 @@ def post(db, guild_id, kind="note", party=None, payload=None, seat="E14001196"):
 def test_owners_revert_a_global_update_and_it_goes_everywhere(tmp_path):
     db = guilds(tmp_path)
     local = post(db, 10, "override", "LD", {"reason": "local knowledge", "party_name": "LD"})
-    shared = updates.make_global(db, update_id=local.id, author_id=99, author_name="owner")
+    with pytest.raises(updates.UpdateError, match="owners"):
+        updates.make_global(db, update_id=local.id, author_id=5, author_name="mod", owners={99})
+    shared = updates.make_global(db, update_id=local.id, author_id=99, author_name="owner",
+                                 owners={99})
     assert [u.id for u in updates.in_scope(db, 30, "E14001196")] == [shared.id]
     with pytest.raises(updates.UpdateError, match="bot's owners"):
         updates.revert(db, update_id=shared.id, guild_id=30, author_id=5, author_name="mod")
     undo = updates.revert(db, update_id=shared.id, guild_id=30, author_id=99,
-                          author_name="owner", is_owner=True)
+                          author_name="owner", owners={99})
     assert undo.guild_id is None  # the revert applies in every server too
     assert updates.in_scope(db, 30, "E14001196") == []
     assert [u.id for u in updates.in_scope(db, 10, "E14001196")] == [local.id]
@@ -55,12 +58,15 @@ def test_owners_revert_a_global_update_and_it_goes_everywhere(tmp_path):
 def test_reverted_or_already_shared_updates_cannot_be_shared(tmp_path):
     db = guilds(tmp_path)
     first, second = post(db, 10), post(db, 10)
-    updates.make_global(db, update_id=first.id, author_id=99, author_name="owner")
+    updates.make_global(db, update_id=first.id, author_id=99, author_name="owner",
+                            owners={99})
     with pytest.raises(updates.UpdateError, match="already shared"):
-        updates.make_global(db, update_id=first.id, author_id=99, author_name="owner")
+        updates.make_global(db, update_id=first.id, author_id=99, author_name="owner",
+                            owners={99})
     updates.revert(db, update_id=second.id, guild_id=10, author_id=1, author_name="mod")
     with pytest.raises(updates.UpdateError, match="was reverted"):
-        updates.make_global(db, update_id=second.id, author_id=99, author_name="owner")
+        updates.make_global(db, update_id=second.id, author_id=99, author_name="owner",
+                            owners={99})
     rows = db.conn.execute("select count(*) from seat_updates where guild_id is null")
     assert rows.fetchone()[0] == 1
 
@@ -70,7 +76,8 @@ def test_a_global_override_says_all_servers_and_who(election_data, tmp_path):
     db = guilds(tmp_path)
     local = post(db, 10, "override", "LD", {"reason": "agreed nationally",
                                             "party_name": "Liberal Democrat"})
-    updates.make_global(db, update_id=local.id, author_id=99, author_name="Owner Olive")
+    updates.make_global(db, update_id=local.id, author_id=99, author_name="Owner Olive",
+                        owners={99})
     advice = advise(election_data.record("E14001196"), election_data.parties,
                     updates=updates.in_scope(db, 30, "E14001196"))
     assert advice.headline.startswith("Owner Olive, for all servers, recommends Liberal")
@@ -310,6 +317,7 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
                         "(10, 'E14001196', 'revert', '{}', 1, 'm', 'now', ?)", (target.id,))
     db.conn.execute("alter table national_polls drop column deleted_at")
     db.conn.execute("alter table subscriptions drop column notified_at")
+    db.conn.execute("drop table site_calls")
     db.conn.execute("pragma user_version = 4")  # as a file from before migration 5
     db.conn.close()
     again = dbmod.open_guilds(path)
@@ -382,7 +390,7 @@ def test_huge_ids_are_refused_cleanly(tmp_path):
     with pytest.raises(polls.PollError, match="no poll"):
         polls.end(db, 99999999999999999999999, 1)
     with pytest.raises(national_polls.PollInputError, match="no national poll"):
-        national_polls.delete(db, 10**30, is_owner=True)
+        national_polls.delete(db, 10**30)
 
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2019-12-12", "2024-02-30"])
@@ -407,12 +415,12 @@ def test_national_polls_wrong_header_changes_nothing_and_owners_delete(tmp_path)
         national_polls.import_csv(db, bad, PARTIES)
     assert national_polls.latest(db) is None
     first = national_polls.add(db, national_polls.parse(
-        'Lab=30 Con=20 RUK=30 source="a" date=2026-01-01', PARTIES), by=1, is_owner=True)
+        'Lab=30 Con=20 RUK=30 source="a" date=2026-01-01', PARTIES), by=1, owners={1})
     second = national_polls.add(db, national_polls.parse(
-        'Lab=20 Con=20 RUK=40 source="typo" date=2026-02-01', PARTIES), by=1, is_owner=True)
+        'Lab=20 Con=20 RUK=40 source="typo" date=2026-02-01', PARTIES), by=1, owners={1})
     with pytest.raises(national_polls.PollInputError, match="owners"):
-        national_polls.delete(db, second.id, is_owner=False)
-    national_polls.delete(db, second.id, is_owner=True)
+        national_polls.delete(db, second.id, by=2, owners={1})
+    national_polls.delete(db, second.id, by=1, owners={1})
     assert national_polls.latest(db).id == first.id
 
 

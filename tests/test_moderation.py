@@ -71,7 +71,8 @@ def test_history_revert_and_scope(guilds):
 
 def test_global_updates_reach_every_server(guilds):
     local = add(guilds, kind="pact", party="LD", standing_aside=["Lab", "Green"])
-    shared = updates.make_global(guilds, update_id=local.id, author_id=1, author_name="owner")
+    shared = updates.make_global(guilds, update_id=local.id, author_id=1, author_name="owner",
+                                 owners={1})
     assert shared.guild_id is None and shared.payload["copied_from"] == local.id
     assert [u.id for u in updates.in_scope(guilds, 99, SEAT)] == [shared.id]
 

@@ -96,6 +96,14 @@ class HowToVoteMixin:
         log.info("synced %d slash commands", len(synced))
         return len(synced)
 
+    async def is_owner(self, user) -> bool:
+        """Discord's answer (HOWTOVOTE_OWNER_IDS, else the application's owner), passed on
+        to the core, which checks owners itself."""
+        owner = await super().is_owner(user)
+        if owner:
+            self.service.owner_ids.add(user.id)
+        return owner
+
     async def get_context(self, origin, /, *, cls=Context):
         return await super().get_context(origin, cls=cls)
 
