@@ -16,6 +16,7 @@ from bot.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from cogs.utils.checks import can_manage_server, is_moderator
+from cogs.utils.context import GuildContext
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
 
@@ -55,7 +56,7 @@ class Moderation(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @can_manage_server()
     @app_commands.describe(key="A setting (leave empty to see them all)", value="Its new value")
-    async def config(self, ctx: commands.Context, key: str = "", *, value: str = "") -> None:
+    async def config(self, ctx: GuildContext, key: str = "", *, value: str = "") -> None:
         """See or change this server's settings (Manage Server)."""
         if key and value:
             await self.service.set_setting(ctx.guild.id, key, value, ctx.author.id)
@@ -79,14 +80,14 @@ class Moderation(commands.Cog):
 
 
     # -- seat updates --------------------------------------------------------------------
-    async def _post(self, ctx: commands.Context, seat: SeatRef, kind: str, party: str | None,
+    async def _post(self, ctx: GuildContext, seat: SeatRef, kind: str, party: str | None,
                     payload: dict) -> None:
         code = self.service.party_code(party) if party else None
         change = await self.service.post_update(ctx.guild.id, seat.code, kind, code,
                                                 payload, ctx.author.id, str(ctx.author))
         await self._announce(ctx, change)
 
-    async def _announce(self, ctx: commands.Context, change: Change) -> None:
+    async def _announce(self, ctx: GuildContext, change: Change) -> None:
         update, after = change.update, change.after
         summary = fit_message(f"Update #{update.id} on {after.resolution.seat.name} by "
                               f"{safe_text(update.author_name, 80)}: {describe(update)}")
@@ -108,7 +109,7 @@ class Moderation(commands.Cog):
         if after.fingerprint != change.before.fingerprint:
             await self._notify(ctx, update.seat_code, after)
 
-    async def _notify(self, ctx: commands.Context, seat_code: str, after: Answer) -> None:
+    async def _notify(self, ctx: GuildContext, seat_code: str, after: Answer) -> None:
         for user_id in await self.service.subscribers_to_tell(ctx.guild.id, seat_code,
                                                               after.fingerprint):
             member = ctx.guild.get_member(user_id) or self.bot.get_user(user_id)
@@ -126,7 +127,7 @@ class Moderation(commands.Cog):
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
                            standing_aside="Parties standing aside, e.g. LD Green")
-    async def pact(self, ctx: commands.Context, seat: Seat, party: str, *,
+    async def pact(self, ctx: GuildContext, seat: Seat, party: str, *,
                    standing_aside: str = "") -> None:
         """Record a pact: the agreed candidate and who stands aside."""
         aside = list(dict.fromkeys(self.service.party_code(p)
@@ -138,7 +139,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT)
-    async def pact_end(self, ctx: commands.Context, *, seat: Seat) -> None:
+    async def pact_end(self, ctx: GuildContext, *, seat: Seat) -> None:
         """End the pact on a seat."""
         await self._post(ctx, seat, "pact-end", None, {})
 
@@ -147,7 +148,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
-    async def candidate(self, ctx: commands.Context, seat: Seat, party: str, *, name: str
+    async def candidate(self, ctx: GuildContext, seat: Seat, party: str, *, name: str
                         ) -> None:
         """Record a declared candidate for the next election."""
         await self._post(ctx, seat, "candidate", party, {"name": name})
@@ -157,7 +158,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party that withdrew")
-    async def withdraw(self, ctx: commands.Context, seat: Seat, party: str) -> None:
+    async def withdraw(self, ctx: GuildContext, seat: Seat, party: str) -> None:
         """A party withdraws: it drops out of the recommendation."""
         await self._post(ctx, seat, "withdraw", party, {})
 
@@ -166,7 +167,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
-    async def note(self, ctx: commands.Context, seat: Seat, *, text: str) -> None:
+    async def note(self, ctx: GuildContext, seat: Seat, *, text: str) -> None:
         """Add a short note shown under the advice."""
         await self._post(ctx, seat, "note", None, {"text": text})
 
@@ -175,7 +176,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
-    async def override(self, ctx: commands.Context, seat: Seat, party: str, *, reason: str
+    async def override(self, ctx: GuildContext, seat: Seat, party: str, *, reason: str
                        ) -> None:
         """The server's own recommendation, shown beside the data's."""
         name = self.service.data.party(self.service.party_code(party)).name
@@ -186,7 +187,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
-    async def byelection(self, ctx: commands.Context, seat: Seat, *, results: str) -> None:
+    async def byelection(self, ctx: GuildContext, seat: Seat, *, results: str) -> None:
         """Record a newer result (party=votes ... [date]) that the advice then uses."""
         votes, when = self.service.parse_result(results)
         payload = {"votes": votes, **({"date": when} if when else {})}
@@ -195,7 +196,7 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="history")
     @commands.guild_only()
     @app_commands.describe(seat=SEAT)
-    async def history(self, ctx: commands.Context, *, seat: Seat) -> None:
+    async def history(self, ctx: GuildContext, *, seat: Seat) -> None:
         """Every moderator update on a seat in this server, with who and when."""
         items = self.service.history(ctx.guild.id, seat.code)
         lines = [f"#{i.update.id} {i.update.created_at[:16].replace('T', ' ')} "
@@ -212,7 +213,7 @@ class Moderation(commands.Cog):
     @is_moderator()
     @MODERATOR_COOLDOWN
     @app_commands.describe(update_id="The update's number, from history")
-    async def revert(self, ctx: commands.Context, update_id: int) -> None:
+    async def revert(self, ctx: GuildContext, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""
         await self.bot.is_owner(ctx.author)  # lets the core learn an owner Discord confirms
         change = await self.service.revert_update(ctx.guild.id, update_id, ctx.author.id,
@@ -224,7 +225,7 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="make-global")
     @app_commands.default_permissions(administrator=True)
     @commands.is_owner()
-    async def make_global(self, ctx: commands.Context, update_id: int) -> None:
+    async def make_global(self, ctx: GuildContext, update_id: int) -> None:
         """Owners: share an update (a nationally agreed pact) with every server."""
         update = await self.service.make_global(update_id, ctx.author.id, str(ctx.author))
         await ctx.send(f"Update #{update_id} now applies in every server as #{update.id}.")
@@ -251,7 +252,7 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="subscribe")
     @commands.guild_only()
     @app_commands.describe(seat=SEAT)
-    async def subscribe(self, ctx: commands.Context, *, seat: Seat) -> None:
+    async def subscribe(self, ctx: GuildContext, *, seat: Seat) -> None:
         """Get a DM when the advice for a seat changes in this server."""
         new = await self.service.subscribe(ctx.guild.id, ctx.author.id, seat.code)
         await ctx.send(f"{'Following' if new else 'Already following'} {seat.name}: I'll "
@@ -260,7 +261,7 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="unsubscribe")
     @commands.guild_only()
     @app_commands.describe(seat=SEAT)
-    async def unsubscribe(self, ctx: commands.Context, *, seat: Seat) -> None:
+    async def unsubscribe(self, ctx: GuildContext, *, seat: Seat) -> None:
         """Stop following a seat."""
         gone = await self.service.unsubscribe(ctx.guild.id, ctx.author.id, seat.code)
         await ctx.send(f"{'Stopped following' if gone else 'You were not following'} "

@@ -16,6 +16,7 @@ from bot.errors import NotRecorded, UserFacingError
 from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
+from cogs.utils.context import GuildContext
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
 
@@ -36,18 +37,18 @@ class Polls(commands.Cog):
     def service(self):
         return self.bot.service
 
-    async def cog_check(self, ctx: commands.Context) -> bool:
+    async def cog_check(self, ctx: GuildContext) -> bool:
         """Every poll command needs a server, sub-commands included."""
         if ctx.guild is None:
             raise commands.NoPrivateMessage()
         return True
 
-    def _polls_allowed(self, ctx: commands.Context) -> None:
+    def _polls_allowed(self, ctx: GuildContext) -> None:
         if not self.bot.service.settings_for(ctx.guild.id).polls_enabled:
             raise polls.PollError("polls are off in this server (a moderator can turn them on "
                                   f"with `{self.bot.settings.prefix}config polls on`)")
 
-    async def _post(self, ctx: commands.Context, question: str, answers: list[tuple[str, str]],
+    async def _post(self, ctx: GuildContext, question: str, answers: list[tuple[str, str]],
                     hours: int, seat_code: str | None) -> None:
         question, texts = polls.validate(question, [text for _, text in answers], hours)
         poll = discord.Poll(question=question, duration=timedelta(hours=hours))
@@ -71,7 +72,7 @@ class Polls(commands.Cog):
 
     @commands.hybrid_group(name="poll", fallback="list")
     @commands.guild_only()
-    async def poll(self, ctx: commands.Context) -> None:
+    async def poll(self, ctx: GuildContext) -> None:
         """Open polls in this server."""
         open_now = self.service.open_polls(ctx.guild.id)
         lines = [f"#{p.id}: {safe_text(p.question, 100)} (until {p.ends_at[:16]} UTC)"
@@ -82,7 +83,7 @@ class Polls(commands.Cog):
     @poll.command(name="seat")
     @is_moderator()
     @app_commands.describe(seat="The seat", hours="How long it runs: 1 to 168 hours")
-    async def poll_seat(self, ctx: commands.Context, seat: Seat, hours: int = 24) -> None:
+    async def poll_seat(self, ctx: GuildContext, seat: Seat, hours: int = 24) -> None:
         """Ask members how they will vote in a seat (moderators)."""
         self._polls_allowed(ctx)
         answers = self.bot.service.seat_poll_options(seat.code, ctx.guild.id)
@@ -93,7 +94,7 @@ class Polls(commands.Cog):
     @is_moderator()
     @app_commands.describe(question="The question",
                            options="2 to 10 options separated by |")
-    async def poll_ask(self, ctx: commands.Context, question: str, *, options: str) -> None:
+    async def poll_ask(self, ctx: GuildContext, question: str, *, options: str) -> None:
         """A free-form poll: !poll ask "Question?" option | option | ... (moderators)."""
         self._polls_allowed(ctx)
         await self._post(ctx, question, [("", o) for o in polls.parse_options(options)], 24,
@@ -101,7 +102,7 @@ class Polls(commands.Cog):
 
     @poll.command(name="results")
     @app_commands.describe(seat="The seat")
-    async def poll_results(self, ctx: commands.Context, *, seat: Seat) -> None:
+    async def poll_results(self, ctx: GuildContext, *, seat: Seat) -> None:
         """The latest poll on a seat in this server."""
         poll = self.service.latest_poll_for_seat(ctx.guild.id, seat.code)
         if poll is None:
@@ -111,7 +112,7 @@ class Polls(commands.Cog):
     @poll.command(name="end")
     @is_moderator()
     @app_commands.describe(poll_id="The poll's number, from /poll list")
-    async def poll_end(self, ctx: commands.Context, poll_id: int) -> None:
+    async def poll_end(self, ctx: GuildContext, poll_id: int) -> None:
         """Close a poll now and post its results (moderators)."""
         await ctx.defer()  # Discord may take a moment to close the poll
         poll = await self.service.end_poll(poll_id, ctx.guild.id)
