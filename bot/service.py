@@ -87,6 +87,7 @@ class HowToVote:
         # the bot's owners: from HOWTOVOTE_OWNER_IDS, and those Discord confirms (the
         # application's owner); the core checks this set, not a flag a caller passes
         self.owner_ids: set[int] = set(settings.owner_ids)
+        self._site_cache: tuple[float, dict[str, list[tuple[str, str | None]]]] = (0.0, {})
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
@@ -327,11 +328,20 @@ class HowToVote:
         """What other tactical-voting sites the owner loaded say here (servers can hide it)."""
         if guild_id is not None and not self.settings_for(guild_id).sites_enabled:
             return ""
-        calls = sites.calls_for(self.guilds_db, advice.seat.code)
+        calls = self._site_calls().get(advice.seat.code)
         if not calls:
             return ""
         names = {code: p.name for code, p in self.data.parties.items()}
         return other_sites_line(advice, calls, names)
+
+    def _site_calls(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Every loaded site's calls for the coming election, re-read every half minute
+        (another process may import one), so an answer costs no query."""
+        fetched_at, calls = self._site_cache
+        if time.monotonic() - fetched_at > self.OWNER_POLLS_TTL:
+            calls = sites.all_calls(self.guilds_db)
+            self._site_cache = (time.monotonic(), calls)
+        return calls
 
     # -- other sites' calls (loaded by the owner) ----------------------------------------
     async def import_site(self, name: str, path: Path, election: str = "next", *,
@@ -345,7 +355,9 @@ class HowToVote:
         names = {code: p.name for code, p in self.data.parties.items()}
         calls = sites.parse(path, seats, names, code_column=code_column,
                             call_column=call_column)
-        return await self.store.write(sites.store, name, election, calls)
+        site = await self.store.write(sites.store, name, election, calls)
+        self._site_cache = (0.0, {})
+        return site
 
     def _projected(self, record, options, in_scope, guild_id) -> Projected | None:
         """The advice on current national polls, for servers that opted in."""

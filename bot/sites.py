@@ -164,6 +164,17 @@ def calls_for(db: sqlite_utils.Database, seat_code: str, election: str = "next"
         (seat_code, election))]
 
 
+def all_calls(db: sqlite_utils.Database, election: str = "next"
+              ) -> dict[str, list[tuple[str, str | None]]]:
+    """seat code -> [(site, party or None)], in site order."""
+    out: dict[str, list[tuple[str, str | None]]] = {}
+    for site, code, party in db.conn.execute(
+            "select site, seat_code, party from site_calls where election = ? "
+            "order by site", (election,)):
+        out.setdefault(code, []).append((site, party))
+    return out
+
+
 def election_calls(db: sqlite_utils.Database, name: str, election: str
                    ) -> dict[str, str | None]:
     rows = db.conn.execute("select seat_code, party from site_calls where site = ? and "
