@@ -192,3 +192,45 @@ def test_who_stands_follows_the_moderators():
     assert f.standing == frozenset({"Con", "Lab", "PC"}) and f.designated == "Lab"
     assert field_of(record(BASE), PARTIES).standing == frozenset(BASE)
     assert field_of(record(BASE), PARTIES).designated == ""
+
+
+def test_override_headlines_say_whose_call_it_is():
+    local = update(1, "override", "Green", reason="local", party_name="Green Party")
+    a = advise(record(BASE), PARTIES, updates=[local])
+    assert a.headline == ("This server's moderators recommend Green Party (the numbers say: "
+                          "Labour).")
+    shared = SeatUpdate(2, None, SEAT.code, "override", "Green",
+                        {"reason": "national", "party_name": "Green Party"}, 1, "Olive",
+                        "2026-01-01", None)
+    b = advise(record(BASE), PARTIES, updates=[shared])
+    assert b.headline == "Olive, for all servers, recommends Green Party (the numbers say: " \
+        "Labour)."
+    assert b.override.scope == "all servers" and a.override.scope == "this server"
+
+
+def test_a_posted_result_keeps_its_own_date_and_winner():
+    posted = SeatUpdate(1, 10, SEAT.code, "byelection", None,
+                        {"votes": {"Green": 5000, "Con": 1000}, "date": "2025-11-30"}, 1, "mod",
+                        "2026-02-01T10:00:00", None)
+    a = advise(record(BASE), PARTIES, updates=[posted])
+    assert a.basis.election_name == "by-election of 2025-11-30 (posted by mod)"
+    assert [c.won for c in a.basis.candidates] == [True, False]
+    undated = SeatUpdate(2, 10, SEAT.code, "byelection", None,
+                         {"votes": {"Green": 5000, "Con": 1000}}, 1, "mod",
+                         "2026-02-01T10:00:00", None)
+    assert advise(record(BASE), PARTIES, updates=[undated]).basis.date == "2026-02-01"
+
+
+def test_the_opponent_fifth_is_said_in_words():
+    a = advise(record({"Lab": 500, "RUK": 150, "Green": 120, "LD": 110, "Con": 100,
+                       "Ind": 20}), PARTIES)
+    assert a.headline.startswith("Conservative came fifth, 40.0 points behind the winner")
+
+
+def test_a_redrawn_seat_names_its_notional_winner():
+    notional = contest({"Con": 4000, "Lab": 3500, "LD": 2500})
+    redrawn = SeatRecord(SEAT, contest({"Lab": 4000, "Con": 3000, "LD": 3000}), notional, (),
+                         (), True)
+    a = advise(redrawn, PARTIES)
+    assert ("The seat was redrawn in 2024. On the new boundaries the 2019 result would have "
+            "been a Conservative win with 40.0% (notional figures).") in a.caveats
