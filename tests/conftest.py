@@ -1,7 +1,7 @@
 """Shared fixtures: the real data from $HOWTOVOTE_DATA, built once per test session.
 
 Without HOWTOVOTE_DATA (a fresh clone) the tests run on tests/fixtures/mini_elections.sql:
-61 real seats and everything on them, cut from the same open data. Tests that need all
+66 real seats and everything on them, cut from the same open data. Tests that need all
 650 seats or the source files are marked `full_data` and skip, saying how to run them."""
 
 from __future__ import annotations
