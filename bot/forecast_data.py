@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,8 +247,3 @@ def _leave(db: sqlite_utils.Database) -> dict[str, float]:
     if "leave_estimates" not in db.table_names():
         return {}
     return dict(db.conn.execute("select seat_code, leave from leave_estimates"))
-
-
-def cases_by_code(cases: Iterable[tuple[SeatCase, Outcome]]
-                  ) -> Mapping[str, tuple[SeatCase, Outcome]]:
-    return {c.code: (c, o) for c, o in cases}

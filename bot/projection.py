@@ -17,10 +17,8 @@ Northern Ireland has its own parties and is never projected from GB polls.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from pathlib import Path
 
 from bot.models import CandidateResult, Contest
 
@@ -133,13 +131,3 @@ def project_contest(contest: Contest, nation: str, model: str, before: Shares, a
                                           position == 1))
     return replace(contest, candidates=tuple(candidates), result=None, majority=None,
                    election_name=f"{contest.election_name}, projected ({model})")
-
-
-def load_final_polls(path: Path) -> dict[str, dict[str, float]]:
-    """election id -> {party: share} from our facts file of final pre-election polls."""
-    out: dict[str, dict[str, float]] = {}
-    with path.open(newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            if row["area"] == "GB":
-                out.setdefault(row["election_id"], {})[row["party"]] = float(row["share"]) / 100
-    return out
