@@ -529,3 +529,22 @@ async def test_moderators_have_a_cooldown_too(discord_bot):
     count = discord_bot.bot.service.guilds_db.conn.execute(
         "select count(*) from seat_updates").fetchone()[0]
     assert count == 10
+
+
+def test_update_rules_at_their_edges(tmp_path):
+    votes, _ = updates.parse_votes("Lab=100 Con=50", PARTIES)
+    assert votes == {"Lab": 100, "Con": 50}  # two parties are enough
+    for bad in ("Lab=100", "Lab=0 Con=0", "Lab=150000 Con=60000"):
+        with pytest.raises(updates.UpdateError):
+            updates.parse_votes(bad, PARTIES)
+    db = guilds(tmp_path)
+    with pytest.raises(updates.UpdateError, match="needs a name"):
+        post(db, 10, "candidate", "Lab", {})
+    other = post(db, 20)
+    with pytest.raises(updates.UpdateError) as refused:
+        updates.revert(db, update_id=other.id, guild_id=10, author_id=1, author_name="m")
+    assert "owners" not in str(refused.value)  # not a global update: no owners' hint
+    mine = post(db, 10)
+    undo = updates.revert(db, update_id=mine.id, guild_id=10, author_id=1, author_name="m")
+    with pytest.raises(updates.UpdateError, match="no update"):
+        updates.make_global(db, update_id=undo.id, author_id=99, author_name="o", owners={99})
