@@ -548,3 +548,14 @@ def test_update_rules_at_their_edges(tmp_path):
     undo = updates.revert(db, update_id=mine.id, guild_id=10, author_id=1, author_name="m")
     with pytest.raises(updates.UpdateError, match="no update"):
         updates.make_global(db, update_id=undo.id, author_id=99, author_name="o", owners={99})
+
+
+def test_result_dates_names_and_huge_ids_in_the_messages():
+    from datetime import date
+    _votes, when = updates.parse_votes(f"Lab=100 Con=50 {date.today()}", PARTIES)
+    assert when == date.today().isoformat()  # today is not the future
+    with pytest.raises(updates.UpdateError, match="unknown party 'Pirates'"):
+        updates.parse_votes("Pirates=100 Con=50", PARTIES)
+    with pytest.raises(updates.UpdateError) as huge:
+        updates.check_id(10**40)
+    assert str(huge.value) == "there is no update #" + "1" + "0" * 19
