@@ -559,3 +559,40 @@ def test_result_dates_names_and_huge_ids_in_the_messages():
     with pytest.raises(updates.UpdateError) as huge:
         updates.check_id(10**40)
     assert str(huge.value) == "there is no update #" + "1" + "0" * 19
+
+
+@pytest.mark.parametrize(("key", "limit"), [("text", 500), ("reason", 300), ("name", 100)])
+def test_length_limits_hold_exactly(tmp_path, key, limit):
+    db = guilds(tmp_path)
+    kind, party = {"text": ("note", None), "reason": ("override", "LD"),
+                   "name": ("candidate", "LD")}[key]
+    post(db, 10, kind, party, {key: "x" * limit})
+    with pytest.raises(updates.UpdateError, match=f"too long \\({limit + 1} characters; the "
+                                                  f"limit is {limit}\\)"):
+        post(db, 10, kind, party, {key: "x" * (limit + 1)})
+
+
+def test_numeric_limits_hold_exactly(tmp_path):
+    many = PARTIES | {"SDLP", "APNI", "UKIP"}
+    db = guilds(tmp_path)
+    aside = sorted(many - {"Lab"})[:8]
+    updates.add(db, guild_id=10, seat_code="E14001196", kind="pact", party="Lab",
+                payload={"standing_aside": aside}, author_id=1, author_name="m",
+                known_parties=many)
+    with pytest.raises(updates.UpdateError, match="at most 8"):
+        updates.add(db, guild_id=10, seat_code="E14001196", kind="pact", party="Lab",
+                    payload={"standing_aside": sorted(many - {"Lab"})[:9]}, author_id=1,
+                    author_name="m", known_parties=many)
+    assert updates.parse_votes("Lab=150000 Con=50000", PARTIES)[0]["Lab"] == 150000
+    with pytest.raises(updates.UpdateError, match="not plausible"):
+        updates.parse_votes("Lab=150000 Con=50001", PARTIES)
+    assert updates.parse_votes("Lab=1 Con=2 2024-07-05", PARTIES)[1] == "2024-07-05"
+    with pytest.raises(updates.UpdateError, match="after the 2024 general election"):
+        updates.parse_votes("Lab=1 Con=2 2024-07-04", PARTIES)
+    assert updates.check_id(2**63 - 1) == 2**63 - 1
+    with pytest.raises(updates.UpdateError):
+        updates.check_id(2**63)
+    with pytest.raises(updates.UpdateError, match=r"\(not 'x{30}'\)"):
+        updates.parse_votes("Lab=1 " + "x" * 40, PARTIES)
+    with pytest.raises(updates.UpdateError, match=r"unknown party 'Q{20}'"):
+        updates.validate("withdraw", "Q" * 40, {}, PARTIES)
