@@ -71,3 +71,19 @@ def test_a_ward_file_naming_an_unknown_seat_fails_the_import(built_db_dir, tmp_p
     ("Whitby", "Scarborough and Whitby"), ("Dewsbury", "Dewsbury and Batley")])
 def test_short_forms_people_type(resolver: Resolver, typed, seat):
     assert resolver.resolve_name(typed).seat.name == seat
+
+
+def test_ward_counts_at_their_edges():
+    from bot.models import SeatRef
+    seats = [SeatRef("E1", "Alpha North", "England"), SeatRef("E2", "Beta", "England")]
+    six = Resolver(seats, [], [], wards=[(f"Mill {i}", "E1", 10) for i in range(6)])
+    assert six.resolve_name("Mill").method == "ward"  # six wards: still a place
+    seven = Resolver(seats, [], [], wards=[(f"Mill {i}", "E1", 10) for i in range(7)])
+    assert seven.resolve_name("Mill").method != "ward"
+    four = Resolver(seats, [], [], wards=[(f"Mill {i}", "E1", 10) for i in range(4)])
+    assert "and others" in four.resolve_name("Mill").note
+    three = Resolver(seats, [], [], wards=[(f"Mill {i}", "E1", 10) for i in range(3)])
+    single = three.resolve_name("Mill")
+    assert "and others" not in single.note and single.score == 90.0
+    split = hand_made_resolver().resolve_name("Old Town")
+    assert split.score == 85.0

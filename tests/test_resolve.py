@@ -271,3 +271,30 @@ def import_postcodes_cli(path, db_dir):
     return subprocess.run([sys.executable, "bot.py", "data", "import-postcodes", str(path)],
                           cwd=PROJECT_ROOT, env={**os.environ, "HOWTOVOTE_DB_DIR": str(db_dir)},
                           capture_output=True, text=True, timeout=120)
+
+
+def test_scores_say_how_sure_each_rule_is(resolver: Resolver):
+    assert resolver.resolve_name("Hendon").score == 100.0
+    assert resolver.resolve_name("Torquay").score == 100.0  # alias
+    assert resolver.resolve_name("Batley and Spen").score == 100.0  # old seat
+    assert resolver.resolve_name("Batley").score == 95.0  # one town
+    assert resolver.resolve_name("Birmingham").score == 90.0  # several towns
+
+
+def test_a_query_of_exactly_the_limit_is_read(resolver: Resolver):
+    from bot.textnorm import MAX_QUERY
+    at = resolver.resolve_name("x" * MAX_QUERY)
+    over = resolver.resolve_name("x" * (MAX_QUERY + 1))
+    assert "too long" not in at.note and "too long" in over.note
+
+
+def test_old_seat_successors_keep_small_shares_but_not_slivers(resolver: Resolver):
+    # Devizes sent 0.7% of its people to Chippenham: a successor; Birmingham, Hall Green
+    # sent 0.3% to Birmingham Yardley: a sliver of a street or two, not offered
+    devizes = resolver.resolve_name("Devizes")
+    assert devizes.method == "old-seat"
+    assert "Chippenham" in [s.name for s in (*devizes.seats, *devizes.alternatives)]
+    hall_green = resolver.resolve_name("Birmingham, Hall Green")
+    assert hall_green.method == "old-seat"
+    assert "Birmingham Yardley" not in [s.name for s in (*hall_green.seats,
+                                                         *hall_green.alternatives)]
