@@ -298,3 +298,21 @@ def test_old_seat_successors_keep_small_shares_but_not_slivers(resolver: Resolve
     assert hall_green.method == "old-seat"
     assert "Birmingham Yardley" not in [s.name for s in (*hall_green.seats,
                                                          *hall_green.alternatives)]
+
+
+def test_a_close_fuzzy_race_is_offered_not_picked(resolver: Resolver):
+    result = resolver.resolve_name("Birmingham Hall Gren")
+    assert result.score >= 80 and result.seat is None  # high score, but no clear lead
+    assert result.alternatives[0].name == "Birmingham Hall Green and Moseley"
+
+
+async def test_postcode_districts_failing_or_unknown(resolver: Resolver, fake_postcodes):
+    async with aiohttp.ClientSession() as session:
+        r, _ = await _resolver_with(resolver, fake_postcodes.url, session)
+        two = await r.resolve("WF13")
+        assert two.method == "outcode" and len(two.seats) == 2
+        unknown = await r.resolve("WF99")
+        assert unknown.method == "none" and "could not find the seats for WF99" in unknown.note
+        fake_postcodes.mode = "500"
+        broken = await r.resolve("LS12")
+        assert broken.method == "error" and "not working right now" in broken.note
