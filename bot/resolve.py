@@ -62,7 +62,11 @@ class Resolver:
             if code in self.by_code:
                 entry = by_ward.setdefault(f" {match_key(ward)} ", (ward, {}))
                 entry[1][self.by_code[code]] = entry[1].get(self.by_code[code], 0) + count
-        self.wards = list(by_ward.items())
+        # each word -> the wards with it in their name, so a query checks a handful
+        self.wards_by_word: dict[str, list[tuple[str, tuple[str, dict[SeatRef, int]]]]] = {}
+        for ward_key, entry in by_ward.items():
+            for word in set(ward_key.split()):
+                self.wards_by_word.setdefault(word, []).append((ward_key, entry))
         # fuzzy choices: every name we know, each pointing at the seat(s) it means
         self.choice_keys: list[str] = []
         self.choice_seats: list[tuple[SeatRef, ...]] = []
@@ -167,7 +171,8 @@ class Resolver:
         if len(key) < MIN_WARD_KEY:
             return None
         padded = f" {key} "
-        found = [(name, seats) for ward_key, (name, seats) in self.wards if padded in ward_key]
+        candidates = self.wards_by_word.get(key.split()[0], [])
+        found = [(name, seats) for ward_key, (name, seats) in candidates if padded in ward_key]
         if not found or len(found) > MAX_WARDS:
             return None
         postcodes: dict[SeatRef, int] = {}
