@@ -87,3 +87,18 @@ def test_ward_counts_at_their_edges():
     assert "and others" not in single.note and single.score == 90.0
     split = hand_made_resolver().resolve_name("Old Town")
     assert split.score == 85.0
+
+
+def test_ward_shares_add_up_by_seat_and_list_four():
+    from bot.models import SeatRef
+    seats = [SeatRef(f"E{i}", f"Seat {i}", "England") for i in range(6)]
+    same_name = Resolver(seats, [], [], wards=[("Abbey", "E1", 10), ("Abbey", "E1", 30),
+                                               ("Abbey", "E2", 40)])
+    assert "Seat 1 50%, Seat 2 50%" in same_name.resolve_name("Abbey").note
+    small = Resolver(seats, [], [], wards=[("Aspen Vale", "E1", 1), ("Aspen Park", "E2", 3)])
+    assert "Seat 2 75%, Seat 1 25%" in small.resolve_name("Aspen").note
+    wide = Resolver(seats, [], [], wards=[("Wide", f"E{i}", 10 - i) for i in range(6)])
+    note = wide.resolve_name("Wide").note
+    assert "Seat 3" in note and "Seat 4" not in note
+    four = Resolver(seats, [], [], wards=[(f"Mill {i}", "E1", 10) for i in range(4)])
+    assert "“Mill 3”" not in four.resolve_name("Mill").note

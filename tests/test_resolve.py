@@ -316,3 +316,34 @@ async def test_postcode_districts_failing_or_unknown(resolver: Resolver, fake_po
         fake_postcodes.mode = "500"
         broken = await r.resolve("LS12")
         assert broken.method == "error" and "not working right now" in broken.note
+
+
+def test_notes_and_alternatives_say_exactly_what_a_voter_reads(resolver: Resolver):
+    invalid = resolver.resolve_name("zz999zz")
+    assert invalid.note == ("ZZ99 9ZZ is not a valid UK postcode. Check it, or type your "
+                            "seat or town name instead.")
+    batley = resolver.resolve_name("Batley")
+    assert [s.name for s in batley.alternatives] == ["Spen Valley"]  # no repeat of the seat
+    race = resolver.resolve_name("Birmingham Hall Gren")
+    assert len(race.alternatives) == 5
+    sure = resolver.resolve_name("Sheffeld Hallam")
+    assert sure.note == "Closest match to “Sheffeld Hallam”: Sheffield Hallam."
+
+
+def test_an_old_seat_note_lists_at_most_four_successors():
+    from bot.models import SeatRef
+    from bot.resolve import OldSeat
+    seats = [SeatRef(f"E{i}", f"Seat {i}", "England") for i in range(6)]
+    old = OldSeat("Old Place", tuple((s, 0.3 - i * 0.05) for i, s in enumerate(seats)))
+    result = Resolver(seats, [], [old]).resolve_name("Old Place")
+    assert "Seat 3 15%" in result.note and "Seat 4" not in result.note
+    assert [s.name for s in result.alternatives] == [f"Seat {i}" for i in range(1, 6)]
+
+
+async def test_postcode_district_notes(resolver: Resolver, fake_postcodes):
+    async with aiohttp.ClientSession() as session:
+        r, _ = await _resolver_with(resolver, fake_postcodes.url, session)
+        two = await r.resolve("cf10")
+    assert two.note == "The CF10 district spans 2 seats: pick yours, or type your full postcode."
+    assert [s.name for s in two.seats] == ["Cardiff East", "Cardiff South and Penarth"]
+    assert two.score == 100.0
