@@ -400,3 +400,6 @@ def main(argv: list[str] | None = None) -> int:
         return 4
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `howtovote ask X | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
