@@ -91,7 +91,7 @@ class HowToVote:
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
-    OWNER_POLLS_TTL = 30.0  # seconds: other processes may set polls too
+    REFRESH_SECONDS = 30.0  # owners' polls and sites' calls: another process may change them
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         path = await ensure_data(self.settings)
@@ -116,7 +116,7 @@ class HowToVote:
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
         """The owners' latest poll for each nation (a GB poll stands in), kept briefly."""
         fetched_at, polls_by_nation = self._owner_polls
-        if time.monotonic() - fetched_at > self.OWNER_POLLS_TTL:
+        if time.monotonic() - fetched_at > self.REFRESH_SECONDS:
             gb = national_polls.latest(self.guilds_db, "GB")
             polls_by_nation = {n: national_polls.latest(self.guilds_db, n) or gb
                                for n in ("Scotland", "Wales")}
@@ -338,7 +338,7 @@ class HowToVote:
         """Every loaded site's calls for the coming election, re-read every half minute
         (another process may import one), so an answer costs no query."""
         fetched_at, calls = self._site_cache
-        if time.monotonic() - fetched_at > self.OWNER_POLLS_TTL:
+        if time.monotonic() - fetched_at > self.REFRESH_SECONDS:
             calls = sites.all_calls(self.guilds_db)
             self._site_cache = (time.monotonic(), calls)
         return calls

@@ -156,14 +156,6 @@ def remove(db: sqlite_utils.Database, name: str) -> int:
     return gone
 
 
-def calls_for(db: sqlite_utils.Database, seat_code: str, election: str = "next"
-              ) -> list[tuple[str, str | None]]:
-    """(site, party or None) for one seat, in site order."""
-    return [tuple(r) for r in db.conn.execute(
-        "select site, party from site_calls where seat_code = ? and election = ? order by site",
-        (seat_code, election))]
-
-
 def all_calls(db: sqlite_utils.Database, election: str = "next"
               ) -> dict[str, list[tuple[str, str | None]]]:
     """seat code -> [(site, party or None)], in site order."""

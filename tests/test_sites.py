@@ -36,9 +36,9 @@ async def test_every_supported_shape_loads_the_same_calls(service, tmp_path: Pat
         else {}
     site = await service.import_site("Site A", path, **columns)
     assert (site.seats, site.calls) == (4, 3)
-    assert sites.calls_for(service.guilds_db, "E14001159") == [("Site A", "LD")]
+    assert sites.all_calls(service.guilds_db).get("E14001159") == [("Site A", "LD")]
     # "heart", blank, "any": no call
-    assert sites.calls_for(service.guilds_db, "E14001249") == [("Site A", None)]
+    assert sites.all_calls(service.guilds_db).get("E14001249") == [("Site A", None)]
 
 
 async def test_the_answer_shows_other_sites_and_a_server_can_hide_them(service, tmp_path):
@@ -71,7 +71,7 @@ async def test_a_malformed_file_is_refused_and_nothing_changes(service, tmp_path
     bad.write_text(body)
     with pytest.raises(sites.SiteError, match=message):
         await service.import_site("Site A", bad)
-    assert sites.calls_for(service.guilds_db, "E14001159") == [("Site A", "LD")]
+    assert sites.all_calls(service.guilds_db).get("E14001159") == [("Site A", "LD")]
 
 
 def run(settings, *args: str) -> subprocess.CompletedProcess:
