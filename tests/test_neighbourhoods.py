@@ -37,7 +37,8 @@ def hand_made_resolver() -> Resolver:
     seats = [SeatRef("E1", "Alpha North", "England"), SeatRef("E2", "Beta", "England")]
     return Resolver(seats, [], [], wards=[
         ("Old Town", "E1", 300), ("Old Town", "E2", 100), ("Riverside East", "E2", 50),
-        ("Riverside West", "E2", 70), *((f"Park {i}", "E1", 10) for i in range(10))])
+        ("Riverside West", "E2", 70), ("Hollins Brook", "E1", 40),
+        *((f"Park {i}", "E1", 10) for i in range(10))])
 
 
 def test_ward_rules_on_a_hand_made_index():
@@ -49,6 +50,8 @@ def test_ward_rules_on_a_hand_made_index():
     assert [s.name for s in split.seats] == ["Alpha North", "Beta"]
     assert "Alpha North 75%, Beta 25%" in split.note
     assert r.resolve_name("Park").method != "ward"  # in ten wards: not a place
+    assert r.resolve_name("Hollins").note == (
+        "Matched “Hollins” to the ward “Hollins Brook” in Alpha North.")
     assert r.resolve_name("Alpha North").method == "exact"  # seat names come first
 
 

@@ -347,3 +347,70 @@ async def test_postcode_district_notes(resolver: Resolver, fake_postcodes):
     assert two.note == "The CF10 district spans 2 seats: pick yours, or type your full postcode."
     assert [s.name for s in two.seats] == ["Cardiff East", "Cardiff South and Penarth"]
     assert two.score == 100.0
+
+
+# -- the fuzzy and place rules at their edges, on hand-made seats whose scores are known --
+MARSTONS = ["North", "South", "East", "West", "Central", "Moor", "Vale", "Green"]
+
+
+def _marston_resolver(*parts: str) -> Resolver:
+    from bot.models import SeatRef
+    return Resolver([SeatRef(f"E{i}", f"Marston {p}", "England")
+                     for i, p in enumerate(parts)], [], [])
+
+
+def test_a_clear_fuzzy_winner_lists_three_near_misses_of_75_or_more():
+    # blended scores for "Marston Nrth": North 96, South 80, East/West/Moor 75 exactly,
+    # Central 74.1, Green 72, Vale 68.3
+    result = _marston_resolver(*MARSTONS).resolve_name("Marston Nrth")
+    assert result.seat.name == "Marston North" and result.score == 96.0
+    names = [s.name for s in result.alternatives]
+    assert len(names) == 3 and names[0] == "Marston South"
+    assert set(names[1:]) <= {"Marston East", "Marston West", "Marston Moor"}
+    alone = _marston_resolver("North", "Central", "Vale").resolve_name("Marston Nrth")
+    assert alone.seat.name == "Marston North" and alone.alternatives == ()  # all under 75
+
+
+def test_a_close_fuzzy_race_offers_at_most_five():
+    # "Marston Est": East and West tie at 95.7, then six more at 65 or over
+    race = _marston_resolver(*MARSTONS).resolve_name("Marston Est")
+    assert race.seat is None and race.method == "fuzzy" and len(race.alternatives) == 5
+    assert {s.name for s in race.alternatives[:2]} == {"Marston East", "Marston West"}
+    twins = _marston_resolver("East", "West").resolve_name("Marston Est")
+    assert twins.seat is None and len(twins.alternatives) == 2  # the runner-up is second
+
+
+def test_suggest_never_repeats_a_seat(resolver: Resolver):
+    names = [s.name for s in resolver.suggest("bradford")]
+    assert names[:3] == ["Bradford East", "Bradford South", "Bradford West"]
+    assert len(names) == len(set(names))
+
+
+def test_a_town_offers_at_most_24_seats_beside_its_own():
+    from bot.models import SeatRef
+    from bot.resolve import OldSeat
+    seats = [SeatRef("T", "Quarry Town", "England")] + [
+        SeatRef(f"E{i}", f"Seat {i}", "England") for i in range(30)]
+    old = OldSeat("Old Quarry Fields", tuple((s, 1 / 30) for s in seats[1:]))
+    result = Resolver(seats, [], [old]).resolve_name("Quarry")
+    assert result.method == "town" and result.seat.name == "Quarry Town"
+    assert [s.name for s in result.alternatives] == [f"Seat {i}" for i in range(24)]
+
+
+async def test_a_postcode_is_matched_by_seat_name_when_the_code_is_unknown(fake_postcodes):
+    from bot.models import SeatRef
+    seat = SeatRef("X1", "Cardiff South and Penarth", "Wales")
+    async with aiohttp.ClientSession() as session:
+        r = Resolver([seat], [], [], PostcodeLookup(fake_postcodes.url, session))
+        result = await r.resolve("CF10 1AA")  # postcodes.io says W07000091: not ours
+    assert (result.method, result.seats, result.score) == ("postcode", (seat,), 100.0)
+
+
+async def test_a_district_naming_an_unknown_seat_lists_only_the_known(fake_postcodes):
+    from bot.models import SeatRef
+    seat = SeatRef("X1", "Dewsbury and Batley", "England")
+    async with aiohttp.ClientSession() as session:
+        r = Resolver([seat], [], [], PostcodeLookup(fake_postcodes.url, session))
+        result = await r.resolve("WF13")  # postcodes.io: Dewsbury and Batley, Spen Valley
+    assert (result.method, result.seats) == ("outcode", (seat,))
+    assert result.note == "WF13 is in Dewsbury and Batley."
