@@ -8,8 +8,10 @@ also records the exact payload discord.py put on the wire.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import discord
 import discord.ext.test as dpytest
@@ -85,6 +87,9 @@ async def start(settings: Settings, guilds=("Campaign HQ", "Elsewhere")) -> Harn
                       members=MEMBERS)
     # dpytest re-raises command errors into the test; the bot's own handler answers them
     bot.on_command_error = _quiet
+    # dpytest saves each sent file as ./dpytest_<n>.dat: numbers of this process's own, so
+    # test workers running side by side never write one file
+    bot.http.fileno = os.getpid() * 1000
     harness = Harness(bot)
     original = bot.http.send_message
 
@@ -111,4 +116,6 @@ async def _quiet(_ctx, _error) -> None:
 
 async def stop(harness: Harness) -> None:
     await dpytest.empty_queue()
+    for n in range(os.getpid() * 1000, harness.bot.http.fileno):
+        Path(f"dpytest_{n}.dat").unlink(missing_ok=True)
     await harness.bot.service.close()  # no gateway to close: dpytest never connected one

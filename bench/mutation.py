@@ -68,7 +68,7 @@ def _apply(node: ast.AST, description: str) -> None:
 
 def killed(tests: list[str]) -> bool:
     done = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                           *tests], capture_output=True, timeout=600)
+                           "-n", "0", *tests], capture_output=True, timeout=600)
     return done.returncode != 0
 
 
