@@ -8,7 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -234,20 +233,6 @@ async def test_bad_party_and_unknown_seat_are_refused(discord_bot):
     await discord_bot.send('!withdraw "Godalming and Ash" Pirates')
     assert "unknown party" in discord_bot.reply().content
     assert count(discord_bot.bot.service.guilds_db) == 0
-
-
-def test_guilds_db_survives_data_import(settings, data_dir, tmp_path):
-    import asyncio
-
-    from bot.data import import_data
-    db = dbmod.open_guilds(settings.guilds_db_path)
-    add(db, text="keep me")
-    db.conn.close()
-    before = Path(settings.guilds_db_path).read_bytes()
-    fresh = type(settings)(db_dir=settings.db_dir, data_source=str(data_dir))
-    (settings.db_dir / "elections.db").unlink()  # the fixture's link to the shared build
-    asyncio.run(import_data(fresh, progress=False))
-    assert Path(settings.guilds_db_path).read_bytes() == before
 
 
 async def test_moderator_role_from_settings(discord_bot):
