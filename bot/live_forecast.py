@@ -46,7 +46,11 @@ class LiveForecasts:
         if self.model is None or sid is None:
             return None
         today = today or date.today()
-        cache_key = (code, field, owners.id if owners else None, today)
+        # the poll by what it says, not its id: services reading other guilds.db files
+        # share this cache (bot.election_parts), and their ids mean other polls
+        poll_key = (owners.area, owners.date, owners.source, tuple(sorted(owners.shares.items()))
+                    ) if owners else None
+        cache_key = (code, field, poll_key, today)
         view = self._cache.get(cache_key)
         if view is None:
             poll = self.poll(owners, self.data.seats[sid][2])

@@ -7,6 +7,7 @@ name inside seat names, and last a fuzzy match. Every index is built once, at st
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import sqlite_utils
@@ -101,6 +102,12 @@ class Resolver:
         wards = ([tuple(r) for r in q("select ward, seat_code, postcodes from wards")]
                  if "wards" in db.table_names() else [])
         return cls(seats, aliases, old, postcodes, wards)
+
+    def with_postcodes(self, postcodes: PostcodeLookup | None) -> Resolver:
+        """This resolver's indexes (shared, never changed) with another postcode lookup."""
+        twin = copy.copy(self)
+        twin.postcodes = postcodes
+        return twin
 
     # -- lookups ---------------------------------------------------------------------
     def seat(self, code: str) -> SeatRef | None:

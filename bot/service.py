@@ -12,7 +12,6 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import db as dbmod
 from bot import (
     guild_settings,
     national_polls,
@@ -26,10 +25,10 @@ from bot.advice import Advice, AdviceOptions, ModelView, advise, field_of
 from bot.charts import bar_chart
 from bot.config import Settings
 from bot.data import ensure_data
+from bot.election_parts import election_parts
 from bot.errors import NotRecorded
 from bot.guild_store import GuildStore
 from bot.history import render_history_embed, render_history_text, seat_history
-from bot.live_forecast import LiveForecasts
 from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.postcodes import PostcodeLookup, clear_cache
 from bot.render import (
@@ -43,8 +42,6 @@ from bot.render import (
     render_embed,
     render_text,
 )
-from bot.resolve import Resolver
-from bot.seatdata import ElectionData
 from bot.textnorm import shorten
 
 
@@ -94,22 +91,18 @@ class HowToVote:
     REFRESH_SECONDS = 30.0  # owners' polls and sites' calls: another process may change them
 
     async def start(self, *, offline: bool = False) -> HowToVote:
-        path = await ensure_data(self.settings)
-        self.elections_db = dbmod.open_elections(path)
+        parts = election_parts(await ensure_data(self.settings))
+        self.elections_db, self.data, self.forecasts = parts.db, parts.data, parts.forecasts
+        self._fields = parts.fields
         self.store = GuildStore(self.settings.guilds_db_path)
         self.guilds_db = self.store.read  # reads only: writes go through self.store.write
-        self.data = ElectionData(self.elections_db)
         if not offline:
             self.session = aiohttp.ClientSession(
                 headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
         offline_table = self.settings.db_dir / "postcodes.db"
         self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
                                         self.guilds_db, offline_table)
-        self.resolver = Resolver.from_db(self.elections_db, self.postcodes)
-        self.forecasts = LiveForecasts(self.elections_db)
-        # who stands where, before any server's updates: the model's usual input
-        self._fields = {code: field_of(rec, self.data.parties)
-                        for code, rec in self.data.current.items()}
+        self.resolver = parts.resolver.with_postcodes(self.postcodes)
         self.forecasts.warm(self._fields, self.owner_polls())
         return self
 
@@ -141,9 +134,7 @@ class HowToVote:
             await self.session.close()
         if getattr(self, "store", None) is not None:
             self.store.close()
-        for db in (getattr(self, "elections_db", None),):
-            if db is not None:
-                db.conn.close()
+        # elections.db stays open: its parts are shared with any other service in the process
 
     @property
     def seat_count(self) -> int:
