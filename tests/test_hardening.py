@@ -485,7 +485,9 @@ async def test_a_write_waiting_for_a_lock_does_not_block_the_loop(settings):
             service.post_update(10, "E14001196", "note", None, {"text": "hi"}, 1, "mod"),
             heartbeat(), release_later())
         assert change.update.id >= 1
-        assert max(gaps) < 0.3, max(gaps)  # the loop kept ticking while the write waited
+        # the loop kept ticking while the write waited: blocked, one gap would be the
+        # whole 1 s; 0.6 leaves room for a machine busy with other test workers
+        assert max(gaps) < 0.6, max(gaps)
     finally:
         other.close()
         await service.close()
