@@ -19,7 +19,7 @@ from bot.seatdata import ElectionData
 
 @dataclass(frozen=True)
 class ElectionParts:
-    db: sqlite_utils.Database  # read-only, open for the life of the process
+    db: sqlite_utils.Database  # read-only; shared, so no service closes it
     data: ElectionData
     resolver: Resolver  # without a postcode lookup: each service adds its own
     forecasts: LiveForecasts  # its cache is keyed by what the chances depend on

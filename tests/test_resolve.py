@@ -6,6 +6,7 @@ import aiohttp
 import pytest
 
 from bot import db as dbmod
+from bot.models import SeatRef
 from bot.postcodes import PostcodeLookup, normalise_outcode, normalise_postcode
 from bot.resolve import Resolver
 
@@ -331,7 +332,6 @@ def test_notes_and_alternatives_say_exactly_what_a_voter_reads(resolver: Resolve
 
 
 def test_an_old_seat_note_lists_at_most_four_successors():
-    from bot.models import SeatRef
     from bot.resolve import OldSeat
     seats = [SeatRef(f"E{i}", f"Seat {i}", "England") for i in range(6)]
     old = OldSeat("Old Place", tuple((s, 0.3 - i * 0.05) for i, s in enumerate(seats)))
@@ -354,7 +354,6 @@ MARSTONS = ["North", "South", "East", "West", "Central", "Moor", "Vale", "Green"
 
 
 def _marston_resolver(*parts: str) -> Resolver:
-    from bot.models import SeatRef
     return Resolver([SeatRef(f"E{i}", f"Marston {p}", "England")
                      for i, p in enumerate(parts)], [], [])
 
@@ -369,6 +368,13 @@ def test_a_clear_fuzzy_winner_lists_three_near_misses_of_75_or_more():
     assert set(names[1:]) <= {"Marston East", "Marston West", "Marston Moor"}
     alone = _marston_resolver("North", "Central", "Vale").resolve_name("Marston Nrth")
     assert alone.seat.name == "Marston North" and alone.alternatives == ()  # all under 75
+
+
+def test_fuzzy_scores_exactly_at_the_thresholds_count():
+    clear = _marston_resolver("South").resolve_name("Marston Nrth")  # blended exactly 80
+    assert clear.seat.name == "Marston South" and clear.score == 80.0
+    faint = Resolver([SeatRef("E1", "Marston Trussell", "England")], [], []).resolve_name("Mars")
+    assert faint.score == 65.0 and [s.name for s in faint.alternatives] == ["Marston Trussell"]
 
 
 def test_a_close_fuzzy_race_offers_at_most_five():
@@ -387,7 +393,6 @@ def test_suggest_never_repeats_a_seat(resolver: Resolver):
 
 
 def test_a_town_offers_at_most_24_seats_beside_its_own():
-    from bot.models import SeatRef
     from bot.resolve import OldSeat
     seats = [SeatRef("T", "Quarry Town", "England")] + [
         SeatRef(f"E{i}", f"Seat {i}", "England") for i in range(30)]
@@ -398,7 +403,6 @@ def test_a_town_offers_at_most_24_seats_beside_its_own():
 
 
 async def test_a_postcode_is_matched_by_seat_name_when_the_code_is_unknown(fake_postcodes):
-    from bot.models import SeatRef
     seat = SeatRef("X1", "Cardiff South and Penarth", "Wales")
     async with aiohttp.ClientSession() as session:
         r = Resolver([seat], [], [], PostcodeLookup(fake_postcodes.url, session))
@@ -407,7 +411,6 @@ async def test_a_postcode_is_matched_by_seat_name_when_the_code_is_unknown(fake_
 
 
 async def test_a_district_naming_an_unknown_seat_lists_only_the_known(fake_postcodes):
-    from bot.models import SeatRef
     seat = SeatRef("X1", "Dewsbury and Batley", "England")
     async with aiohttp.ClientSession() as session:
         r = Resolver([seat], [], [], PostcodeLookup(fake_postcodes.url, session))
