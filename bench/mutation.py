@@ -1,7 +1,7 @@
 """A small mutation tester: how much would the tests let slip? Slow; never run in CI.
 
-    HOWTOVOTE_DATA=../shared/data python -m bench.mutation bot/advice.py \\
-        tests/test_advice.py tests/test_advice_rules.py
+    HOWTOVOTE_DATA=../shared/data python -m bench.mutation bot/advice/rules.py \\
+        tests/advice/test_advice.py tests/advice/test_advice_rules.py
 
 One change at a time (a comparison flipped, `and`/`or` swapped, a number doubled), the
 module written back, the given tests run; a mutant the tests still pass "survives".

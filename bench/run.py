@@ -86,7 +86,7 @@ async def bench_queries(service: HowToVote, n: int) -> None:
 async def bench_postcodes(service: HowToVote, fake_url: str, sample: list[str]) -> None:
     import aiohttp
 
-    from bot.postcodes import PostcodeLookup
+    from bot.places.postcodes import PostcodeLookup
     async with aiohttp.ClientSession() as session:
         cold = PostcodeLookup(fake_url, session, None)
         cold_times = []
@@ -112,7 +112,7 @@ async def bench_postcodes(service: HowToVote, fake_url: str, sample: list[str]) 
 
 
 async def bench_import(settings: Settings) -> None:
-    from bot.data import import_data
+    from bot.elections.dataset import import_data
     with tempfile.TemporaryDirectory() as tmp:
         s = replace(settings, db_dir=Path(tmp))
         times = []
@@ -128,7 +128,7 @@ async def bench_import(settings: Settings) -> None:
 def bench_postcode_file(rows: int) -> None:
     import sqlite3
 
-    from bot.postcodes import OFFLINE_SCHEMA, normalise_postcode
+    from bot.places.postcodes import OFFLINE_SCHEMA, normalise_postcode
     rng = random.Random(7)
     letters = "ABDEFGHJLNPQRSTUWXYZ"
     with tempfile.TemporaryDirectory() as tmp:
@@ -237,7 +237,7 @@ IMPORT_SCRIPT = """
 import sys
 from pathlib import Path
 from bench.run import peak_rss_kb
-from bot.postcodes import import_postcodes
+from bot.places.postcodes import import_postcodes
 import_postcodes(Path(sys.argv[1]), Path(sys.argv[2]), progress=False)
 print(peak_rss_kb())
 """

@@ -20,10 +20,10 @@ from pathlib import Path
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import StorageError
+from bot.elections.importers.errors import ImportFailed
+from bot.elections.sources import SourceError
 from bot.errors import UserFacingError
-from bot.importers.errors import ImportFailed
-from bot.postcodes import PostcodeImportError
-from bot.sources import SourceError
+from bot.places.postcodes import PostcodeImportError
 
 NO_TOKEN = """\
 howtovote needs a Discord bot token to run on Discord.
@@ -121,14 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import data
+    from bot.elections import dataset as data
 
     if args.data_command == "status":
         print(data.format_status(data.status(settings), settings))
         return 0
     if args.data_command in ("backup", "cache"):
         from bot import db as dbmod
-        from bot.postcodes import clear_cache
+        from bot.places.postcodes import clear_cache
 
         guilds = dbmod.open_guilds(settings.guilds_db_path)
         if args.data_command == "backup":
@@ -138,7 +138,7 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
         return 0
     if args.data_command == "import-postcodes":
-        from bot.postcodes import import_postcodes
+        from bot.places.postcodes import import_postcodes
 
         count = import_postcodes(args.file, settings.db_dir / "postcodes.db")
         print(f"Imported {count:,} postcodes into {settings.db_dir / 'postcodes.db'}")
@@ -155,7 +155,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     import dataclasses
     import json
 
-    from bot.advice import AdviceOptions
+    from bot.advice.rules import AdviceOptions
     from bot.service import HowToVote
 
     async def go():
@@ -188,8 +188,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
     from bot import db as dbmod
-    from bot import national_polls
-    from bot.data import ensure_data
+    from bot.elections.dataset import ensure_data
+    from bot.forecast import national_polls
 
     elections = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     parties = {code for (code,) in elections.conn.execute("select code from parties")}
@@ -223,12 +223,12 @@ def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import backtest, scorecard
     from bot import db as dbmod
-    from bot.advice import AdviceOptions
-    from bot.data import ensure_data
-    from bot.forecast_data import PAIRS, ForecastData
-    from bot.seatdata import ElectionData
+    from bot.advice.rules import AdviceOptions
+    from bot.elections.dataset import ensure_data
+    from bot.elections.seats import ElectionData
+    from bot.evaluation import backtest, scorecard
+    from bot.forecast.inputs import PAIRS, ForecastData
 
     db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     data, fdata = ElectionData(db), ForecastData(db)
@@ -267,7 +267,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     models = list(backtest.MODEL_NAMES) if name == "all" else [name]
     scores = backtest.scores(data, fdata, pairs, models, options)
     if args.site:
-        from bot import sites
+        from bot.community import sites
         guilds = dbmod.open_guilds(settings.guilds_db_path)
         for pair in pairs:
             calls = sites.election_calls(guilds, args.site, pair)
@@ -297,7 +297,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sites(args: argparse.Namespace, settings: Settings) -> int:
-    from bot import sites
+    from bot.community import sites
     from bot.service import HowToVote
 
     async def go() -> int:
@@ -376,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_ask(args, settings)
         if args.command == "bench":
             from bench.run import run
-            from bot.data import ensure_data
+            from bot.elections.dataset import ensure_data
 
             asyncio.run(ensure_data(settings))
             print(run(settings, args.queries, args.postcode_rows))

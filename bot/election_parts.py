@@ -11,10 +11,10 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import db as dbmod
-from bot.advice import Field, field_of
-from bot.live_forecast import LiveForecasts
-from bot.resolve import Resolver
-from bot.seatdata import ElectionData
+from bot.advice.rules import field_of
+from bot.elections.seats import ElectionData
+from bot.forecast.live import Field, LiveForecasts
+from bot.places.resolve import Resolver
 
 
 @dataclass(frozen=True)

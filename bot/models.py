@@ -91,3 +91,37 @@ class SeatUpdate:
     author_name: str = ""
     created_at: str = ""
     reverts_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Poll:
+    id: int
+    guild_id: int
+    channel_id: int
+    message_id: int
+    seat_code: str | None
+    question: str
+    options: tuple[str, ...]
+    ends_at: str
+    ended_at: str | None
+
+
+@dataclass(frozen=True)
+class Tally:
+    poll: Poll
+    counts: tuple[tuple[str, int], ...]  # (option, votes), in the poll's order
+    voters: int
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts)
+
+    def share(self, votes: int) -> float:
+        return votes / self.total if self.total else 0.0
+
+    @property
+    def leader(self) -> str | None:
+        ranked = sorted(self.counts, key=lambda c: -c[1])
+        if not ranked or ranked[0][1] == 0 or (len(ranked) > 1 and ranked[0][1] == ranked[1][1]):
+            return None
+        return ranked[0][0]

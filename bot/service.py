@@ -12,26 +12,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot import (
-    guild_settings,
-    national_polls,
-    polls,
-    projection,
-    sites,
-    subscriptions,
-    updates,
-)
-from bot.advice import Advice, AdviceOptions, ModelView, advise, field_of
-from bot.charts import bar_chart
-from bot.config import Settings
-from bot.data import ensure_data
-from bot.election_parts import election_parts
-from bot.errors import NotRecorded
-from bot.guild_store import GuildStore
-from bot.history import render_history_embed, render_history_text, seat_history
-from bot.models import Resolution, SeatRef, SeatUpdate
-from bot.postcodes import PostcodeLookup, clear_cache
-from bot.render import (
+from bot.advice.charts import bar_chart
+from bot.advice.history import render_history_embed, render_history_text, seat_history
+from bot.advice.render import (
     EmbedSpec,
     Projected,
     full_result_embed,
@@ -42,6 +25,18 @@ from bot.render import (
     render_embed,
     render_text,
 )
+from bot.advice.rules import Advice, AdviceOptions, advise, field_of
+from bot.community import polls, sites, subscriptions, updates
+from bot.community import settings as guild_settings
+from bot.community.store import GuildStore
+from bot.config import Settings
+from bot.election_parts import election_parts
+from bot.elections.dataset import ensure_data
+from bot.errors import NotRecorded
+from bot.forecast import national_polls, projection
+from bot.forecast.live import ModelView
+from bot.models import Resolution, SeatRef, SeatUpdate
+from bot.places.postcodes import PostcodeLookup, clear_cache
 from bot.textnorm import shorten
 
 

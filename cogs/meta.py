@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.render import EmbedSpec, fit
+from bot.advice.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils import helptext
 from cogs.utils.embeds import to_embed

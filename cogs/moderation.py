@@ -11,8 +11,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.advice.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.models import SeatRef, SeatUpdate
-from bot.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from cogs.utils.checks import can_manage_server, is_moderator

@@ -11,9 +11,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
-from bot import poll_rules as polls
+from bot.advice.render import EmbedSpec, fit
+from bot.community import poll_rules as polls
 from bot.errors import NotRecorded, UserFacingError
-from bot.render import EmbedSpec, fit
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
 from cogs.utils.context import GuildContext

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.importers import REQUIRED_SOURCES, build_elections_db
-from bot.sources import fetch
+from bot.elections.importers import REQUIRED_SOURCES, build_elections_db
+from bot.elections.sources import fetch
 
 ENABLE_HINT = (
     "full-data tests need HOWTOVOTE_DATA pointing at the shared data folder, "
@@ -101,7 +101,7 @@ def elections(built_db_dir: Path):
 
 @pytest.fixture(scope="session")
 def resolver(elections):
-    from bot.resolve import Resolver
+    from bot.places.resolve import Resolver
     return Resolver.from_db(elections)
 
 
@@ -116,7 +116,7 @@ async def fake_postcodes():
 
 @pytest.fixture(scope="session")
 def election_data(elections):
-    from bot.seatdata import ElectionData
+    from bot.elections.seats import ElectionData
     return ElectionData(elections)
 
 

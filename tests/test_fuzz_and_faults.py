@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import db as dbmod
-from bot.advice import advise
+from bot.advice.render import EMBED_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, render_embed, render_text
+from bot.advice.rules import advise
 from bot.models import SeatUpdate
-from bot.postcodes import PostcodeLookup
-from bot.render import EMBED_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, render_embed, render_text
-from bot.resolve import Resolver
+from bot.places.postcodes import PostcodeLookup
+from bot.places.resolve import Resolver
 
 NASTY = st.one_of(
     st.text(max_size=300),
@@ -133,7 +133,7 @@ def test_read_only_database_files(built_db_dir, tmp_path):
 
 async def test_queries_keep_answering_during_an_import(settings, data_dir):
     """The running bot reads the old file until the swap; the swap never breaks a reader."""
-    from bot.data import import_data
+    from bot.elections.dataset import import_data
     from bot.service import HowToVote
     db_dir = settings.db_dir
     shared_build = settings.elections_db_path.resolve()  # the fixture links to it

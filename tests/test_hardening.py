@@ -19,9 +19,15 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot import db as dbmod
-from bot import national_polls, polls, subscriptions, updates
-from bot.postcodes import NEGATIVE_MAX_AGE, PostcodeImportError, PostcodeLookup, import_postcodes
-from bot.render import EmbedField, EmbedSpec, fit, fit_message
+from bot.advice.render import EmbedField, EmbedSpec, fit, fit_message
+from bot.community import polls, subscriptions, updates
+from bot.forecast import national_polls
+from bot.places.postcodes import (
+    NEGATIVE_MAX_AGE,
+    PostcodeImportError,
+    PostcodeLookup,
+    import_postcodes,
+)
 from bot.textnorm import clean_query, safe_text
 
 PARTIES = {"Con", "Lab", "LD", "Green", "SNP", "PC", "RUK"}
@@ -72,7 +78,7 @@ def test_reverted_or_already_shared_updates_cannot_be_shared(tmp_path):
 
 
 def test_a_global_override_says_all_servers_and_who(election_data, tmp_path):
-    from bot.advice import advise
+    from bot.advice.rules import advise
     db = guilds(tmp_path)
     local = post(db, 10, "override", "LD", {"reason": "agreed nationally",
                                             "party_name": "Liberal Democrat"})

@@ -1,5 +1,6 @@
-"""The layers hold: cogs reach storage only through the service; the core never imports
-Discord (DESIGN.md: cogs -> bot, never back)."""
+"""The layers hold: the core's packages import only downwards, cogs reach storage only
+through the service, and the core never imports Discord (DESIGN.md: cogs -> bot, never
+back)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 
-STORAGE = {"bot.db", "bot.guild_store", "bot.guild_settings", "bot.updates", "bot.polls",
-           "bot.subscriptions", "bot.national_polls", "bot.postcodes", "bot.seatdata",
-           "bot.forecast_store", "bot.data", "bot.importers", "sqlite3", "sqlite_utils"}
+# Lowest first (bot/__init__.py): a module may import the shared modules at the top of
+# `bot` and the packages before its own, never one after it.
+PACKAGES = ("places", "forecast", "elections", "advice", "community", "evaluation")
+TOP = {"service", "cli", "election_parts"}  # above every package
+STORAGE = {"bot.db", "bot.community.store", "bot.community.settings", "bot.community.updates",
+           "bot.community.polls", "bot.community.subscriptions", "bot.community.sites",
+           "bot.forecast.national_polls", "bot.forecast.store", "bot.places.postcodes",
+           "bot.elections", "sqlite3", "sqlite_utils"}
 
 
 def imports(path: Path) -> set[str]:
@@ -22,6 +28,55 @@ def imports(path: Path) -> set[str]:
             names.add(node.module)
             names |= {f"{node.module}.{a.name}" for a in node.names}
     return names
+
+
+def rank(module: str) -> int | None:
+    """0 for a shared module, 1.. for the packages in order, past them for the top; None
+    for `bot` itself or a name that is not a module of ours."""
+    parts = module.split(".")
+    if parts[0] != "bot" or len(parts) < 2:
+        return None
+    if parts[1] in PACKAGES:
+        return PACKAGES.index(parts[1]) + 1
+    if parts[1] in TOP:
+        return len(PACKAGES) + 1
+    if (PROJECT_ROOT / "bot" / f"{parts[1]}.py").is_file():
+        return 0
+    return None  # a name imported from `bot` (`from bot import __version__`)
+
+
+def module_of(path: Path) -> str:
+    return ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
+
+
+def test_every_core_module_has_a_layer():
+    for path in sorted((PROJECT_ROOT / "bot").rglob("*.py")):
+        name = module_of(path)
+        if path.name != "__init__.py" or name.count(".") > 1:
+            assert rank(name) is not None, f"{name} is in no layer: add it to a package"
+
+
+def test_the_core_imports_only_downwards():
+    for path in sorted((PROJECT_ROOT / "bot").rglob("*.py")):
+        own = rank(module_of(path))
+        if own is None:
+            continue
+        upward = {n for n in imports(path) if (r := rank(n)) is not None and r > own}
+        assert not upward, f"{module_of(path)} imports {sorted(upward)}, a layer above it"
+        if own == 0:  # the shared modules import only each other
+            packages = {n for n in imports(path) if rank(n) not in (None, 0)}
+            assert not packages, f"{module_of(path)} imports {sorted(packages)}"
+
+
+def test_the_layer_check_sees_an_upward_import():
+    assert rank("bot.advice.rules") > rank("bot.forecast.model") > rank("bot.textnorm")
+    assert rank("bot.community.settings") > rank("bot.advice.rules")
+    assert rank("bot.service") > rank("bot.evaluation.backtest")
+
+
+def test_tests_mirror_the_packages():
+    missing = [p for p in PACKAGES if not (PROJECT_ROOT / "tests" / p / "__init__.py").is_file()]
+    assert not missing, f"tests/ has no folder for {missing}"
 
 
 def test_no_cog_imports_a_storage_module():

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.render import fit_message
+from bot.advice.render import fit_message
 from cogs.utils.embeds import NO_MENTIONS
 
 if TYPE_CHECKING:

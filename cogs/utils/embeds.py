@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.render import EmbedSpec
+from bot.advice.render import EmbedSpec
 
 NO_MENTIONS = discord.AllowedMentions.none()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from discord.ext import commands
 
-from bot.render import EmbedField, EmbedSpec, fit
+from bot.advice.render import EmbedField, EmbedSpec, fit
 from cogs.utils.embeds import to_embed
 
 INTRO = ("Tell me your **postcode**, **seat** or **town** and I'll say who is best placed to "

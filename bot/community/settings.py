@@ -1,0 +1,119 @@
+"""Per-server settings behind one small API (cogs never write SQL).
+
+Stored as key/value rows in guilds.db so a new setting needs no migration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from bot.advice.rules import DEFAULT_BLOC, DEFAULT_OPPONENT, AdviceOptions
+from bot.errors import UserFacingError
+
+KEYS = {
+    "mod-role": "the role whose members may post seat updates (a role id or mention)",
+    "announce-channel": "where accepted seat updates are announced (a channel id or mention)",
+    "opponent": "the party to beat, e.g. Con or RUK",
+    "bloc": "the parties to choose from, e.g. Lab LD Green SNP PC",
+    "polls": "on or off: whether moderators may run seat polls",
+    "projections": "on or off: show projections from national polls beside the advice",
+    "model": "on or off: base the advice on the seat model's chances (default on)",
+    "sites": "on or off: show other tactical-voting sites' calls beside ours (default on)",
+}
+TRUE, FALSE = {"on", "yes", "true", "1"}, {"off", "no", "false", "0"}
+
+
+class SettingError(UserFacingError):
+    """A setting value we cannot accept; the message says why."""
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    mod_role_id: int | None = None
+    announce_channel_id: int | None = None
+    opponent: str = DEFAULT_OPPONENT
+    bloc: frozenset[str] = DEFAULT_BLOC
+    polls_enabled: bool = False
+    projections_enabled: bool = False
+    model_enabled: bool = True
+    sites_enabled: bool = True
+
+    @property
+    def advice_options(self) -> AdviceOptions:
+        return AdviceOptions(opponent=self.opponent, bloc=self.bloc - {self.opponent})
+
+
+def get_raw(db: sqlite_utils.Database, guild_id: int, key: str) -> str | None:
+    row = db.conn.execute("select value from guild_settings where guild_id = ? and key = ?",
+                          (guild_id, key)).fetchone()
+    return row[0] if row else None
+
+
+def set_raw(db: sqlite_utils.Database, guild_id: int, key: str, value: str,
+            by: int | None) -> None:
+    db.conn.execute(
+        "insert or replace into guild_settings (guild_id, key, value, updated_by, updated_at) "
+        "values (?, ?, ?, ?, ?)",
+        (guild_id, key, value, by, datetime.now(UTC).isoformat(timespec="seconds")))
+
+
+def get(db: sqlite_utils.Database, guild_id: int | None) -> GuildSettings:
+    if guild_id is None:
+        return GuildSettings()
+    raw = dict(db.conn.execute("select key, value from guild_settings where guild_id = ?",
+                               (guild_id,)).fetchall())
+    return GuildSettings(
+        mod_role_id=int(raw["mod-role"]) if raw.get("mod-role") else None,
+        announce_channel_id=int(raw["announce-channel"]) if raw.get("announce-channel")
+        else None,
+        opponent=raw.get("opponent", DEFAULT_OPPONENT),
+        bloc=frozenset(raw["bloc"].split()) if raw.get("bloc") else DEFAULT_BLOC,
+        polls_enabled=raw.get("polls") == "on",
+        projections_enabled=raw.get("projections") == "on",
+        model_enabled=raw.get("model") != "off",
+        sites_enabled=raw.get("sites") != "off",
+    )
+
+
+def _id(value: str, what: str) -> str:
+    digits = value.strip().strip("<@&#!>")
+    if not digits.isdigit() or not 15 <= len(digits) <= 21:
+        raise SettingError(f"{what} must be a {what} mention or id")
+    return digits
+
+
+def _party(value: str, known: set[str]) -> str:
+    match = {k.casefold(): k for k in known}.get(value.strip().casefold())
+    if match is None:
+        raise SettingError(f"unknown party {value.strip()[:20]!r}: use a code such as Con, "
+                           "Lab, LD, Green, SNP, PC or RUK")
+    return match
+
+
+def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by: int,
+              known_parties: set[str]) -> GuildSettings:
+    """Validate and store one setting; nothing is written when the value is refused."""
+    key = key.strip().lower()
+    if key not in KEYS:
+        raise SettingError(f"unknown setting {key[:30]!r}; settings: {', '.join(KEYS)}")
+    value = value.strip()
+    if key == "mod-role":
+        stored = _id(value, "role")
+    elif key == "announce-channel":
+        stored = _id(value, "channel")
+    elif key == "opponent":
+        stored = _party(value, known_parties)
+    elif key == "bloc":
+        parties = [_party(p, known_parties) for p in value.replace(",", " ").split()]
+        if not 1 <= len(parties) <= 20:
+            raise SettingError("name between 1 and 20 parties for the bloc")
+        stored = " ".join(sorted(set(parties)))
+    else:
+        if value.lower() not in TRUE | FALSE:
+            raise SettingError(f"{key} must be on or off")
+        stored = "on" if value.lower() in TRUE else "off"
+    set_raw(db, guild_id, key, stored, by)
+    return get(db, guild_id)

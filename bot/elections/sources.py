@@ -1,0 +1,212 @@
+"""The public data sources: where each lives, its pinned sha256, its licence, and fetching it.
+
+A source is read from a local folder or file (HOWTOVOTE_DATA, `--from PATH`) or
+downloaded from its public URL (or `--from URL`) with a progress bar. Either way its
+bytes must match the pinned sha256 unless the caller explicitly allows an unpinned
+release; a mismatch raises SourceError and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from tqdm import tqdm
+
+OPL = "Open Parliament Licence v3.0"
+_BYELECTIONS = (
+    "https://raw.githubusercontent.com/ukparliament/psephology/"
+    "774c93e64c4d69a5094d0518aef68060c4d74df0/db/data/results-by-parliament"
+)
+
+
+class SourceError(RuntimeError):
+    """A source could not be fetched or is not the file we pinned."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    filename: str  # its name in a local data folder
+    url: str
+    sha256: str
+    licence: str
+    description: str
+
+
+PSEPHOLOGY = Source(
+    name="psephology",
+    filename="psephology.db",
+    url="https://raw.githubusercontent.com/ukparliament/psephology-datasette/main/psephology.db",
+    sha256="4e2adef3dec5000fae30fd7f0d880f95bba24940b1f42f4e155efa2ebe07ce69",
+    licence=OPL,
+    description="UK Parliament election results 2010-2024 (Commons Library)",
+)
+
+
+def _byelection(period: str, parliament: int, table: str, kind: str, sha256: str) -> Source:
+    return Source(
+        name=f"byelections-{period}-{kind}",
+        filename=f"HoC-byelections-{period}-by-{kind}.csv",
+        url=f"{_BYELECTIONS}/{parliament}/by-elections/{table}.csv",
+        sha256=sha256,
+        licence=OPL,
+        description=f"Commons Library by-election results {period}, by {kind}",
+    )
+
+
+BYELECTIONS = (
+    _byelection("2017-2019", 57, "candidacies", "candidate",
+                "c2b805fca7471d920c610d01a3aab51893d3dec250fc91c70d55a12486b1127d"),
+    _byelection("2017-2019", 57, "constituencies", "constituency",
+                "2b603b8b98f35f94bf3607de8cb963722fb5a819d9a9e1849a913bde5a246379"),
+    _byelection("2019-2024", 58, "candidacies", "candidate",
+                "a524e6fb785251174d059e9659da263dd955625c73036c2498826b18593f3b1d"),
+    _byelection("2019-2024", 58, "constituencies", "constituency",
+                "da80a836fc3f4d8aca3ecc431b3274aa6e0a998f435bc3e4554a7b027ac5e599"),
+    _byelection("2024-2026", 59, "candidacies", "candidate",
+                "f3211799906fee9efabe3cfcbd979f4cd49d44fc8157df3d054b193a3385bc8b"),
+    _byelection("2024-2026", 59, "constituencies", "constituency",
+                "df1ebc46eae442f97092a43bbd5c94f97404d3aad5fbf006fdde44cfcf846992"),
+)
+
+# Ward names -> 2024 seats with postcode counts (a place index: "Didsbury", "Jesmond").
+# The public copy has no licence file, so it is downloaded at import time, never shipped.
+WARDS = Source(
+    name="wards",
+    filename="ward-to-constituency-2024.csv",
+    url="https://raw.githubusercontent.com/12v/boundary-mapper/"
+        "8b883cb5c02b3181814f9ec527db98a0e7da3870/output/ward_to_constituencies_mapping.csv",
+    sha256="9b10142a8f1b7e69895a176efef3f7063aa5b8fb566aad8bc2934c7f79f32600",
+    licence="no licence stated; derived from ONSPD and Boundary Commission data (OGL)",
+    description="Ward names and the 2024 seats they fall in, with postcode counts",
+)
+
+# Chris Hanretty's estimates of the 2016 Leave vote per 2010-boundary seat. The public copy
+# states no licence, so it is downloaded at import time and never shipped.
+LEAVE_ESTIMATES = Source(
+    name="leave-estimates",
+    filename="eu-referendum-2016-leave-estimates.csv",
+    url="https://raw.githubusercontent.com/odileeds/hexmaps/"
+        "40916c5db2fde1503d2a4186091fec05c19c37fe/data/2016referendum-estimates.csv",
+    sha256="d208d0807ca6aa9ac73978297165e41667add3312c080aa8db7a95af3c663f5e",
+    licence="no licence stated; estimates by Chris Hanretty (2017), credited",
+    description="Estimated 2016 EU referendum Leave share per 2010-boundary seat",
+)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    source: Source
+    path: Path
+    origin: str  # where it came from, for `data status`
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_url(origin: str | os.PathLike | None) -> bool:
+    return isinstance(origin, str) and origin.startswith(("http://", "https://"))
+
+
+def _check(source: Source, path: Path, origin: str, verify: bool) -> Fetched:
+    actual = sha256_of(path)
+    if verify and actual != source.sha256:
+        raise SourceError(
+            f"{source.filename} from {origin} is not the pinned release: sha256 {actual}, "
+            f"expected {source.sha256}. Nothing was changed. If the publisher has released a "
+            "new version, check it and update the pin in bot/elections/sources.py (or pass --unpinned)."
+        )
+    return Fetched(source, path, origin, actual)
+
+
+def local_path(source: Source, origin: str | os.PathLike) -> Path:
+    """A folder holds every source by its file name; a file stands for the primary source."""
+    path = Path(origin).expanduser()
+    if path.is_dir():
+        path = path / source.filename
+    elif source is not PSEPHOLOGY:
+        path = path.parent / source.filename
+    if not path.is_file():
+        raise SourceError(f"{source.filename} not found at {path}")
+    return path
+
+
+async def fetch(
+    source: Source,
+    origin: str | os.PathLike | None,
+    downloads_dir: Path,
+    *,
+    verify: bool = True,
+    session: aiohttp.ClientSession | None = None,
+    progress: bool = True,
+) -> Fetched:
+    """Return a verified local copy of `source`.
+
+    `origin` is a local folder or file, a URL (a URL ending in `/` is a base that the
+    file name is appended to), or None for the source's public URL.
+    """
+    if origin is not None and not is_url(origin):
+        path = local_path(source, origin)
+        return _check(source, path, str(path), verify)
+    url = source.url if origin is None else str(origin)
+    if url.endswith("/"):
+        url += source.filename
+    elif source is not PSEPHOLOGY:
+        url = url.rsplit("/", 1)[0] + "/" + source.filename
+    downloads_dir.mkdir(parents=True, exist_ok=True)
+    target = downloads_dir / source.filename
+    if target.exists() and verify and sha256_of(target) == source.sha256:
+        return Fetched(source, target, url, source.sha256)  # already downloaded
+    tmp = await _download(url, downloads_dir, session, progress)
+    try:
+        fetched = _check(source, tmp, url, verify)
+    except SourceError:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, target)
+    return Fetched(source, target, url, fetched.sha256)
+
+
+async def _download(
+    url: str, folder: Path, session: aiohttp.ClientSession | None, progress: bool
+) -> Path:
+    own_session = session is None
+    session = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600))
+    fd, name = tempfile.mkstemp(dir=folder, prefix=".download-")
+    tmp = Path(name)
+    try:
+        async with session.get(url) as response:
+            if response.status != 200:
+                raise SourceError(f"download of {url} failed: HTTP {response.status}")
+            total = response.content_length
+            with (
+                os.fdopen(fd, "wb") as out,
+                tqdm(total=total, unit="B", unit_scale=True, desc=url.rsplit("/", 1)[-1],
+                     disable=not progress, leave=False) as bar,
+            ):
+                async for chunk in response.content.iter_chunked(1 << 16):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+            if total is not None and tmp.stat().st_size != total:
+                raise SourceError(f"download of {url} was cut short")
+        return tmp
+    except (TimeoutError, aiohttp.ClientError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise SourceError(f"could not download {url}: {exc or type(exc).__name__}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        if own_session:
+            await session.close()

@@ -1,0 +1,265 @@
+"""Fitting the seat model, walk-forward: a model that scores election pair P is fitted
+only on the pairs that ended before P, and its features and penalty are chosen by
+cross-validation over those training pairs alone (forward chaining: each later training
+pair predicted from the ones before it; with a single training pair, five folds of its
+seats), scored by the backtest's own measure. Needs numpy; only `data import` and `backtest`
+import this module, never the bot's answer path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.forecast.inputs import PAIRS, ForecastData, Outcome
+from bot.forecast.model import (
+    CALL_THRESHOLD,
+    FEATURES,
+    WRONG_CALL_COST,
+    Model,
+    SeatCase,
+    candidates,
+    features,
+    top_two_features,
+)
+
+# The candidate feature sets, simplest first; cross-validation picks one.
+_LOG = ("share", "swing", "uniform", "first", "holder")
+_PTS = ("share", "share_pts", "uniform_pts", "proportional_pts", "first", "holder")
+_LEAVE = ("pact", "leave_LD", "leave_Green")
+_PARTIES = ("LD", "Green", "SNP", "PC")
+FEATURE_SETS: dict[str, tuple[str, ...]] = {
+    "last-result": ("share", "first", "holder"),
+    "log": _LOG,
+    "log+history": (*_LOG, "history", "pact"),
+    "log+history+leave": (*_LOG, "history", *_LEAVE),
+    "log+history+leave+parties": (*_LOG, "history", *_LEAVE, *_PARTIES),
+    "points": _PTS,
+    "points+history": (*_PTS, "history_pts", "pact"),
+    "points+history+leave": (*_PTS, "history_pts", *_LEAVE),
+    "points+history+leave+parties": (*_PTS, "history_pts", *_LEAVE, *_PARTIES),
+}
+PENALTIES = (0.1, 1.0, 10.0, 100.0)  # L2 penalty on the coefficients
+FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Choice:
+    feature_set: str
+    penalty: float
+    cv_log_loss: float
+    cv_net_per_seat: float
+
+
+Example = tuple[SeatCase, Outcome]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A set of seats as arrays: one row per bloc candidate with every feature, each
+    seat's first row, the row of the party that came top of the bloc (-1: none standing
+    did), whether the opponent finished top two, and the top-two model's inputs."""
+
+    x: np.ndarray
+    starts: np.ndarray
+    chosen: np.ndarray
+    top_two: np.ndarray
+    t2_x: np.ndarray
+    t2_y: np.ndarray
+
+    @classmethod
+    def of(cls, examples: Sequence[Example]) -> Block:
+        rows, starts, chosen, top_two, t2_x, t2_y = [], [], [], [], [], []
+        for case, outcome in examples:
+            if case.opponent_standing and outcome.opponent_stood:
+                t2_x.append(top_two_features(case))
+                t2_y.append(float(outcome.opponent_top_two))
+            parties = candidates(case)
+            if not parties:
+                continue
+            starts.append(len(rows))
+            chosen.append(len(rows) + parties.index(outcome.best_bloc)
+                          if outcome.best_bloc in parties else -1)
+            top_two.append(outcome.opponent_top_two)
+            for p in parties:
+                f = features(case, p)
+                rows.append([f[name] for name in FEATURES])
+        return cls(np.array(rows, dtype=float).reshape(-1, len(FEATURES)),
+                   np.array(starts, dtype=int), np.array(chosen, dtype=int),
+                   np.array(top_two, dtype=bool), np.array(t2_x, dtype=float).reshape(-1, 3),
+                   np.array(t2_y))
+
+    @classmethod
+    def join(cls, blocks: Sequence[Block]) -> Block:
+        offsets = np.cumsum([0] + [len(b.x) for b in blocks[:-1]])
+        return cls(np.vstack([b.x for b in blocks]),
+                   np.concatenate([b.starts + o for b, o in zip(blocks, offsets, strict=True)]),
+                   np.concatenate([np.where(b.chosen >= 0, b.chosen + o, -1)
+                                   for b, o in zip(blocks, offsets, strict=True)]),
+                   np.concatenate([b.top_two for b in blocks]),
+                   np.vstack([b.t2_x for b in blocks]), np.concatenate([b.t2_y for b in blocks]))
+
+    def columns(self, feats: tuple[str, ...]) -> np.ndarray:
+        return self.x[:, [FEATURES.index(f) for f in feats]]
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.starts)), np.diff(np.append(self.starts,
+                                                                        len(self.x))))
+
+
+def training_pairs(target: str) -> list[str]:
+    """The pairs that ended before `target`'s polling day."""
+    day = PAIRS[target].polling_day
+    return [name for name, pair in PAIRS.items() if pair.polling_day < day]
+
+
+def fit_for(data: ForecastData, target: str) -> tuple[Model, Choice] | None:
+    """The model that forecasts `target`, from earlier pairs only; None if there are none."""
+    names = training_pairs(target)
+    if not names:
+        return None
+    return fit_groups([data.pair_cases(PAIRS[n]) for n in names], tuple(names))
+
+
+def fit_groups(groups: Sequence[Sequence[Example]], names: tuple[str, ...] = ()
+               ) -> tuple[Model, Choice]:
+    blocks = [Block.of(g) for g in groups]
+    folds = _folds(blocks)
+    choice = choose(folds)
+    everything = Block.join(blocks)
+    feats = FEATURE_SETS[choice.feature_set]
+    beta = fit_bloc(everything, feats, choice.penalty)
+    gamma = fit_top_two(everything, choose_top_two(folds))
+    model = Model(feats, tuple(round(float(b), 6) for b in beta),
+                  tuple(round(float(g), 6) for g in gamma), names, choice.penalty)
+    return model, choice
+
+
+def _folds(blocks: Sequence[Block]) -> list[tuple[Block, Block]]:
+    """Forward chaining, as in any time series: each training pair after the first is
+    held out in turn and predicted from the pairs before it. One pair: five folds."""
+    if len(blocks) > 1:
+        return [(Block.join(blocks[:i]), blocks[i]) for i in range(1, len(blocks))]
+    only = blocks[0]
+    seat = only.ids
+    out = []
+    for k in range(FOLDS):
+        test_seats = np.arange(len(only.starts)) % FOLDS == k
+        test_t2 = np.arange(len(only.t2_y)) % FOLDS == k
+        out.append((_subset(only, ~test_seats, ~test_t2, seat),
+                    _subset(only, test_seats, test_t2, seat)))
+    return out
+
+
+def _subset(block: Block, keep_seats: np.ndarray, keep_t2: np.ndarray,
+            seat_of_row: np.ndarray) -> Block:
+    keep_rows = keep_seats[seat_of_row]
+    new_index = np.cumsum(keep_rows) - 1
+    starts = new_index[block.starts[keep_seats]]
+    chosen = block.chosen[keep_seats]
+    chosen = np.where(chosen >= 0, new_index[np.maximum(chosen, 0)], -1)
+    return Block(block.x[keep_rows], starts, chosen, block.top_two[keep_seats],
+                 block.t2_x[keep_t2], block.t2_y[keep_t2])
+
+
+def choose(folds: Sequence[tuple[Block, Block]]) -> Choice:
+    """The feature set and penalty whose held-out calls score best on the backtest's own
+    measure (right - 3 x wrong, per seat where the opponent finished top two); ties go to
+    the lower held-out log loss."""
+    best: tuple[float, float] | None = None
+    choice: Choice | None = None
+    for name, feats in FEATURE_SETS.items():
+        for penalty in PENALTIES:
+            nets, losses = [], []
+            for train, test in folds:
+                beta = fit_bloc(train, feats, penalty)
+                p = _group_softmax(test.columns(feats) @ beta, test.starts)
+                nets.append(net_per_seat(test, p))
+                losses.append(log_loss(test, p))
+            score = (-float(np.mean(nets)), float(np.mean(losses)))
+            if best is None or score < best:
+                best, choice = score, Choice(name, penalty, score[1], -score[0])
+    assert choice is not None
+    return choice
+
+
+def net_per_seat(block: Block, p: np.ndarray) -> float:
+    """(right - 3 x wrong) / seats, over the seats where the opponent finished top two."""
+    ids = block.ids
+    top = np.zeros(len(block.starts), dtype=int)
+    best = np.full(len(block.starts), -1.0)
+    for row, seat in enumerate(ids):  # the most likely row of each seat
+        if p[row] > best[seat]:
+            best[seat], top[seat] = p[row], row
+    called = (best >= CALL_THRESHOLD) & block.top_two
+    right = np.sum(called & (top == block.chosen))
+    wrong = np.sum(called) - right
+    seats = int(np.sum(block.top_two))
+    return float(right - WRONG_CALL_COST * wrong) / seats if seats else 0.0
+
+
+def choose_top_two(folds: Sequence[tuple[Block, Block]]) -> float:
+    scores = [(float(np.mean([top_two_log_loss(test, fit_top_two(train, penalty))
+                              for train, test in folds])), penalty) for penalty in PENALTIES]
+    return min(scores)[1]
+
+
+# -- the bloc model: a conditional logit fitted by Newton's method -------------------
+def _group_softmax(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    ids = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(scores))))
+    top = np.maximum.reduceat(scores, starts)[ids]
+    exps = np.exp(scores - top)
+    return exps / np.add.reduceat(exps, starts)[ids]
+
+
+def fit_bloc(block: Block, feats: tuple[str, ...], penalty: float) -> np.ndarray:
+    x = block.columns(feats)
+    learn = block.chosen >= 0  # seats where one of the standing bloc parties came top
+    ids = block.ids
+
+    def gradient_and_hessian(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = _group_softmax(x @ beta, block.starts) * learn[ids]
+        mean = np.zeros((len(block.starts), len(feats)))
+        np.add.at(mean, ids, p[:, None] * x)
+        grad = x[block.chosen[learn]].sum(axis=0) - mean.sum(axis=0) - penalty * beta
+        centred = x - mean[ids]
+        hess = (centred * p[:, None]).T @ centred + penalty * np.eye(len(feats))
+        return grad, hess
+    return _newton(gradient_and_hessian, len(feats))
+
+
+def _newton(gradient_and_hessian, size: int) -> np.ndarray:
+    """Maximise a concave penalised log likelihood from zero by Newton's method."""
+    theta = np.zeros(size)
+    for _ in range(50):
+        grad, hess = gradient_and_hessian(theta)
+        step = np.linalg.solve(hess, grad)
+        theta = theta + step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    return theta
+
+
+def log_loss(block: Block, p: np.ndarray) -> float:
+    chosen = block.chosen[block.chosen >= 0]
+    return float(-np.mean(np.log(np.clip(p[chosen], 1e-12, 1)))) if len(chosen) else 0.0
+
+
+# -- the opponent's top-two finish: a logistic regression -----------------------------
+def fit_top_two(block: Block, penalty: float) -> np.ndarray:
+    x, y = block.t2_x, block.t2_y
+    ridge = penalty * np.diag([0.0, 1.0, 1.0]) + 1e-6 * np.eye(3)  # intercept unpenalised
+
+    def gradient_and_hessian(gamma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = 1 / (1 + np.exp(-np.clip(x @ gamma, -50, 50)))
+        return x.T @ (y - p) - ridge @ gamma, (x * (p * (1 - p))[:, None]).T @ x + ridge
+    return _newton(gradient_and_hessian, 3)
+
+
+def top_two_log_loss(block: Block, gamma: np.ndarray) -> float:
+    p = np.clip(1 / (1 + np.exp(-np.clip(block.t2_x @ gamma, -50, 50))), 1e-12, 1 - 1e-12)
+    y = block.t2_y
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))

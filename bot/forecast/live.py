@@ -1,0 +1,105 @@
+"""The seat model for the coming election, as the bot uses it: every seat's chances worked
+out once at start-up (and again only when the polls change or a server's moderators
+change who stands), from the 2024 result, by-elections since, and the latest polls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlite_utils
+
+from bot.forecast import store as forecast_store
+from bot.forecast.inputs import NEXT, ForecastData, PollAverage
+from bot.forecast.model import Forecast, Model, forecast
+from bot.forecast.national_polls import NationalPoll
+from bot.forecast.projection import key
+
+STALE_AFTER_DAYS = 60
+_CACHE_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class Field:
+    """Who stands and who a pact backs, once the moderators' updates are applied."""
+
+    standing: frozenset[str]
+    designated: str
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """The seat model's forecast and what it rests on, for the advice to state."""
+
+    forecast: Forecast
+    basis: str  # "the 2024 result and GB polls of 2025-06-14 (...)"
+    stale: str = ""  # a caveat when the polls are old
+
+
+class LiveForecasts:
+    def __init__(self, db: sqlite_utils.Database, model: Model | None = None) -> None:
+        self.model = model or forecast_store.load(db)
+        self.data = ForecastData(db)
+        self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
+                         if b == "2024"}
+        self._cache: dict[tuple, ModelView] = {}
+
+    @property
+    def available(self) -> bool:
+        return self.model is not None
+
+    def poll(self, owners: NationalPoll | None, nation: str) -> PollAverage | None:
+        """The owners' latest poll when it is newer than our file's, else our file's."""
+        ours = self.data.polls_for(NEXT.target, nation)
+        if owners is not None and (ours is None or owners.date >= ours.date):
+            return PollAverage("next", owners.area, owners.date,
+                               {key(p): v / 100 for p, v in owners.shares.items()},
+                               (owners.source,))
+        return ours
+
+    def view(self, code: str, field: Field, owners: NationalPoll | None,
+             today: date | None = None) -> ModelView | None:
+        sid = self.seat_ids.get(code)
+        if self.model is None or sid is None:
+            return None
+        today = today or date.today()
+        # the poll by what it says, not its id: services reading other guilds.db files
+        # share this cache (bot.election_parts), and their ids mean other polls
+        poll_key = (owners.area, owners.date, owners.source, tuple(sorted(owners.shares.items()))
+                    ) if owners else None
+        cache_key = (code, field, poll_key, today)
+        view = self._cache.get(cache_key)
+        if view is None:
+            poll = self.poll(owners, self.data.seats[sid][2])
+            case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
+                                  designated=field.designated)
+            if case is None:
+                return None
+            view = ModelView(forecast(case, self.model), _basis(poll), _stale(poll, today))
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[cache_key] = view
+        return view
+
+    def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None]
+             ) -> None:
+        """Work out every seat's chances now, so no question waits for them."""
+        for code, field in fields.items():
+            nation = self.data.seats[self.seat_ids[code]][2] if code in self.seat_ids else ""
+            self.view(code, field, owners_by_nation.get(nation))
+
+
+def _basis(poll: PollAverage | None) -> str:
+    if poll is None:
+        return "the 2024 result (no national polls set)"
+    return f"the 2024 result, by-elections since, and {poll.area} polls of {poll.date}"
+
+
+def _stale(poll: PollAverage | None, today: date) -> str:
+    if poll is None:
+        return ""
+    age = (today - date.fromisoformat(poll.date)).days
+    if age <= STALE_AFTER_DAYS:
+        return ""
+    return (f"The national polls it uses are from {poll.date}, {age} days old: an owner can "
+            "set newer ones with !polls set.")

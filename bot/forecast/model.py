@@ -1,0 +1,214 @@
+"""The seat model: how likely each bloc party is to finish highest of the bloc, and how
+likely the opponent is to finish in the top two. Pure functions, no I/O and no numpy:
+the coefficients are fitted elsewhere (`bot/forecast/fit.py`, walk-forward) and stored.
+
+A seat is a `SeatCase`: what was known before polling day. Each bloc party standing there
+gets a score, a weighted sum of its features (its last share, the change in its
+nation-level polls, its older strength, whether it holds the seat, by-elections, the
+seat's estimated 2016 Leave vote, pacts); the chance that it finishes highest of the bloc
+is the softmax of the scores (a conditional logit). The chance that the opponent finishes
+top two is a logistic function of its margin over the third party, on the last result
+and on the result projected from the polls.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from bot.forecast import projection
+
+# The bloc the call is scored on: the party finishing highest of these is "right".
+BLOC = ("Lab", "LD", "Green", "SNP", "PC")
+OPPONENT = "Con"
+FLOOR = 0.01  # shares are floored at 1% before taking logs: a party that did not stand
+
+# Every feature the bloc model can use; a fitted model names the ones it chose.
+FEATURES = ("share", "swing", "uniform", "history", "share_pts", "uniform_pts",
+            "proportional_pts", "history_pts", "first", "holder", "pact",
+            "leave_LD", "leave_Green", "LD", "Green", "SNP", "PC")
+TOP_TWO_FEATURES = ("intercept", "margin", "projected_margin")
+
+# A wrong call costs a voter as much as three right ones help (the scoring in the
+# backtest): naming a party pays when p - 3(1 - p) >= 0, that is p >= 3/4.
+WRONG_CALL_COST = 3.0
+
+
+def call_threshold(cost: float = WRONG_CALL_COST) -> float:
+    """The probability at which naming a party breaks even when a wrong call costs
+    `cost` right ones: p * 1 = (1 - p) * cost."""
+    return cost / (cost + 1)
+
+
+CALL_THRESHOLD = call_threshold()
+# "Unlikely" for the opponent's top-two finish mirrors the call: the same 3-to-1 odds.
+NOT_IN_CONTENTION = 1 - CALL_THRESHOLD
+
+
+@dataclass(frozen=True)
+class SeatCase:
+    """One seat as it stood before polling day, on the boundaries it is fought on."""
+
+    code: str
+    name: str
+    nation: str
+    base: Mapping[str, float]  # last general election shares by swing key
+    standing: frozenset[str]  # bloc parties standing this time
+    polls_before: Mapping[str, float]  # nation-level shares at the base election
+    polls_after: Mapping[str, float]  # nation-level shares in the latest polls
+    earlier: Mapping[str, float] = field(default_factory=dict)  # best share in older GEs
+    byelection: Mapping[str, float] = field(default_factory=dict)  # since the base
+    byelection_weight: float = 0.0  # share of the seat's people who voted in it
+    holder: str = ""  # who holds the seat (the base winner, or a by-election winner)
+    leave: float | None = None  # estimated 2016 Leave share
+    designated: str = ""  # the party a pact backs here
+    opponent_standing: bool = True
+
+
+@dataclass(frozen=True)
+class Model:
+    """Fitted coefficients; `features` are the ones chosen by cross-validation."""
+
+    features: tuple[str, ...]
+    coefficients: tuple[float, ...]
+    top_two: tuple[float, ...]  # over TOP_TWO_FEATURES
+    trained_on: tuple[str, ...] = ()  # the election pairs it was fitted on
+    penalty: float = 0.0
+
+    def weights(self) -> dict[str, float]:
+        return dict(zip(self.features, self.coefficients, strict=True))
+
+
+@dataclass(frozen=True)
+class Forecast:
+    probabilities: dict[str, float]  # bloc party -> chance it finishes highest of the bloc
+    opponent_top_two: float
+    ranked: tuple[str, ...]  # bloc parties, most likely first
+
+    @property
+    def leader(self) -> str | None:
+        return self.ranked[0] if self.ranked else None
+
+    @property
+    def runner_up(self) -> str | None:
+        return self.ranked[1] if len(self.ranked) > 1 else None
+
+    def chance(self, party: str | None) -> float:
+        return self.probabilities.get(party or "", 0.0)
+
+    @property
+    def call(self) -> str | None:
+        """The party named, when its chance reaches the threshold."""
+        if self.leader and self.probabilities[self.leader] >= CALL_THRESHOLD:
+            return self.leader
+        return None
+
+    @property
+    def verdict(self) -> str:
+        if not self.ranked:
+            return "no-bloc-candidate"
+        if self.opponent_top_two < NOT_IN_CONTENTION:
+            return "opponent-not-in-contention"
+        return "clear" if self.call else "close"
+
+
+def _log(share: float) -> float:
+    return math.log(max(share, 0.0) + FLOOR)
+
+
+def bloc_ranking(shares: Mapping[str, float], standing: frozenset[str]) -> list[str]:
+    return sorted((p for p in standing), key=lambda p: -shares.get(p, 0.0))
+
+
+def features(case: SeatCase, party: str) -> dict[str, float]:
+    """The features of one bloc party in one seat (all of FEATURES)."""
+    share = case.base.get(party, 0.0)
+    before = case.polls_before.get(party, 0.0)
+    after = case.polls_after.get(party, before)
+    first = bloc_ranking(case.base, case.standing)[:1] == [party]
+    earlier = case.earlier.get(party)
+    leave = (case.leave - 0.5) if case.leave is not None else 0.0
+    ratio = min(after / before, 5.0) if before > 0 else 1.0
+    return {
+        # on a log scale: the softmax then compares ratios of shares
+        "share": _log(share),
+        "swing": _log(after) - _log(before),
+        "uniform": _log(share + after - before) - _log(share),
+        "history": 0.0 if earlier is None else _log(earlier) - _log(share),
+        # in points: the softmax then compares differences of shares
+        "share_pts": share,
+        "uniform_pts": after - before,
+        "proportional_pts": share * (ratio - 1),
+        "history_pts": 0.0 if earlier is None else earlier - share,
+        "first": float(first),
+        "holder": float(case.holder == party),
+        "pact": float(case.designated == party),
+        "leave_LD": leave if party == "LD" else 0.0,
+        "leave_Green": leave if party == "Green" else 0.0,
+        "LD": float(party == "LD"),
+        "Green": float(party == "Green"),
+        "SNP": float(party == "SNP"),
+        "PC": float(party == "PC"),
+    }
+
+
+def candidates(case: SeatCase) -> list[str]:
+    """The bloc parties standing, in BLOC order (the model's choice set)."""
+    return [p for p in BLOC if p in case.standing]
+
+
+def top_two_features(case: SeatCase) -> tuple[float, ...]:
+    """The opponent's margin over the strongest non-opponent party outside the top two
+    (positive: it is in the top two), on the last result and as projected by the polls."""
+    projected = projection.proportional(case.base, case.polls_before, case.polls_after)
+    return (1.0, _margin(case.base, case.standing), _margin(projected, case.standing))
+
+
+def _margin(shares: Mapping[str, float], standing: frozenset[str]) -> float:
+    others = sorted((s for p, s in shares.items()
+                     if p != OPPONENT and (p in standing or p not in BLOC)), reverse=True)
+    third = others[1] if len(others) > 1 else 0.0
+    return shares.get(OPPONENT, 0.0) - third
+
+
+def _softmax(scores: Sequence[float]) -> list[float]:
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    return [e / total for e in exps]
+
+
+def forecast(case: SeatCase, model: Model) -> Forecast:
+    parties = candidates(case)
+    if not parties:
+        return Forecast({}, _top_two(case, model), ())
+    weights = model.weights()
+    scores = [sum(weights[f] * v for f, v in features(case, p).items() if f in weights)
+              for p in parties]
+    probs = dict(zip(parties, _softmax(scores), strict=True))
+    ranked = tuple(sorted(parties, key=lambda p: (-probs[p], BLOC.index(p))))
+    return Forecast(probs, _top_two(case, model), ranked)
+
+
+def _top_two(case: SeatCase, model: Model) -> float:
+    if not case.opponent_standing:
+        return 0.0
+    z = sum(w * x for w, x in zip(model.top_two, top_two_features(case), strict=True))
+    return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+def in_words(p: float) -> str:
+    """A chance as people say it: 'about 9 in 10', 'about 3 in 4', 'about even'."""
+    if p >= 0.985:
+        return "almost certain"
+    if p <= 0.015:
+        return "very unlikely"
+    tenths = round(p * 10)
+    if tenths == 5:
+        return "about even"
+    if p >= 0.72 and round(p * 4) == 3 and abs(p - 0.75) < abs(p - tenths / 10):
+        return "about 3 in 4"
+    if tenths == 10:
+        return "more than 9 in 10"
+    return f"about {tenths} in 10" if tenths else "less than 1 in 10"

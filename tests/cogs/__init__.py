@@ -1,0 +1,1 @@
+"""Tests of the Discord layer (cogs/), through discord.py itself."""

@@ -1,0 +1,253 @@
+"""Moderators' seat updates: the append-only log, and end to end through discord.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from bot import db as dbmod
+from bot.community import settings as guild_settings
+from bot.community import subscriptions, updates
+from bot.config import PROJECT_ROOT
+
+PARTIES = {"Con", "Lab", "LD", "Green", "RUK", "SNP"}
+SEAT = "E14001249"  # Godalming and Ash
+
+
+def add(db, guild=1, kind="note", party=None, **payload):
+    return updates.add(db, guild_id=guild, seat_code=SEAT, kind=kind, party=party,
+                       payload=payload, author_id=7, author_name="mod",
+                       known_parties=PARTIES, stood={"Con", "LD", "Lab", "Green", "RUK"})
+
+
+def count(db) -> int:
+    return db.conn.execute("select count(*) from seat_updates").fetchone()[0]
+
+
+@pytest.fixture
+def guilds(tmp_path):
+    return dbmod.open_guilds(tmp_path / "guilds.db")
+
+
+@pytest.mark.parametrize("kind, party, payload, message", [
+    ("pact", "XYZ", {}, "unknown party"),
+    ("withdraw", "SNP", {}, "did not stand here"),
+    ("note", None, {"text": ""}, "empty"),
+    ("note", None, {"text": "x" * 501}, "too long"),
+    ("override", "Lab", {}, "needs a reason"),
+    ("pact", "LD", {"standing_aside": ["LD"]}, "cannot also stand aside"),
+    ("delete", None, {}, "unknown update kind"),
+])
+def test_refusals_write_nothing(guilds, kind, party, payload, message):
+    with pytest.raises(updates.UpdateError, match=message):
+        add(guilds, kind=kind, party=party, **payload)
+    assert count(guilds) == 0
+
+
+def test_history_revert_and_scope(guilds):
+    first = add(guilds, kind="pact", party="Lab", standing_aside=["LD"])
+    note = add(guilds, text="hustings on Friday")
+    other = add(guilds, guild=2, text="another server")
+    assert [u.id for u in updates.in_scope(guilds, 1, SEAT)] == [first.id, note.id]
+    assert [u.id for u in updates.in_scope(guilds, 2, SEAT)] == [other.id]
+    revert = updates.revert(guilds, update_id=first.id, guild_id=1, author_id=8,
+                            author_name="other mod")
+    assert [u.id for u in updates.in_scope(guilds, 1, SEAT)] == [note.id]
+    items = updates.history(guilds, 1, SEAT)
+    assert [i.update.id for i in items] == [first.id, note.id, revert.id]
+    assert items[0].reverted_by == revert.id
+    with pytest.raises(updates.UpdateError, match="already reverted"):
+        updates.revert(guilds, update_id=first.id, guild_id=1, author_id=8, author_name="x")
+    with pytest.raises(updates.UpdateError, match="no update"):
+        updates.revert(guilds, update_id=other.id, guild_id=1, author_id=8, author_name="x")
+    assert count(guilds) == 4
+
+
+def test_global_updates_reach_every_server(guilds):
+    local = add(guilds, kind="pact", party="LD", standing_aside=["Lab", "Green"])
+    shared = updates.make_global(guilds, update_id=local.id, author_id=1, author_name="owner",
+                                 owners={1})
+    assert shared.guild_id is None and shared.payload["copied_from"] == local.id
+    assert [u.id for u in updates.in_scope(guilds, 99, SEAT)] == [shared.id]
+
+
+def test_parse_votes():
+    votes, when = updates.parse_votes("lab=12000 Con=9000 LD=3000 2026-05-07", PARTIES)
+    assert votes == {"Lab": 12000, "Con": 9000, "LD": 3000} and when == "2026-05-07"
+    for bad in ("Lab=1", "Lab=x Con=2", "Foo=1 Con=2", "Lab=1 Lab=2", "Lab=1 Con=2 2026-13-40"):
+        with pytest.raises(updates.UpdateError):
+            updates.parse_votes(bad, PARTIES)
+
+
+def test_200_concurrent_updates_all_land_once(tmp_path):
+    path = tmp_path / "guilds.db"
+    dbmod.open_guilds(path).conn.close()
+    errors = []
+
+    def worker(n: int) -> None:
+        db = dbmod.open_guilds(path)
+        try:
+            for i in range(40):
+                add(db, text=f"worker {n} note {i}")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            db.conn.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db = dbmod.open_guilds(path)
+    texts = [u.payload["text"] for u in updates.in_scope(db, 1, SEAT)]
+    assert not errors and len(texts) == 200 and len(set(texts)) == 200
+    ids = [u.id for u in updates.in_scope(db, 1, SEAT)]
+    assert ids == sorted(ids) and len(set(ids)) == 200
+
+
+KILL = """
+import sys, time
+from pathlib import Path
+from bot import db as dbmod
+from tests.community.test_moderation import add
+db = dbmod.open_guilds(Path(sys.argv[1]))
+add(db, text="first")
+Path(sys.argv[2]).write_text("1")
+time.sleep(60)
+add(db, text="second")
+"""
+
+
+def test_process_killed_between_updates_loses_nothing(tmp_path):
+    path, marker = tmp_path / "guilds.db", tmp_path / "marker"
+    proc = subprocess.Popen([sys.executable, "-c", KILL, str(path), str(marker)],
+                            cwd=PROJECT_ROOT)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    db = dbmod.open_guilds(path)
+    assert [u.payload["text"] for u in updates.in_scope(db, 1, SEAT)] == ["first"]
+    add(db, text="after restart")
+    assert count(db) == 2
+
+
+def test_subscribers_hear_once_per_change(guilds):
+    assert subscriptions.subscribe(guilds, 1, 100, SEAT, "clear:LD")
+    assert not subscriptions.subscribe(guilds, 1, 100, SEAT, "clear:LD")
+    assert subscriptions.due(guilds, 1, SEAT, "clear:LD") == []
+    assert subscriptions.due(guilds, 1, SEAT, "clear:Lab") == [100]
+    assert subscriptions.due(guilds, 1, SEAT, "clear:Lab") == []
+    assert subscriptions.unsubscribe(guilds, 1, 100, SEAT)
+
+
+def test_guild_settings_validate(guilds):
+    s = guild_settings.set_value(guilds, 1, "opponent", "ruk", 7, PARTIES)
+    assert s.opponent == "RUK" and "RUK" not in s.advice_options.bloc
+    with pytest.raises(guild_settings.SettingError, match="unknown party"):
+        guild_settings.set_value(guilds, 1, "bloc", "Lab Nonsense", 7, PARTIES)
+    with pytest.raises(guild_settings.SettingError):
+        guild_settings.set_value(guilds, 1, "mod-role", "@everyone", 7, PARTIES)
+    assert guild_settings.get(guilds, 1).bloc == guild_settings.DEFAULT_BLOC
+
+
+# -- end to end through discord.py -------------------------------------------------------
+
+def field_text(message) -> str:
+    embed = message.embeds[0]
+    return " ".join([embed.description or "", *(f"{f.name} {f.value}" for f in embed.fields)])
+
+
+async def test_pact_shows_in_this_server_only(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!pact "Godalming and Ash" Lab LD Green')
+    reply = discord_bot.reply()
+    assert reply.content.startswith("Update #1 on Godalming and Ash")
+    await discord_bot.send("!howtovote Godalming and Ash")
+    here = field_text(discord_bot.reply())
+    assert "Labour is the agreed candidate" in here
+    assert "better placed than the pact's candidate" in here
+    await discord_bot.send("!howtovote Godalming and Ash", guild=1)
+    assert "agreed candidate" not in field_text(discord_bot.reply())
+
+
+async def test_non_moderator_is_refused_and_nothing_written(discord_bot):
+    await discord_bot.send('!pact "Godalming and Ash" Lab LD', member=1)
+    assert "Only this server's moderators" in discord_bot.reply().content
+    assert count(discord_bot.bot.service.guilds_db) == 0
+
+
+async def test_history_revert_override_and_byelection(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!override "Godalming and Ash" Green local council strength')
+    discord_bot.reply()
+    await discord_bot.send("!howtovote Godalming and Ash")
+    reply = discord_bot.reply()
+    assert "moderators recommend Green Party" in reply.embeds[0].description
+    assert "alice" in field_text(reply)  # the override's author
+    await discord_bot.send("!revert 1")
+    discord_bot.reply()
+    await discord_bot.send("!howtovote Godalming and Ash")
+    assert "Vote Liberal Democrat" in discord_bot.reply().embeds[0].description
+    await discord_bot.send('!byelection "Godalming and Ash" Con=9000 Lab=12000 LD=3000')
+    discord_bot.reply()
+    await discord_bot.send("!howtovote Godalming and Ash")
+    assert "Vote Labour" in discord_bot.reply().embeds[0].description
+    await discord_bot.send('!history "Godalming and Ash"', member=1)  # anyone may look
+    lines = discord_bot.reply().embeds[0].description.splitlines()
+    assert [line.split()[0] for line in lines] == ["#1", "#2", "#3"]
+    assert "reverted by #2" in lines[0]
+
+
+async def test_announcement_and_subscriber_notified_once(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    announce = discord_bot.channel(1)
+    await discord_bot.send(f"!config announce-channel {announce.id}")
+    discord_bot.reply()
+    await discord_bot.send('!subscribe "Godalming and Ash"', member=2)
+    assert "Following Godalming and Ash" in discord_bot.reply().content
+    await discord_bot.send('!withdraw "Godalming and Ash" LD')
+    sent = discord_bot.replies()
+    channels = [m.channel for m in sent]
+    assert announce in channels  # the announcement
+    dms = [m for m in sent if m.guild is None]
+    assert len(dms) == 1 and "advice for Godalming and Ash changed" in dms[0].content
+    await discord_bot.send('!note "Godalming and Ash" leaflets at the station')
+    assert [m for m in discord_bot.replies() if m.guild is None] == []  # advice unchanged
+
+
+async def test_bad_party_and_unknown_seat_are_refused(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!withdraw "Godalming and Ash" SNP')
+    assert "did not stand here" in discord_bot.reply().content
+    await discord_bot.send("!note Nowhereville hello")
+    assert discord_bot.reply().content.startswith("Not done:")
+    await discord_bot.send('!withdraw "Godalming and Ash" Pirates')
+    assert "unknown party" in discord_bot.reply().content
+    assert count(discord_bot.bot.service.guilds_db) == 0
+
+
+async def test_moderator_role_from_settings(discord_bot):
+    import discord.ext.test as dpytest
+    from discord.ext.test import backend
+    await discord_bot.grant_manage_server(0)
+    guild = dpytest.get_config().guilds[0]
+    role = backend.make_role("Campaign mods", guild)
+    await discord_bot.send(f"!config mod-role {role.id}")
+    assert f"<@&{role.id}>" in discord_bot.reply().embeds[0].description
+    await discord_bot.send('!note "Godalming and Ash" canvassing Saturday', member=1)
+    assert "Only this server's moderators" in discord_bot.reply().content
+    await dpytest.add_role(discord_bot.member(1), role)
+    await discord_bot.send('!note "Godalming and Ash" canvassing Saturday', member=1)
+    assert discord_bot.reply().content.startswith("Update #1 on Godalming and Ash")
+    await discord_bot.send("!config opponent Pirates", member=1)  # a moderator, not a manager
+    assert "Manage Server" in discord_bot.reply().content

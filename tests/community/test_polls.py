@@ -1,0 +1,128 @@
+"""Straw polls: the tally core, and end to end through discord.py."""
+
+from __future__ import annotations
+
+import discord
+import pytest
+
+from bot import db as dbmod
+from bot.community import polls
+
+
+@pytest.fixture
+def guilds(tmp_path):
+    return dbmod.open_guilds(tmp_path / "guilds.db")
+
+
+def new_poll(db, message_id=500, options=("Lab", "LD", "Not sure")):
+    return polls.create(db, guild_id=1, channel_id=2, message_id=message_id,
+                        seat_code="E14001249", question="How will you vote?",
+                        options=list(options), hours=24, created_by=9)
+
+
+def test_votes_add_remove_idempotent_and_private(guilds, tmp_path):
+    poll = new_poll(guilds)
+    for user, answer in [(1, 1), (2, 1), (3, 2), (1, 1)]:  # user 1's second add is a repeat
+        assert polls.record_vote(guilds, poll.message_id, answer, user, True)
+    polls.record_vote(guilds, poll.message_id, 1, 2, False)  # user 2 changes their mind
+    polls.record_vote(guilds, poll.message_id, 3, 2, True)
+    polls.record_vote(guilds, poll.message_id, 2, 99, False)  # a remove with no add
+    assert not polls.record_vote(guilds, 12345, 1, 1, True)  # not one of our polls
+    tally = polls.tally(guilds, poll)
+    assert tally.counts == (("Lab", 1), ("LD", 1), ("Not sure", 1)) and tally.voters == 3
+    stored = guilds.conn.execute("select voter from poll_votes").fetchall()
+    assert all(len(v) == 64 for (v,) in stored)  # salted hashes, no user ids
+    columns = [c[1] for c in guilds.conn.execute("pragma table_info(poll_votes)")]
+    assert columns == ["message_id", "answer_id", "voter"]
+    reopened = dbmod.open_guilds(tmp_path / "guilds.db")  # a restart keeps the counts
+    assert polls.tally(reopened, poll).counts == tally.counts
+
+
+def test_reconcile_takes_discords_counts(guilds):
+    poll = new_poll(guilds)
+    polls.record_vote(guilds, poll.message_id, 1, 1, True)
+    polls.reconcile(guilds, poll.message_id, {1: 4, 2: 7, 3: 0})
+    tally = polls.tally(guilds, poll)
+    assert tally.counts == (("Lab", 4), ("LD", 7), ("Not sure", 0)) and tally.leader == "LD"
+
+
+@pytest.mark.parametrize("question, options, hours, message", [
+    ("", ["a", "b"], 24, "needs a question"),
+    ("Q?", ["only one"], 24, "2 to 10 options"),
+    ("Q?", [str(i) for i in range(11)], 24, "2 to 10 options"),
+    ("Q?", ["a", "x" * 56], 24, "too long"),
+    ("Q?", ["a", "b"], 0, "1 to 168 hours"),
+    ("Q?", ["a", "b"], 169, "1 to 168 hours"),
+    ("Q?", ["a", "A"], 24, "the same"),
+    ("x" * 301, ["a", "b"], 24, "question is too long"),
+])
+def test_bad_polls_are_refused_and_nothing_written(guilds, question, options, hours, message):
+    with pytest.raises(polls.PollError, match=message):
+        polls.create(guilds, guild_id=1, channel_id=2, message_id=3, seat_code=None,
+                     question=question, options=options, hours=hours, created_by=9)
+    assert guilds.conn.execute("select count(*) from polls").fetchone() == (0,)
+
+
+# -- end to end ----------------------------------------------------------------------------
+
+async def enable_polls(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send("!config polls on")
+    discord_bot.reply()
+
+
+def vote(bot, message_id, answer_id, user_id, added=True):
+    event = discord.RawPollVoteActionEvent({
+        "user_id": user_id, "channel_id": 1, "message_id": message_id, "answer_id": answer_id,
+        "guild_id": 1})
+    bot.dispatch("raw_poll_vote_add" if added else "raw_poll_vote_remove", event)
+
+
+async def test_seat_poll_lifecycle(discord_bot):
+    import asyncio
+    await enable_polls(discord_bot)
+    await discord_bot.send('!withdraw "Godalming and Ash" Green')
+    discord_bot.replies()
+    await discord_bot.send('!poll seat "Godalming and Ash" 48')
+    discord_bot.replies()
+    sent = next(p for p in discord_bot.payloads if "poll" in p and p["poll"])
+    answers = [a["poll_media"]["text"] for a in sent["poll"]["answers"]]
+    assert sent["poll"]["question"]["text"] == "How will you vote in Godalming and Ash?"
+    assert sent["poll"]["duration"] == 48
+    assert answers[:2] == ["Conservative", "Liberal Democrat"] and answers[-1] == "Not sure"
+    assert "Green Party" not in answers and "Labour" in answers
+    db = discord_bot.bot.service.guilds_db
+    poll = polls.open_polls(db, discord_bot.member(0).guild.id)[0]
+    for user, answer in [(1, 2), (2, 2), (3, 1)]:
+        vote(discord_bot.bot, poll.message_id, answer, user)
+    vote(discord_bot.bot, poll.message_id, 1, 3, added=False)
+    await asyncio.sleep(0.05)
+    assert polls.tally(db, poll).counts[:2] == (("Conservative", 0), ("Liberal Democrat", 2))
+    await discord_bot.send(f"!poll end {poll.id}")
+    discord_bot.replies()
+    result = discord_bot.last_payload()
+    embed = result["embeds"][0]
+    assert embed["title"].startswith(f"Poll #{poll.id}: How will you vote")
+    assert "straw poll" in embed["description"]
+    assert "Liberal Democrat: 2 (100%)" in embed["fields"][0]["value"]
+    assert [a["filename"] for a in result["attachments"]] == ["poll.png"]
+
+
+async def test_polls_refused_clearly(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!poll seat "Godalming and Ash"')
+    assert "polls are off" in discord_bot.reply().content
+    await discord_bot.send("!config polls on")
+    discord_bot.reply()
+    await discord_bot.send('!poll seat "Godalming and Ash" 500')
+    assert "1 to 168 hours" in discord_bot.reply().content
+    await discord_bot.send('!poll seat Nowhereville')
+    assert discord_bot.reply().content.startswith("Not done:")
+    await discord_bot.send('!poll ask "Pick one" ' + " | ".join(str(i) for i in range(11)))
+    assert "2 to 10 options" in discord_bot.reply().content
+    await discord_bot.send('!poll ask "Pick one" a | ' + "b" * 60)
+    assert "too long" in discord_bot.reply().content
+    await discord_bot.send('!poll ask "Pick one" a | b', member=1)
+    assert "Only this server's moderators" in discord_bot.reply().content
+    db = discord_bot.bot.service.guilds_db
+    assert db.conn.execute("select count(*) from polls").fetchone() == (0,)

@@ -1,0 +1,200 @@
+"""The seat model: threshold from the cost ratio, chances that sum to one, calibration and
+Brier on hand-made sets, the walk-forward cut, and the backtest CLI's default model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+import sqlite3
+import subprocess
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from bot import db as dbmod
+from bot.config import PROJECT_ROOT
+from bot.evaluation import scorecard
+from bot.forecast.fit import fit_for, training_pairs
+from bot.forecast.inputs import PAIRS, ForecastData, Outcome, load_polls
+from bot.forecast.model import (
+    CALL_THRESHOLD,
+    Forecast,
+    Model,
+    SeatCase,
+    call_threshold,
+    forecast,
+    in_words,
+)
+
+
+def test_threshold_comes_from_the_cost_of_a_wrong_call():
+    assert CALL_THRESHOLD == call_threshold(3) == 0.75  # p - 3(1 - p) = 0 at p = 3/4
+    assert call_threshold(1) == 0.5 and call_threshold(9) == 0.9
+    just_under = Forecast({"Lab": 0.7499, "LD": 0.2501}, 0.9, ("Lab", "LD"))
+    at = Forecast({"Lab": 0.75, "LD": 0.25}, 0.9, ("Lab", "LD"))
+    assert (just_under.call, just_under.verdict) == (None, "close")
+    assert (at.call, at.verdict) == ("Lab", "clear")
+    unlikely = Forecast({"Lab": 0.9, "LD": 0.1}, 0.24, ("Lab", "LD"))
+    assert unlikely.verdict == "opponent-not-in-contention" and unlikely.call == "Lab"
+    assert Forecast({"Lab": 0.9}, 0.25, ("Lab",)).verdict == "clear"
+
+
+def test_chances_in_plain_words():
+    assert in_words(0.9) == "about 9 in 10"
+    assert in_words(0.75) == "about 3 in 4"
+    assert in_words(0.5) == "about even"
+    assert in_words(0.04) == "less than 1 in 10"
+    assert in_words(0.99) == "almost certain"
+    assert in_words(0.96) == "more than 9 in 10" and in_words(0.05) == "less than 1 in 10"
+
+
+HAND_MODEL = Model(("share", "first"), (2.0, 1.0), (0.0, 10.0, 0.0))
+
+
+def hand_case(**shares: float) -> SeatCase:
+    return SeatCase("X1", "Hand", "England", dict(shares),
+                    frozenset(p for p in shares if p != "Con"), {}, {})
+
+
+def test_a_hand_made_seat_by_hand():
+    f = forecast(hand_case(Lab=0.30, LD=0.10, Con=0.50), HAND_MODEL)
+    lab = 2 * math.log(0.31) + 1
+    ld = 2 * math.log(0.11)
+    assert f.chance("Lab") == pytest.approx(math.exp(lab) / (math.exp(lab) + math.exp(ld)))
+    assert f.ranked == ("Lab", "LD") and f.call == "Lab"
+    # Con's margin over the third party is 0.5 - 0.1 = 0.4: 10 x 0.4 = 4 on the logit
+    assert f.opponent_top_two == pytest.approx(1 / (1 + math.exp(-4)))
+
+
+def test_calibration_and_brier_on_a_hand_made_set():
+    pairs = [(0.05, False), (0.08, True), (0.95, True), (0.91, True), (0.93, False),
+             (0.55, True)]
+    bands = {b.low: b for b in scorecard.calibration(pairs)}
+    assert set(bands) == {0.0, 0.5, 0.9}
+    assert bands[0.0].count == 2 and bands[0.0].observed == 0.5
+    assert bands[0.9].count == 3 and bands[0.9].observed == pytest.approx(2 / 3)
+    assert bands[0.9].mean_predicted == pytest.approx((0.95 + 0.91 + 0.93) / 3)
+    outcomes = {"A": Outcome("Lab", True, True), "B": Outcome("LD", True, True)}
+    probs = {"A": {"Lab": 0.8, "LD": 0.2}, "B": {"Lab": 0.6, "LD": 0.4}}
+    # A: 0.2^2 + 0.2^2 = 0.08; B: 0.6^2 + 0.6^2 = 0.72; mean 0.40
+    assert scorecard.brier(probs, outcomes) == pytest.approx(0.40)
+    s = scorecard.score("t", "m", {"A": "Lab", "B": "Lab"}, outcomes)
+    assert (s.right, s.wrong, s.net, s.accuracy) == (1, 1, 1 - 3, 0.5)
+
+
+def test_every_poll_row_is_sourced_and_adds_up():
+    with (PROJECT_ROOT / "data" / "national_polls.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    totals: dict[tuple, float] = {}
+    for row in rows:
+        assert row["source"].startswith(("http://", "https://")), row
+        k = (row["election_id"], row["area"], row["pollster"], row["date"])
+        totals[k] = totals.get(k, 0.0) + float(row["share"])
+    assert all(90 <= t <= 101 for t in totals.values()), totals
+    polls = load_polls()
+    for election in ("ge2015", "ge2017", "ge2019", "ge2024"):
+        for area in ("GB", "Scotland", "Wales"):
+            assert (election, area) in polls
+    assert ("next", "GB") in polls
+
+
+def test_walk_forward_uses_only_earlier_pairs():
+    assert training_pairs("2015") == []
+    assert training_pairs("2019") == ["2015", "2017"]
+    assert training_pairs("2024") == ["2015", "2017", "2019"]
+
+
+@pytest.fixture(scope="module")
+def fdata(elections):
+    return ForecastData(elections)
+
+
+def test_every_seat_chances_sum_to_one(fdata):
+    fitted = fit_for(fdata, "2024")
+    assert fitted is not None
+    model = fitted[0]
+    cases = fdata.pair_cases(PAIRS["2024"])
+    gb = fdata_gb_seats(fdata, "2024")
+    assert len(cases) == gb  # every GB seat
+    for case, _outcome in cases:
+        f = forecast(case, model)
+        if f.probabilities:
+            assert sum(f.probabilities.values()) == pytest.approx(1.0)
+            assert all(0 <= p <= 1 for p in f.probabilities.values())
+        assert 0 <= f.opponent_top_two <= 1
+
+
+def fdata_gb_seats(fdata: ForecastData, pair: str) -> int:
+    boundaries = PAIRS[pair].boundaries
+    return sum(1 for _c, _n, nation, b in fdata.seats.values()
+               if b == boundaries and nation != "Northern Ireland")
+
+
+def export(db_path: Path, pair: str, out: Path) -> tuple[str, str]:
+    """The pair's per-seat export and the fitted parameters, as text."""
+    from bot.evaluation import backtest
+    data = ForecastData(dbmod.open_elections(db_path))
+    rows = backtest.seat_model_forecasts(data, pair)
+    scorecard.write_forecast_csv(rows, out)
+    model, choice = fit_for(data, pair)
+    return out.read_text(), json.dumps([asdict(model), asdict(choice)])
+
+
+@pytest.mark.parametrize("pair", ["2019", "2024"])
+def test_deleting_the_election_and_everything_after_changes_nothing(
+        pair, built_db_dir: Path, tmp_path: Path):
+    before = export(built_db_dir / "elections.db", pair, tmp_path / "before.csv")
+    target, day = PAIRS[pair].target, PAIRS[pair].polling_day
+    cut = tmp_path / "cut.db"
+    shutil.copy(built_db_dir / "elections.db", cut)
+    conn = sqlite3.connect(cut)
+    with conn:
+        # the votes go; who stood (public three weeks before polling day) stays
+        conn.execute("update results set votes = 0, share = 0, won = 0, position = 0 "
+                     "where election_id = ?", (target,))
+        later = "select id from elections where date > ? or (date = ? and id != ?)"
+        for table in ("results", "contests", "pacts"):
+            conn.execute(f"delete from {table} where election_id in ({later})",
+                         (day, day, target))
+        conn.execute("delete from elections where date > ? or (date = ? and id != ?)",
+                     (day, day, target))
+    conn.close()
+    assert export(cut, pair, tmp_path / "after.csv") == before
+
+
+def test_backtest_csv_without_a_model_writes_the_default_model(settings, tmp_path: Path):
+    out = tmp_path / "2024.csv"
+    env = {"HOWTOVOTE_DB_DIR": str(settings.db_dir), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "bot.py", "backtest", "--election", "2024",
+                           "--csv", str(out)], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    gb = sqlite3.connect(settings.elections_db_path).execute(
+        "select count(*) from seats where boundaries = '2024' and nation != 'Northern Ireland'"
+    ).fetchone()[0]
+    assert len(rows) == gb and {r["model"] for r in rows} == {"seat-model"}
+    dewsbury = next(r for r in rows if r["code"] == "E14001196")
+    assert 0 < float(dewsbury["p_leader"]) <= 1
+
+
+def test_the_live_answer_states_the_chance_and_its_basis(settings):
+    import asyncio
+
+    from bot.service import HowToVote
+
+    async def go():
+        service = await HowToVote(settings).start(offline=True)
+        try:
+            return service.answer_for_seat("E14001159")  # Chelmsford
+        finally:
+            await service.close()
+    answer = asyncio.run(go())
+    advice = answer.advice
+    assert advice.forecast is not None and advice.last_result_call == "Liberal Democrat"
+    assert "to be the strongest challenger here" in answer.text
+    assert "polls of 2025-06-14" in answer.text and "days old" in answer.text
