@@ -69,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", help="answer a query in the terminal, as the bot would")
     ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
     ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
+    ask.add_argument("--bloc", help="the parties to back, e.g. 'Lab LD Green' (default: the "
+                     "opponent's default bloc)")
     ask.add_argument("--json", action="store_true", help="print the advice as JSON")
 
     np = commands.add_parser("polls", help="national polls for projections")
@@ -165,8 +167,14 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 args.opponent.casefold())
             if opponent is None:
                 return None, f"Unknown party {args.opponent!r}: use a code such as Con or RUK."
+            bloc = None
+            if args.bloc:
+                bloc = frozenset(service.party_code(p) for p in args.bloc.replace(",", " ")
+                                 .split())
             return await service.answer(" ".join(args.query),
-                                        options=AdviceOptions(opponent=opponent)), None
+                                        options=AdviceOptions.against(opponent, bloc)), None
+        except UserFacingError as exc:
+            return None, str(exc)
         finally:
             await service.close()
 
@@ -190,20 +198,27 @@ def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
     from bot import db as dbmod
     from bot.elections.dataset import ensure_data
     from bot.forecast import national_polls
+    from bot.service import HowToVote
 
     elections = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     parties = {code for (code,) in elections.conn.execute("select code from parties")}
     guilds = dbmod.open_guilds(settings.guilds_db_path)
     if args.polls_command == "import":
         count = national_polls.import_csv(guilds, args.file, parties)
-        print(f"Imported {count} national poll(s) into {settings.guilds_db_path}")
+        print(f"Imported {count} new national poll(s) into {settings.guilds_db_path}")
     if args.polls_command == "delete":
         gone = national_polls.delete(guilds, args.poll_id)  # the operator's own shell
         print(f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})")
-    poll = national_polls.latest(guilds)
-    print("No national polls yet." if poll is None else
-          f"Latest: {poll.date} {poll.pollster} {poll.area}: " +
-          ", ".join(f"{p} {v:g}%" for p, v in poll.shares.items()))
+    guilds.conn.close()
+
+    async def describe() -> str:
+        service = await HowToVote(settings).start(offline=True)
+        try:
+            return service.describe_polls()
+        finally:
+            await service.close()
+
+    print(asyncio.run(describe()))
     return 0
 
 
@@ -236,7 +251,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     if opponent is None:
         print(f"unknown party {args.opponent!r}: use a code such as Con or RUK", file=sys.stderr)
         return 2
-    options = AdviceOptions(opponent=opponent)
+    options = AdviceOptions.against(opponent)
     pairs = [args.election] if args.election else list(backtest.PAIRS)
     name = args.model or (backtest.DEFAULT_MODEL if args.csv else "all")
     if name != "all" and name not in backtest.MODEL_NAMES:

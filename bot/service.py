@@ -232,8 +232,10 @@ class HowToVote:
                                   ) -> list[int]:
         return await self.store.write(subscriptions.due, guild_id, code, fingerprint)
 
-    def latest_national_poll(self) -> national_polls.NationalPoll | None:
-        return national_polls.latest(self.guilds_db)
+    def describe_polls(self) -> str:
+        """What answers rest on, nation by nation, and the owners' polls on record."""
+        return self.forecasts.describe_polls(self.owner_polls(),
+                                             national_polls.on_record(self.guilds_db))
 
     async def set_national_poll(self, text: str, by: int) -> national_polls.NationalPoll:
         poll = national_polls.parse(text, self.known_parties)
@@ -349,7 +351,9 @@ class HowToVote:
         """The advice on current national polls, for servers that opted in."""
         if guild_id is None or not self.settings_for(guild_id).projections_enabled:
             return None
-        poll = national_polls.latest(self.guilds_db)
+        # the poll the seat model uses for this nation: one source of truth for both
+        nation = record.seat.nation
+        poll = self.forecasts.poll(self.owner_polls().get(nation), nation)
         if poll is None:
             return None
         if self._national_2024 is None:
@@ -357,10 +361,10 @@ class HowToVote:
         names = {code: p.name for code, p in self.data.parties.items()}
         model = projection.DEFAULT_MODEL
         contest = projection.project_contest(record.general, record.seat.nation, model,
-                                             self._national_2024, poll.fractions(), names)
+                                             self._national_2024, poll.shares, names)
         advice = advise(replace(record, general=contest, byelections=()), self.data.parties,
                         options, in_scope)
-        return Projected(advice, model, poll.date, poll.source)
+        return Projected(advice, model, poll.date, "; ".join(poll.sources))
 
     async def seat(self, query: str) -> tuple[Answer, bytes | None]:
         """The full last result beside the notional 2019 one, and a chart (`!seat`)."""

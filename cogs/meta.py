@@ -54,12 +54,7 @@ class Meta(commands.Cog):
     @app_commands.default_permissions(administrator=True)
     async def national(self, ctx: commands.Context) -> None:
         """The national polls projections start from."""
-        poll = self.bot.service.latest_national_poll()
-        text = ("No national polls set yet." if poll is None else
-                f"{poll.date} ({safe_text(poll.pollster, 60)}): " + ", ".join(
-                    f"{p} {v:g}%" for p, v in poll.shares.items())
-                + f"\nSource: {safe_text(poll.source, 200)}")
-        await ctx.send(text)
+        await ctx.send(safe_text(self.bot.service.describe_polls(), 2000))
 
     @national.command(name="set")
     async def national_set(self, ctx: commands.Context, *, figures: str) -> None:

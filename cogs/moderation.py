@@ -67,7 +67,7 @@ class Moderation(commands.Cog):
             f"mod-role: {role}",
             f"announce-channel: {channel}",
             f"opponent: {s.opponent}",
-            f"bloc: {' '.join(sorted(s.bloc))}",
+            f"bloc: {s.bloc_label}",
             f"polls: {'on' if s.polls_enabled else 'off'}",
             f"projections: {'on' if s.projections_enabled else 'off'}",
             f"model: {'on' if s.model_enabled else 'off'}",

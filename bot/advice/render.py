@@ -50,19 +50,25 @@ def other_sites_line(advice: Advice, others: Sequence[tuple[str, str | None]],
 
 
 def projection_lines(advice: Advice, projected: Projected) -> list[str]:
-    on_result = (f"On the {advice.basis.election_name} result: "
-                 f"{advice.last_result_call or _call(advice)}")
-    on_polls = f"{projected.label()}: {_call(projected.advice)}"
-    lines = [on_result, on_polls]
-    if _call(advice) != _call(projected.advice):
-        lines.append(f"They disagree: national polls have moved since that election, and "
-                     f"the {projected.model} swing model carries that change into this seat. "
-                     "Treat the projection as a pointer, not a forecast.")
+    """Our call (the headline's), the last result's, and the projection's, each labelled;
+    a disagreement with the headline is said, never left for the reader to spot."""
+    ours = _call(advice)
+    lines = [f"Our call{' (the seat model)' if advice.forecast else ''}: {ours}"]
+    if advice.last_result_call:
+        lines.append(f"On the {advice.basis.election_name} result alone: "
+                     f"{advice.last_result_call}")
+    lines.append(f"{projected.label()}: {_call(projected.advice)}")
+    if ours != _call(projected.advice):
+        lines.append(f"The projection disagrees with our call: it carries the change in "
+                     f"national polls into this seat by {projected.model} swing alone. Treat "
+                     "it as a pointer, not a forecast.")
     lines.append(f"Polls: {safe_text(projected.source, 200)}")
     return lines
 
 
 def _call(advice: Advice) -> str:
+    if advice.verdict == "override" and advice.override:
+        return f"{advice.override.party_name} (the moderators' call)"
     if advice.verdict == "clear" and advice.recommended:
         return advice.recommended.party_name
     if advice.verdict == "close" and advice.recommended and advice.next_bloc:
@@ -105,6 +111,7 @@ VERDICT_LABEL = {
     "opponent-not-in-contention": "No tactical vote needed",
     "no-opponent": "No opponent standing",
     "no-bloc-candidate": "No candidate to back",
+    "outside-bloc": "Best placed: a party you don't back",
     "override": "Moderators' recommendation",
 }
 
@@ -131,7 +138,29 @@ def _row_line(r: Row) -> str:
     mark = "✅ " if r.in_bloc and r.standing else ("🎯 " if r.is_opponent else "")
     gone = " — not standing" if not r.standing else ""
     who = f" ({safe_text(r.candidate, 60)})" if r.candidate else ""
+    if r.previous_candidate:
+        who = (f" ({safe_text(r.candidate or '', 60)}, declared; "
+               f"{safe_text(r.previous_candidate, 60)} last time)")
     return f"{mark}{r.party_name}{who}: {r.votes:,} ({pts(r.share)}){gone}"
+
+
+def margin_pairs(advice: Advice) -> list[tuple[Row, Row]]:
+    """The pairs of candidates whose margins the answer shows, named party first."""
+    rec, pairs = advice.recommended, []
+    if advice.best_placed is not None and rec is not None:
+        pairs.append((advice.best_placed, rec))
+    if rec is not None and advice.opponent is not None:
+        pairs.append((rec, advice.opponent))
+    if rec is not None and advice.next_bloc is not None:
+        pairs.append((rec, advice.next_bloc))
+    return pairs
+
+
+def margin_text(a: Row, b: Row) -> str:
+    """a's share minus b's, in points; in votes when it is under 0.1 points."""
+    if abs(a.share - b.share) < 0.001:
+        return f"{a.votes - b.votes:+,} votes"
+    return f"{(a.share - b.share) * 100:+.1f} pts"
 
 
 def _status_lines(advice: Advice) -> list[str]:
@@ -156,9 +185,9 @@ def render_text(advice: Advice, resolution: Resolution | None = None,
     out += ["", f"[{VERDICT_LABEL[advice.verdict]}] {advice.headline}", ""]
     out.append(f"{advice.basis.election_name}:")
     out += [f"  {line}" for line in result_lines(advice.basis, limit=12, bars=True)]
-    if advice.byelection is not None:
-        out += ["", f"{advice.general.election_name}:"]
-        out += [f"  {line}" for line in result_lines(advice.general, limit=6, bars=True)]
+    if advice.beside is not None:
+        out += ["", f"{advice.beside.election_name}:"]
+        out += [f"  {line}" for line in result_lines(advice.beside, limit=6, bars=True)]
     if advice.reasons or _status_lines(advice):
         out += ["", "Why:"] + [f"  - {r}" for r in (*advice.reasons, *_status_lines(advice))]
     for n in advice.notes:
@@ -175,21 +204,16 @@ def render_text(advice: Advice, resolution: Resolution | None = None,
 def render_embed(advice: Advice, resolution: Resolution | None = None,
                  data_date: str = "", projected: Projected | None = None,
                  other_sites: str = "") -> EmbedSpec:
-    description = advice.headline
+    description = safe_text(advice.headline, DESCRIPTION_LIMIT)  # may hold a declared name
     if resolution and resolution.note:
         description = f"*{safe_text(resolution.note, 300)}*\n\n{description}"
     fields = [EmbedField(f"{advice.basis.election_name} result",
                          "\n".join(_row_line(r) for r in advice.rows[:8]) or "—")]
-    if advice.byelection is not None:
-        fields.append(EmbedField(f"{advice.general.election_name}",
-                                 "\n".join(result_lines(advice.general, limit=5))))
-    numbers = []
-    if advice.margin_to_opponent is not None and advice.opponent and advice.recommended:
-        numbers.append(f"{advice.recommended.party} vs {advice.opponent.party}: "
-                       f"{advice.margin_to_opponent * 100:+.1f} pts")
-    if advice.margin_to_next_bloc is not None and advice.next_bloc and advice.recommended:
-        numbers.append(f"{advice.recommended.party} vs {advice.next_bloc.party}: "
-                       f"{advice.margin_to_next_bloc * 100:+.1f} pts")
+    if advice.beside is not None:
+        fields.append(EmbedField(f"{advice.beside.election_name}",
+                                 "\n".join(result_lines(advice.beside, limit=5))))
+    numbers = [f"{a.party} vs {b.party}: {margin_text(a, b)}"
+               for a, b in margin_pairs(advice)]
     if numbers:
         fields.append(EmbedField("Margins", "\n".join(numbers), inline=True))
     fields.append(EmbedField("Confidence", VERDICT_LABEL[advice.verdict], inline=True))

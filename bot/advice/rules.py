@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.elections.seats import Party, SeatRecord
+from bot.errors import UserFacingError
 from bot.forecast.live import Field, ModelView
-from bot.forecast.model import Forecast, in_words
+from bot.forecast.model import BLOC, Forecast, drivers, in_words
 from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
 
 DEFAULT_OPPONENT = "Con"
@@ -20,11 +21,39 @@ CLOSE_POINTS = 5.0  # the top two bloc parties within this many points: a close 
 OUT_OF_CONTENTION_POINTS = 20.0
 
 
+class OptionsError(UserFacingError):
+    """Options that contradict themselves (the opponent is also in the bloc)."""
+
+
+def default_bloc(opponent: str) -> frozenset[str] | None:
+    """Against the Conservatives, the parties of the left and centre; against anyone else,
+    every party but the opponent (an anti-Reform server backs the Conservatives too)."""
+    return DEFAULT_BLOC if opponent == DEFAULT_OPPONENT else None
+
 
 @dataclass(frozen=True)
 class AdviceOptions:
     opponent: str = DEFAULT_OPPONENT
-    bloc: frozenset[str] = DEFAULT_BLOC
+    bloc: frozenset[str] | None = DEFAULT_BLOC  # None: every party but the opponent
+
+    def __post_init__(self) -> None:
+        if self.bloc is not None and self.opponent in self.bloc:
+            raise OptionsError(f"{self.opponent} cannot be both the party to beat and one of "
+                               "the parties to back: take it out of the bloc, or choose "
+                               "another opponent")
+
+    @classmethod
+    def against(cls, opponent: str, bloc: frozenset[str] | None = None) -> AdviceOptions:
+        """The options for an opponent: its default bloc unless one is given."""
+        return cls(opponent, default_bloc(opponent) if bloc is None else bloc)
+
+    def backs(self, party: str) -> bool:
+        return party != self.opponent and (self.bloc is None or party in self.bloc)
+
+    @property
+    def narrowed(self) -> bool:
+        """The server backs fewer parties than the default for its opponent."""
+        return self.bloc is not None and self.bloc != default_bloc(self.opponent)
 
 
 DEFAULT_OPTIONS = AdviceOptions()
@@ -42,6 +71,7 @@ class Row:
     in_bloc: bool
     is_opponent: bool
     standing: bool = True  # False: withdrawn, or stood aside under a pact
+    previous_candidate: str | None = None  # who stood last time, when another is declared
 
 
 @dataclass(frozen=True)
@@ -77,7 +107,7 @@ class Advice:
     rows: tuple[Row, ...]
     general: Contest
     notional: Contest | None
-    byelection: Contest | None = None
+    byelection: Contest | None = None  # the latest by-election, shown whether used or not
     other_call: str | None = None  # what the general election alone would recommend
     pact: Pact | None = None
     pact_source: str = ""
@@ -91,6 +121,15 @@ class Advice:
     options: AdviceOptions = field(default_factory=AdviceOptions)
     forecast: Forecast | None = None  # the seat model's chances, when it is on
     last_result_call: str = ""  # what the last result alone says, beside the model's call
+    best_placed: Row | None = None  # a party the server does not back, better placed
+
+    @property
+    def beside(self) -> Contest | None:
+        """The other result shown next to the basis: the general election beside a
+        by-election, or a by-election the advice does not rest on."""
+        if self.byelection is None:
+            return None
+        return self.general if self.basis is self.byelection else self.byelection
 
     @property
     def recommended_party(self) -> str | None:
@@ -116,21 +155,23 @@ def field_of(record: SeatRecord, parties: dict[str, Party],
 def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions = DEFAULT_OPTIONS,
            updates: Sequence[SeatUpdate] = (), model: ModelView | None = None) -> Advice:
     state = _apply_updates(record, updates, parties)
-    opponent_name = parties[options.opponent].name if options.opponent in parties else \
-        options.opponent
+    opponent_name = _name(parties, options.opponent)
     general_call = _analyse(record.general, options, state, opponent_name)
-    basis = state.byelection or record.latest
+    byelection = state.byelection or (record.latest if record.latest is not record.general
+                                      else None)
+    # a published by-election where a party of the seat stood aside does not replace the
+    # general election: that party keeps its standing (Clacton 2026: no Conservative stood).
+    # A moderator's posted result is taken as the newest word.
+    absent = _stood_aside(byelection, record.general, general_call, options) \
+        if byelection is not None and state.byelection is None else []
+    basis = byelection if byelection is not None and not absent else record.general
     analysis = (_analyse(basis, options, state, opponent_name) if basis is not record.general
                 else general_call)
-    rec = analysis.recommended
-    colour_party = state.override.party if state.override else (rec.party if rec else None)
-    colour = parties[colour_party].colour if colour_party in parties else "#AAAAAA"
 
     reasons = list(analysis.reasons)
     caveats: list[str] = []
-    byelection = basis if basis is not record.general else None
     other_call = None
-    if byelection is not None:
+    if byelection is not None and basis is byelection:
         reasons.insert(0, f"This rests on the {byelection.election_name}, the most recent vote "
                           f"here, rather than the {record.general.election_name}.")
         if byelection.result:
@@ -142,6 +183,12 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
             other_call = general_call.label
             reasons.append(f"The {record.general.election_name} pointed elsewhere: "
                            f"{general_call.label}.")
+    elif byelection is not None:
+        who = " and ".join(_name(parties, p) for p in absent)
+        reasons.insert(0, f"The advice rests on the {record.general.election_name}, not the "
+                          f"{byelection.election_name}: {who} did not stand in the "
+                          "by-election, and a party that stands aside once is still a party "
+                          "of the seat.")
     pact, pact_source = state.pact or _table_pact(record)
     if pact is not None:
         # who was best placed before anyone stood aside: the pact may have chosen otherwise
@@ -155,17 +202,18 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                        "(notional figures).")
     caveats.append(f"Based on votes cast at the {basis.election_name}, not on an opinion poll.")
 
-    verdict = analysis.verdict
-    headline = analysis.headline
     last_call = ""
+    forecast = _model_forecast(model, options) if state.byelection is None else None
     # the model knows published results only: a moderator's newer result takes precedence
-    if model is not None and state.byelection is None and options.opponent == "Con" and verdict in (
+    if forecast is not None and analysis.verdict in (
             "clear", "close", "opponent-not-in-contention"):
         last_call = analysis.label
-        rows_by_party = {r.party: r for r in analysis.rows if r.in_bloc and r.standing}
-        verdict, headline, rec, nxt = _model_call(model.forecast, rows_by_party, parties,
-                                                  opponent_name)
-        analysis = replace(analysis, verdict=verdict, recommended=rec, next_bloc=nxt)
+        analysis = _model_call(forecast, analysis, parties, opponent_name, options)
+        if model.case is not None and model.model is not None and analysis.recommended \
+                and general_call.recommended \
+                and analysis.recommended.party != general_call.recommended.party \
+                and general_call.recommended.party in BLOC:
+            reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
         reasons.insert(0, f"The chances rest on {model.basis}.")
         caveats[:] = [c for c in caveats if not c.startswith("Based on votes cast")]
@@ -173,12 +221,14 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                        "earlier elections; local campaigns can change a seat.")
         if model.stale:
             caveats.append(model.stale)
+    verdict, headline, rec = analysis.verdict, analysis.headline, analysis.recommended
     if state.override is not None:
         verdict = "override"
         who = ("This server's moderators" if state.override.scope == "this server" else
                f"{state.override.author}, for all servers,")
         headline = (f"{who} recommend{'' if state.override.scope == 'this server' else 's'} "
                     f"{state.override.party_name} (the numbers say: {analysis.label}).")
+    colour_party = state.override.party if state.override else (rec.party if rec else None)
     return Advice(
         seat=record.seat, verdict=verdict, data_verdict=analysis.verdict, headline=headline,
         recommended=rec, next_bloc=analysis.next_bloc, opponent=analysis.opponent,
@@ -190,31 +240,107 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         caveats=tuple(caveats),
         sources=("UK Parliament election results (Commons Library), Open Parliament Licence",
                  *(pact.sources if pact else ())),
-        colour=colour, options=options,
-        forecast=model.forecast if model is not None and last_call else None,
-        last_result_call=last_call,
+        colour=parties[colour_party].colour if colour_party in parties else "#AAAAAA",
+        options=options, forecast=forecast if last_call else None,
+        last_result_call=last_call, best_placed=analysis.best_placed,
     )
 
 
-def _model_call(f: Forecast, rows: dict[str, Row], parties: dict[str, Party], opp: str
-                ) -> tuple[str, str, Row | None, Row | None]:
-    """The verdict, headline and the two parties named, from the seat model."""
-    def name(code: str | None) -> str:
-        return parties[code].name if code in parties else (code or "")
+def _name(parties: dict[str, Party], code: str | None) -> str:
+    return parties[code].name if code in parties else (code or "")
 
+
+def _stood_aside(byelection: Contest, general: Contest, general_call: _Analysis,
+                 options: AdviceOptions) -> list[str]:
+    """The opponent and the general election's best-placed party, where either stood at
+    the general election but not in the by-election."""
+    stood = {c.party for c in byelection.candidates}
+    at_general = {c.party for c in general.candidates}
+    wanted = [options.opponent, *([general_call.recommended.party]
+                                  if general_call.recommended else [])]
+    return [p for p in dict.fromkeys(wanted) if p in at_general and p not in stood]
+
+
+def _model_forecast(model: ModelView | None, options: AdviceOptions) -> Forecast | None:
+    """The seat model's chances among the parties this server backs, when it applies."""
+    if model is None or options.opponent != DEFAULT_OPPONENT:
+        return None
+    forecast = model.forecast.among({p for p in BLOC if options.backs(p)})
+    return forecast if forecast.ranked else None
+
+
+def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
+    """What carried the model's chance from the last result's strongest party to another,
+    in words: the features that favour `lead` most."""
+    case = model.case
+    words = {
+        "polls": lambda: (f"the polls since then ({lead.party_name} "
+                          f"{_poll(case, lead.party)}, {last.party_name} "
+                          f"{_poll(case, last.party)})"),
+        "history": lambda: (f"{lead.party_name}'s stronger results here at earlier "
+                            f"elections ({pts(case.earlier.get(lead.party, 0.0))})"),
+        "holder": lambda: f"{lead.party_name} holds the seat",
+        "pact": lambda: f"a pact backs {lead.party_name}",
+        "leave": lambda: (f"the seat's estimated 2016 Leave vote "
+                          f"({pts(case.leave or 0.0)})"),
+        "party": lambda: f"how {lead.party_name} has done against its polls in past elections",
+        "result": lambda: "the last result",
+    }
+    moved = [words[family]() for family, _weight in drivers(case, model.model, lead.party,
+                                                            last.party)[:3]]
+    because = ", ".join(moved) if moved else "the model's fitted weights"
+    return (f"Why {lead.party_name} and not {last.party_name}, who did better last time: "
+            f"{because}.")
+
+
+def _poll(case, party: str) -> str:
+    before = case.polls_before.get(party, 0.0)
+    after = case.polls_after.get(party, before)
+    return f"{pts(before)} → {pts(after)}"
+
+
+def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: str,
+                options: AdviceOptions) -> _Analysis:
+    """The last-result analysis recast on the seat model's call: its verdict, headline,
+    the two parties it names and the margins between exactly those two."""
     lead, second = f.leader, f.runner_up
+    rows = {r.party: r for r in last.rows if r.in_bloc and r.standing}
     rec, nxt = rows.get(lead or ""), rows.get(second or "")
-    chance = f"{name(lead)}: {in_words(f.chance(lead))} to be the strongest challenger here"
+    role = ("the strongest of the parties this server backs" if options.narrowed
+            else "the strongest challenger here")
+    chance = f"{_name(parties, lead)}: {in_words(f.chance(lead))} to be {role}"
     if f.verdict == "opponent-not-in-contention":
-        return (f.verdict, f"{opp} is unlikely to finish in the top two here "
-                f"({in_words(f.opponent_top_two)}): no tactical vote is needed. Vote for "
-                f"whoever you prefer. ({chance}.)", rec, nxt)
-    if f.verdict == "clear":
-        who = name(lead) + (f" ({rec.candidate})" if rec and rec.candidate else "")
-        return f.verdict, f"Vote {who}: the best-placed to beat {opp}. {chance}.", rec, nxt
-    return (f.verdict, f"Too close to call between {name(lead)} ({in_words(f.chance(lead))}) "
-            f"and {name(second)} ({in_words(f.chance(second))}) to be the strongest "
-            f"challenger to {opp}. Watch for local pacts and polls.", rec, nxt)
+        headline = (f"{opp} is unlikely to finish in the top two here "
+                    f"({in_words(f.opponent_top_two)}): no tactical vote is needed. Vote for "
+                    f"whoever you prefer. ({chance}.)")
+    elif f.verdict == "clear":
+        who = _name(parties, lead) + (f" ({rec.candidate})" if rec and rec.candidate else "")
+        headline = f"Vote {who}: the best-placed to beat {opp}. {chance}."
+    else:
+        headline = (f"Too close to call between {_name(parties, lead)} "
+                    f"({in_words(f.chance(lead))}) and {_name(parties, second)} "
+                    f"({in_words(f.chance(second))}) to be "
+                    + (f"{role} against {opp}" if options.narrowed
+                       else f"the strongest challenger to {opp}")
+                    + ". Watch for local pacts and polls.")
+    m_opp, m_next = _margins(rec, nxt, last.opponent)
+    return replace(last, verdict=f.verdict, headline=headline, recommended=rec,
+                   next_bloc=nxt, margin_to_opponent=m_opp, margin_to_next_bloc=m_next)
+
+
+def _margins(rec: Row | None, nxt: Row | None, opponent: Row | None
+             ) -> tuple[float | None, float | None]:
+    """The named party's share minus the opponent's, and minus the other named party's."""
+    return (rec.share - opponent.share if rec and opponent else None,
+            rec.share - nxt.share if rec and nxt else None)
+
+
+def _gap(a: Row, b: Row) -> str:
+    """How far apart two candidates finished: in points, or in votes under 0.1 points."""
+    if abs(a.share - b.share) < 0.001:
+        n = abs(a.votes - b.votes)
+        return f"{n:,} vote{'' if n == 1 else 's'}"
+    return f"{abs(a.share - b.share) * 100:.1f} points"
 
 
 @dataclass
@@ -302,67 +428,103 @@ class _Analysis:
     margin_to_opponent: float | None
     margin_to_next_bloc: float | None
     reasons: tuple[str, ...]
+    best_placed: Row | None = None
 
 
 def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: str
              ) -> _Analysis:
     aside = set(state.pact[0].standing_aside) if state.pact else set()
-    rows = tuple(_row(c, options, state.withdrawn | aside) for c in contest.candidates)
+    declared = dict(state.declared)
+    rows = tuple(_row(c, options, state.withdrawn | aside, declared)
+                 for c in contest.candidates)
     opponent = next((r for r in rows if r.is_opponent), None)
     bloc = [r for r in rows if r.in_bloc and r.standing]
     rec = bloc[0] if bloc else None
     nxt = bloc[1] if len(bloc) > 1 else None
-    m_opp = rec.share - opponent.share if rec and opponent else None
-    m_next = rec.share - nxt.share if rec and nxt else None
-    winner = rows[0]
+    m_opp, m_next = _margins(rec, nxt, opponent)
+    # the strongest party standing against the opponent, backed by this server or not
+    challenger = next((r for r in rows if r.standing and not r.is_opponent), None)
+
+    def analysis(verdict: str, headline: str, label: str, *reasons: str,
+                 best: Row | None = None) -> _Analysis:
+        return _Analysis(verdict, headline, label, rows, rec, nxt, opponent, m_opp, m_next,
+                         reasons, best)
 
     if opponent is None:
-        return _Analysis("no-opponent",
-                         f"No {opp_name} candidate stood here last time: there is no one to "
-                         "vote tactically against. Vote for whoever you prefer.",
-                         "no tactical vote needed", rows, rec, nxt, None, None, m_next,
-                         (f"{opp_name} did not stand at the {contest.election_name}.",))
+        said = [f"No {opp_name} candidate stood here at the {contest.election_name}, so that "
+                "result gives no tactical steer."]
+        if challenger:
+            said.append(f"The strongest there was {_who(challenger)} with "
+                        f"{pts(challenger.share)}"
+                        + (f"; of the parties this server backs, {_who(rec)} had "
+                           f"{pts(rec.share)}." if rec and rec is not challenger else "."))
+        said.append(f"If {opp_name} stands next time, check back once candidates are "
+                    "declared.")
+        return analysis("no-opponent", " ".join(said), "no tactical vote needed",
+                        f"{opp_name} did not stand at the {contest.election_name}.")
     if rec is None:
-        return _Analysis("no-bloc-candidate",
-                         "None of the parties this server backs stood here last time.",
-                         "no candidate to back", rows, None, None, opponent, None, None, ())
+        strongest = (f" The strongest challenger to {opp_name} was {_who(challenger)} with "
+                     f"{pts(challenger.share)}." if challenger else "")
+        return analysis("no-bloc-candidate",
+                        f"None of the parties this server backs stood here at the "
+                        f"{contest.election_name}.{strongest}", "no candidate to back",
+                        best=challenger)
     reasons = [f"At the {contest.election_name}, {rec.party_name} had {pts(rec.share)} "
                f"({rec.votes:,} votes) and {opponent.party_name} {pts(opponent.share)} "
                f"({opponent.votes:,})."]
     opp_position = rows.index(opponent) + 1
-    if opp_position >= 3 and winner.share - opponent.share > OUT_OF_CONTENTION_POINTS / 100:
-        return _Analysis("opponent-not-in-contention",
-                         f"{opponent.party_name} came {_ordinal(opp_position)}, "
-                         f"{(winner.share - opponent.share) * 100:.1f} points behind the "
-                         "winner: no tactical vote is needed here. Vote for whoever you prefer.",
-                         "no tactical vote needed", rows, rec, nxt, opponent, m_opp, m_next,
-                         tuple(reasons))
+    if opp_position >= 3 and rows[0].share - opponent.share > OUT_OF_CONTENTION_POINTS / 100:
+        return analysis("opponent-not-in-contention",
+                        f"{opponent.party_name} came {_ordinal(opp_position)}, "
+                        f"{_gap(rows[0], opponent)} behind the winner: no tactical vote is "
+                        "needed here. Vote for whoever you prefer.",
+                        "no tactical vote needed", *reasons)
+    # a party the server does not back is the real challenger: the opponent beat the
+    # bloc's best, and that party finished well clear of it (Boston and Skegness against
+    # Reform: the Conservatives second with 33.4%, Labour 18.9%)
+    if challenger is not None and challenger is not rec and not challenger.in_bloc \
+            and opponent.share > rec.share \
+            and challenger.share - rec.share >= CLOSE_POINTS / 100:
+        return analysis("outside-bloc",
+                        f"{_who(challenger)} is best placed to beat {opponent.party_name} "
+                        f"here ({pts(challenger.share)}), but it is not one of the parties "
+                        f"this server backs. Of those, {_who(rec)} was strongest with "
+                        f"{pts(rec.share)}, {_gap(challenger, rec)} behind.",
+                        f"a party you don't back ({challenger.party_name})",
+                        *reasons, best=challenger)
     if nxt is not None and m_next is not None and m_next < CLOSE_POINTS / 100:
-        return _Analysis("close",
-                         f"Too close to call between {rec.party_name} ({pts(rec.share)}) and "
-                         f"{nxt.party_name} ({pts(nxt.share)}): {rec.party_name} is only "
-                         f"{m_next * 100:.1f} points ahead. Watch for local pacts and polls.",
-                         f"too close to call ({rec.party}/{nxt.party})", rows, rec, nxt,
-                         opponent, m_opp, m_next, tuple(reasons))
+        return analysis("close",
+                        f"Too close to call between {rec.party_name} ({pts(rec.share)}) and "
+                        f"{nxt.party_name} ({pts(nxt.share)}): {rec.party_name} is only "
+                        f"{_gap(rec, nxt)} ahead. Watch for local pacts and polls.",
+                        f"too close to call ({rec.party}/{nxt.party})", *reasons)
     if nxt is not None:
-        reasons.append(f"{rec.party_name} is {m_next * 100:.1f} points ahead of "
+        reasons.append(f"{rec.party_name} is {_gap(rec, nxt)} ahead of "
                        f"{nxt.party_name}, the next party you could back.")
-    who = f"{rec.party_name}" + (f" ({rec.candidate})" if rec.candidate else "")
-    if m_opp is not None and m_opp > 0:
-        gap = f"it beat {opponent.party_name} by {m_opp * 100:.1f} points"
+    if rec.share > opponent.share:
+        gap = f"it beat {opponent.party_name} by {_gap(rec, opponent)}"
+    elif rec.votes == opponent.votes:
+        gap = f"it tied with {opponent.party_name}"
     else:
-        gap = f"it needs {-m_opp * 100:.1f} points more to overtake {opponent.party_name}"
-    return _Analysis("clear", f"Vote {who}: the best-placed to beat {opponent.party_name}; "
-                              f"{gap}.",
-                     rec.party_name, rows, rec, nxt, opponent, m_opp, m_next, tuple(reasons))
+        gap = f"it needs {_gap(rec, opponent)} more to overtake {opponent.party_name}"
+    return analysis("clear", f"Vote {_who(rec)}: the best-placed to beat "
+                             f"{opponent.party_name}; {gap}.", rec.party_name, *reasons)
 
 
-def _row(c: CandidateResult, options: AdviceOptions, out: set[str]) -> Row:
-    # an independent joins the bloc only where they won or came second
-    in_bloc = c.party in options.bloc or (c.party == INDEPENDENT and c.position <= 2
+def _who(r: Row) -> str:
+    return r.party_name + (f" ({r.candidate})" if r.candidate else "")
+
+
+def _row(c: CandidateResult, options: AdviceOptions, out: set[str],
+         declared: dict[str, str] | None = None) -> Row:
+    # an independent joins a named bloc only where they won or came second
+    in_bloc = options.backs(c.party) or (c.party == INDEPENDENT and c.position <= 2
                                          and options.opponent != INDEPENDENT)
-    return Row(c.party, c.party_name, c.candidate, c.votes, c.share, in_bloc,
-               c.party == options.opponent, c.party not in out)
+    name = (declared or {}).get(c.party)
+    candidate, previous = (name, c.candidate) if name and name != c.candidate else (
+        c.candidate, None)
+    return Row(c.party, c.party_name, candidate, c.votes, c.share, in_bloc,
+               c.party == options.opponent, c.party not in out, previous)
 
 
 def _ordinal(n: int) -> str:

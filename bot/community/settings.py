@@ -10,14 +10,16 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from bot.advice.rules import DEFAULT_BLOC, DEFAULT_OPPONENT, AdviceOptions
+from bot.advice.rules import DEFAULT_OPPONENT, AdviceOptions
 from bot.errors import UserFacingError
 
 KEYS = {
     "mod-role": "the role whose members may post seat updates (a role id or mention)",
     "announce-channel": "where accepted seat updates are announced (a channel id or mention)",
     "opponent": "the party to beat, e.g. Con or RUK",
-    "bloc": "the parties to choose from, e.g. Lab LD Green SNP PC",
+    "bloc": "the parties to choose from, e.g. Lab LD Green SNP PC, or `default` (against "
+            "the Conservatives: the parties of the left and centre; against anyone else: "
+            "every other party)",
     "polls": "on or off: whether moderators may run seat polls",
     "projections": "on or off: show projections from national polls beside the advice",
     "model": "on or off: base the advice on the seat model's chances (default on)",
@@ -35,15 +37,25 @@ class GuildSettings:
     mod_role_id: int | None = None
     announce_channel_id: int | None = None
     opponent: str = DEFAULT_OPPONENT
-    bloc: frozenset[str] = DEFAULT_BLOC
+    bloc: frozenset[str] | None = None  # None: the default for the opponent
     polls_enabled: bool = False
     projections_enabled: bool = False
     model_enabled: bool = True
     sites_enabled: bool = True
 
     @property
+    def bloc_label(self) -> str:
+        if self.bloc is not None:
+            return " ".join(sorted(self.bloc))
+        bloc = self.advice_options.bloc
+        return (f"default ({' '.join(sorted(bloc))})" if bloc is not None
+                else f"default (every party but {self.opponent})")
+
+    @property
     def advice_options(self) -> AdviceOptions:
-        return AdviceOptions(opponent=self.opponent, bloc=self.bloc - {self.opponent})
+        # a bloc stored before the opponent was refused from it: read without the opponent
+        bloc = None if self.bloc is None else self.bloc - {self.opponent}
+        return AdviceOptions.against(self.opponent, bloc or None)
 
 
 def get_raw(db: sqlite_utils.Database, guild_id: int, key: str) -> str | None:
@@ -70,7 +82,7 @@ def get(db: sqlite_utils.Database, guild_id: int | None) -> GuildSettings:
         announce_channel_id=int(raw["announce-channel"]) if raw.get("announce-channel")
         else None,
         opponent=raw.get("opponent", DEFAULT_OPPONENT),
-        bloc=frozenset(raw["bloc"].split()) if raw.get("bloc") else DEFAULT_BLOC,
+        bloc=frozenset(raw["bloc"].split()) if raw.get("bloc") else None,
         polls_enabled=raw.get("polls") == "on",
         projections_enabled=raw.get("projections") == "on",
         model_enabled=raw.get("model") != "off",
@@ -106,10 +118,23 @@ def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by
         stored = _id(value, "channel")
     elif key == "opponent":
         stored = _party(value, known_parties)
+        bloc = get(db, guild_id).bloc
+        if bloc and stored in bloc:
+            raise SettingError(f"{stored} is one of the parties this server backs (bloc: "
+                               f"{' '.join(sorted(bloc))}): set a bloc without it first, or "
+                               "`bloc default`")
+    elif key == "bloc" and value.lower() == "default":
+        db.conn.execute("delete from guild_settings where guild_id = ? and key = 'bloc'",
+                        (guild_id,))
+        return get(db, guild_id)
     elif key == "bloc":
         parties = [_party(p, known_parties) for p in value.replace(",", " ").split()]
         if not 1 <= len(parties) <= 20:
             raise SettingError("name between 1 and 20 parties for the bloc")
+        opponent = get(db, guild_id).opponent
+        if opponent in parties:
+            raise SettingError(f"{opponent} is the party this server wants to beat: it "
+                               "cannot also be in the bloc")
         stored = " ".join(sorted(set(parties)))
     else:
         if value.lower() not in TRUE | FALSE:

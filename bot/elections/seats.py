@@ -99,11 +99,18 @@ class ElectionData:
         _eid, valid, electorate, majority, result = rows[0][:5]
         return Contest(
             election_id, name, kind, date, self.seats[seat_id], valid, electorate, majority,
-            result, tuple(
+            self.result_in_words(result), tuple(
                 CandidateResult(party, self.party(party).name, candidate, votes, share,
                                 position, bool(won), bool(coop))
                 for *_, party, candidate, votes, share, position, won, coop in rows),
         )
+
+    def result_in_words(self, result: str | None) -> str | None:
+        """"RUK Hold" -> "Reform UK hold": the sources write results in party codes."""
+        if not result:
+            return result
+        words = {"hold": "hold", "gain": "gain", "from": "from"}
+        return " ".join(words.get(w.casefold()) or self.party(w).name for w in result.split())
 
     def party(self, code: str) -> Party:
         return self.parties.get(code) or Party(code, code, "#AAAAAA", False)

@@ -125,7 +125,8 @@ def _check(source: Source, path: Path, origin: str, verify: bool) -> Fetched:
         raise SourceError(
             f"{source.filename} from {origin} is not the pinned release: sha256 {actual}, "
             f"expected {source.sha256}. Nothing was changed. If the publisher has released a "
-            "new version, check it and update the pin in bot/elections/sources.py (or pass --unpinned)."
+            "new version, check it and update the pin in bot/elections/sources.py (or pass "
+            "--unpinned)."
         )
     return Fetched(source, path, origin, actual)
 

@@ -147,7 +147,7 @@ def _predicted_winner(data: ElectionData, call: Call, pair: str, project: Projec
 
 def strongest_bloc_party(contest: Contest, options: AdviceOptions) -> str | None:
     for c in sorted(contest.candidates, key=lambda c: -c.votes):
-        if c.party in options.bloc or (c.party == "Ind" and c.position <= 2):
+        if options.backs(c.party) or (c.party == "Ind" and c.position <= 2):
             return c.party
     return None
 

@@ -11,7 +11,7 @@ import sqlite_utils
 
 from bot.forecast import store as forecast_store
 from bot.forecast.inputs import NEXT, ForecastData, PollAverage
-from bot.forecast.model import Forecast, Model, forecast
+from bot.forecast.model import Forecast, Model, SeatCase, forecast
 from bot.forecast.national_polls import NationalPoll
 from bot.forecast.projection import key
 
@@ -34,6 +34,8 @@ class ModelView:
     forecast: Forecast
     basis: str  # "the 2024 result and GB polls of 2025-06-14 (...)"
     stale: str = ""  # a caveat when the polls are old
+    case: SeatCase | None = None  # what the chances were worked out from, to explain them
+    model: Model | None = None
 
 
 class LiveForecasts:
@@ -50,12 +52,44 @@ class LiveForecasts:
 
     def poll(self, owners: NationalPoll | None, nation: str) -> PollAverage | None:
         """The owners' latest poll when it is newer than our file's, else our file's."""
+        return self.poll_in_use(owners, nation)[0]
+
+    def poll_in_use(self, owners: NationalPoll | None, nation: str
+                    ) -> tuple[PollAverage | None, str]:
+        """The poll a nation's answers rest on, and where it comes from."""
         ours = self.data.polls_for(NEXT.target, nation)
         if owners is not None and (ours is None or owners.date >= ours.date):
-            return PollAverage("next", owners.area, owners.date,
-                               {key(p): v / 100 for p, v in owners.shares.items()},
-                               (owners.source,))
-        return ours
+            return (PollAverage("next", owners.area, owners.date,
+                                {key(p): v / 100 for p, v in owners.shares.items()},
+                                (owners.source,)),
+                    f"national poll #{owners.id}, set or imported by an owner")
+        return ours, "the average shipped with the bot (data/national_polls.csv)"
+
+    def describe_polls(self, owners_by_nation: dict[str, NationalPoll | None],
+                       on_record: list[NationalPoll]) -> str:
+        """Exactly what answers use, nation by nation, and the owners' polls on record: the
+        one text `polls show` and `!polls` print."""
+        used: dict[tuple, list[str]] = {}
+        for nation in ("England", "Scotland", "Wales"):
+            poll, origin = self.poll_in_use(owners_by_nation.get(nation), nation)
+            if poll is not None:
+                shares = ", ".join(f"{p} {v * 100:g}%" for p, v in
+                                   sorted(poll.shares.items(), key=lambda kv: -kv[1]))
+                line = f"{poll.area} polls of {poll.date}, {origin}: {shares}"
+                used.setdefault((line,), []).append(nation)
+        lines = ["Answers and projections use:"]
+        lines += [f"- {', '.join(nations)}: {line}" for (line,), nations in used.items()]
+        if not used:
+            lines.append("- no national polls: the seat model rests on the last result")
+        if on_record:
+            lines.append("Owners' national polls on record (newest first; `polls delete ID` "
+                         "retires one):")
+            lines += [f"- #{p.id} {p.date} {p.area} {p.pollster}" for p in on_record[:10]]
+            if len(on_record) > 10:
+                lines.append(f"- … and {len(on_record) - 10} older")
+        else:
+            lines.append("No owner has set or imported a national poll.")
+        return "\n".join(lines)
 
     def view(self, code: str, field: Field, owners: NationalPoll | None,
              today: date | None = None) -> ModelView | None:
@@ -75,7 +109,8 @@ class LiveForecasts:
                                   designated=field.designated)
             if case is None:
                 return None
-            view = ModelView(forecast(case, self.model), _basis(poll), _stale(poll, today))
+            view = ModelView(forecast(case, self.model), _basis(poll), _stale(poll, today),
+                             case, self.model)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[cache_key] = view

@@ -104,6 +104,17 @@ class Forecast:
             return self.leader
         return None
 
+    def among(self, parties: set[str]) -> Forecast:
+        """The chances among `parties` only: a conditional logit restricted to a subset
+        is the softmax over that subset, so the chances are renormalised."""
+        kept = {p: v for p, v in self.probabilities.items() if p in parties}
+        if len(kept) == len(self.probabilities):
+            return self
+        total = sum(kept.values())
+        probs = {p: v / total for p, v in kept.items()} if total > 0 else kept
+        return Forecast(probs, self.opponent_top_two,
+                        tuple(p for p in self.ranked if p in kept))
+
     @property
     def verdict(self) -> str:
         if not self.ranked:
@@ -151,6 +162,24 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
         "SNP": float(party == "SNP"),
         "PC": float(party == "PC"),
     }
+
+
+# What each feature is about, for saying in words why the chances moved.
+FAMILY = {"share": "result", "share_pts": "result", "first": "result", "swing": "polls",
+          "uniform": "polls", "uniform_pts": "polls", "proportional_pts": "polls",
+          "history": "history", "history_pts": "history", "holder": "holder", "pact": "pact",
+          "leave_LD": "leave", "leave_Green": "leave", "LD": "party", "Green": "party",
+          "SNP": "party", "PC": "party"}
+
+
+def drivers(case: SeatCase, model: Model, lead: str, other: str) -> list[tuple[str, float]]:
+    """The feature families that raise `lead`'s score over `other`'s, largest first (each
+    family's weighted difference in the softmax's score)."""
+    a, b = features(case, lead), features(case, other)
+    totals: dict[str, float] = {}
+    for name, weight in model.weights().items():
+        totals[FAMILY[name]] = totals.get(FAMILY[name], 0.0) + weight * (a[name] - b[name])
+    return sorted(((f, v) for f, v in totals.items() if v > 0), key=lambda fv: -fv[1])
 
 
 def candidates(case: SeatCase) -> list[str]:

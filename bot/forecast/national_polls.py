@@ -88,12 +88,34 @@ def add(db: sqlite_utils.Database, poll: dict, *, by: int | None,
         owners: Collection[int] | None        ) -> NationalPoll:
     if owners is not None and by not in owners:  # None: the operator's own shell
         raise PollInputError("only the bot's owners can set national polls")
+    same = _same_poll(db, poll)
+    if same is not None:  # the same poll set or imported again: kept once
+        return same
     cursor = db.conn.execute(
         "insert into national_polls (date, pollster, area, shares, source, created_by, "
         "created_at) values (?, ?, ?, ?, ?, ?, ?)",
         (poll["date"], poll["pollster"][:100], poll["area"], json.dumps(poll["shares"]),
          poll["source"][:300], by, datetime.now(UTC).isoformat(timespec="seconds")))
     return latest(db, poll["area"], cursor.lastrowid)
+
+
+def _same_poll(db: sqlite_utils.Database, poll: dict) -> NationalPoll | None:
+    rows = db.conn.execute(
+        "select id from national_polls where deleted_at is null and date = ? and area = ? "
+        "and pollster = ? and source = ?",
+        (poll["date"], poll["area"], poll["pollster"][:100], poll["source"][:300])).fetchall()
+    for (poll_id,) in rows:
+        found = latest(db, poll["area"], poll_id)
+        if found is not None and found.shares == poll["shares"]:
+            return found
+    return None
+
+
+def on_record(db: sqlite_utils.Database) -> list[NationalPoll]:
+    """Every poll an owner set or imported and has not deleted, newest first."""
+    return [NationalPoll(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in db.conn.execute(
+        "select id, date, pollster, area, shares, source from national_polls where deleted_at "
+        "is null order by date desc, id desc")]
 
 
 def latest(db: sqlite_utils.Database, area: str = "GB", poll_id: int | None = None
@@ -111,7 +133,8 @@ def latest(db: sqlite_utils.Database, area: str = "GB", poll_id: int | None = No
 
 
 def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -> int:
-    """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area)."""
+    """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area).
+    Returns how many were new: a poll already on record is not added again."""
     grouped: dict[tuple, dict] = {}
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
@@ -123,12 +146,14 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
             k = (row["date"], row["pollster"], row.get("area") or "GB")
             entry = grouped.setdefault(k, {"source": row["source"], "parts": []})
             entry["parts"].append(f"{row['party']}={row['share']}")
-    for (when, pollster, area), entry in grouped.items():
-        text = " ".join([*entry["parts"], f"date={when}", f"area={area}",
-                         "pollster=" + shlex.quote(pollster),
-                         "source=" + shlex.quote(entry["source"])])
-        add(db, parse(text, known_parties), by=None, owners=None)
-    return len(grouped)
+    parsed = [parse(" ".join([*entry["parts"], f"date={when}", f"area={area}",
+                              "pollster=" + shlex.quote(pollster),
+                              "source=" + shlex.quote(entry["source"])]), known_parties)
+              for (when, pollster, area), entry in grouped.items()]  # all checked first
+    new = [poll for poll in parsed if _same_poll(db, poll) is None]
+    for poll in new:
+        add(db, poll, by=None, owners=None)
+    return len(new)
 
 
 def delete(db: sqlite_utils.Database, poll_id: int, *, by: int | None = None,

@@ -79,7 +79,7 @@ def test_latest_result_first_runcorn(election_data):
     a = advice_for(election_data, "Runcorn and Helsby")
     assert a.basis.kind == "by-election" and a.basis.date == "2025-05-01"
     assert a.general.election_id == "ge2024"
-    assert "RUK gain from Lab, majority 6" in " ".join(a.reasons)
+    assert "Reform UK gain from Labour, majority 6" in " ".join(a.reasons)
     assert any("low turnout" in c for c in a.caveats)
     text = render_text(a)
     assert text.index("by-election 2025") < text.index("2024 general election:")
@@ -88,7 +88,7 @@ def test_latest_result_first_runcorn(election_data):
 def test_aberdeen_south_2026_conservative_gain(election_data):
     a = advice_for(election_data, "Aberdeen South")
     assert a.basis.date == "2026-06-18" and a.rows[0].party == "Con"
-    assert "Con gain from SNP" in " ".join(a.reasons)
+    assert "Conservative gain from Scottish National Party" in " ".join(a.reasons)
     assert a.recommended.party == "SNP" and a.margin_to_opponent < 0
 
 

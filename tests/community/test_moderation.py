@@ -152,12 +152,14 @@ def test_subscribers_hear_once_per_change(guilds):
 
 def test_guild_settings_validate(guilds):
     s = guild_settings.set_value(guilds, 1, "opponent", "ruk", 7, PARTIES)
-    assert s.opponent == "RUK" and "RUK" not in s.advice_options.bloc
+    # against Reform the default bloc is every other party, the Conservatives included
+    assert s.opponent == "RUK" and not s.advice_options.backs("RUK")
+    assert s.advice_options.backs("Con") and s.advice_options.backs("Lab")
     with pytest.raises(guild_settings.SettingError, match="unknown party"):
         guild_settings.set_value(guilds, 1, "bloc", "Lab Nonsense", 7, PARTIES)
     with pytest.raises(guild_settings.SettingError):
         guild_settings.set_value(guilds, 1, "mod-role", "@everyone", 7, PARTIES)
-    assert guild_settings.get(guilds, 1).bloc == guild_settings.DEFAULT_BLOC
+    assert guild_settings.get(guilds, 1).bloc is None  # nothing refused was stored
 
 
 # -- end to end through discord.py -------------------------------------------------------

@@ -86,9 +86,16 @@ async def test_embed_shows_result_and_projection_when_they_disagree(discord_bot)
                            'source="a test poll" date=2026-11-20')
     assert "National polls set for 2026-11-20" in discord_bot.reply().content
     await discord_bot.send("!howtovote Hendon")
-    text = {f.name: f.value for f in discord_bot.reply().embeds[0].fields}["Result vs polls"]
-    assert "On the 2024 general election result: Labour" in text
-    assert "On current polls (projection, 2026-11-20, proportional swing)" in text
-    assert "They disagree" in text and "Polls: a test poll" in text
+    embed = discord_bot.reply().embeds[0]
+    text = {f.name: f.value for f in embed.fields}["Result vs polls"]
+    lines = text.splitlines()
+    # the field leads with the headline's own call, then the last result, then the polls
+    ours = lines[0].removeprefix("Our call (the seat model): ")
+    assert ours != lines[0] and ours.split(" (")[0] in embed.description
+    assert lines[1] == "On the 2024 general election result alone: Labour"
+    assert lines[2].startswith("On current polls (projection, 2026-11-20, proportional swing)")
+    projected = lines[2].split(": ", 1)[1]
+    assert ("The projection disagrees with our call" in text) == (projected != ours)
+    assert "Polls: a test poll" in text
     await discord_bot.send("!howtovote Hendon", guild=1)  # not opted in: no projection
     assert "Result vs polls" not in {f.name for f in discord_bot.reply().embeds[0].fields}
