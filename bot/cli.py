@@ -369,6 +369,12 @@ def cmd_run(settings: Settings) -> int:
     if not settings.discord_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    from bot import db as dbmod
+    from bot.elections.dataset import ensure_data
+
+    # refuse what cannot work before connecting to Discord: missing or corrupt data
+    asyncio.run(ensure_data(settings))
+    dbmod.open_guilds(settings.guilds_db_path).conn.close()
     # the one place the core reaches up into the Discord layer: starting it
     from bot.service import HowToVote
     from cogs.utils.client import run_bot

@@ -178,7 +178,8 @@ class HowToVote:
         update = await self.store.write(
             updates.add, guild_id=guild_id, seat_code=code, kind=kind, party=party,
             payload=payload, author_id=author_id, author_name=author_name,
-            known_parties=self.known_parties, stood=stood)
+            known_parties=self.known_parties, stood=stood,
+            opponent=self.settings_for(guild_id).opponent if guild_id is not None else None)
         return Change(update, before, self.answer_for_seat(code, guild_id))
 
     async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,

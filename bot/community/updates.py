@@ -144,12 +144,52 @@ def _insert(conn: sqlite3.Connection, values: tuple) -> SeatUpdate:
 
 def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind: str,
         party: str | None, payload: dict, author_id: int, author_name: str,
-        known_parties: set[str], stood: set[str] | None = None) -> SeatUpdate:
+        known_parties: set[str], stood: set[str] | None = None,
+        opponent: str | None = None) -> SeatUpdate:
     validate(kind, party, payload, known_parties, stood)
+    if opponent and kind == "pact" and opponent in (party, *payload.get("standing_aside", ())):
+        raise UpdateError(f"{opponent} is the party this server wants to beat: it cannot be "
+                          "the pact's candidate or stand aside in it")
     clean = {k: (visible(v) if isinstance(v, str) else v) for k, v in payload.items()}
     with transaction(db) as conn:
+        _refuse_contradiction(_standing(conn, guild_id, seat_code), kind, party)
         return _insert(conn, (guild_id, seat_code, kind, party, json.dumps(clean), author_id,
                               author_name[:NAME_LIMIT], _now(), None))
+
+
+@dataclass
+class _Standing:
+    withdrawn: dict[str, int]  # party -> the update that withdrew it
+    pact: SeatUpdate | None
+
+
+def _standing(conn: sqlite3.Connection, guild_id: int | None, seat_code: str) -> _Standing:
+    """Who has withdrawn and which pact holds, from the updates in force (read under the
+    write lock, so two moderators cannot post contradicting updates at once)."""
+    state = _Standing({}, None)
+    for u in in_scope(conn, guild_id, seat_code):
+        if u.kind == "withdraw" and u.party:
+            state.withdrawn[u.party] = u.id
+        elif u.kind == "candidate" and u.party:
+            state.withdrawn.pop(u.party, None)
+        elif u.kind == "pact":
+            state.pact = u
+        elif u.kind == "pact-end":
+            state.pact = None
+    return state
+
+
+def _refuse_contradiction(state: _Standing, kind: str, party: str | None) -> None:
+    """An update that contradicts one in force is refused, saying which and what to do."""
+    if kind == "withdraw" and party in state.withdrawn:
+        raise UpdateError(f"{party} has already withdrawn here (update "
+                          f"#{state.withdrawn[party]})")
+    if kind == "withdraw" and state.pact and state.pact.party == party:
+        raise UpdateError(f"{party} is the agreed candidate of the pact in force (update "
+                          f"#{state.pact.id}): end the pact first (`pact-end`)")
+    if kind == "pact" and party in state.withdrawn:
+        raise UpdateError(f"{party} has withdrawn here (update #{state.withdrawn[party]}): "
+                          "revert that, or declare its new candidate, before a pact backs it")
 
 
 def get(db: sqlite_utils.Database | sqlite3.Connection, update_id: int) -> SeatUpdate | None:
@@ -210,18 +250,19 @@ def make_global(db: sqlite_utils.Database, *, update_id: int, author_id: int,
                               _now(), None))
 
 
-def history(db: sqlite_utils.Database, guild_id: int | None, seat_code: str
-            ) -> list[HistoryItem]:
+def history(db: sqlite_utils.Database | sqlite3.Connection, guild_id: int | None,
+            seat_code: str) -> list[HistoryItem]:
     """Every update on the seat seen in this server, oldest first, reverted ones marked."""
-    rows = [_row(r) for r in db.conn.execute(
+    conn = db if isinstance(db, sqlite3.Connection) else db.conn
+    rows = [_row(r) for r in conn.execute(
         f"select {COLUMNS} from seat_updates where seat_code = ? and "
         "(guild_id = ? or guild_id is null) order by id", (seat_code, guild_id))]
     reverted = {u.reverts_id: u.id for u in rows if u.kind == "revert"}
     return [HistoryItem(u, reverted.get(u.id)) for u in rows]
 
 
-def in_scope(db: sqlite_utils.Database, guild_id: int | None, seat_code: str
-             ) -> list[SeatUpdate]:
+def in_scope(db: sqlite_utils.Database | sqlite3.Connection, guild_id: int | None,
+             seat_code: str) -> list[SeatUpdate]:
     """What the advice in this server should take into account, oldest first."""
     return [item.update for item in history(db, guild_id, seat_code)
             if item.reverted_by is None and item.update.kind != "revert"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,36 @@ async def import_data(
 
 
 async def ensure_data(settings: Settings) -> Path:
-    """The elections database, importing it first if this machine has none yet."""
+    """The elections database, importing it first if this machine has none yet, or if the
+    one it has is unreadable: it is reference data, rebuilt from the sources, never what a
+    user made (a failed rebuild leaves the old file as it was)."""
     path = settings.elections_db_path
+    where = settings.data_source or "the public sources"
     if not path.exists():
-        where = settings.data_source or "the public sources"
         print(f"howtovote: no election data yet; importing it from {where} ...", file=sys.stderr)
         await import_data(settings)
+    elif (problem := unreadable(path)) is not None:
+        print(f"howtovote: {path} is unusable ({problem}); it is reference data, so it is "
+              f"being rebuilt from {where} ...", file=sys.stderr)
+        await import_data(settings)
     return path
+
+
+def unreadable(path: Path) -> str | None:
+    """Why the elections database cannot serve answers, or None when it can."""
+    try:
+        db = dbmod.open_elections(path)
+        try:
+            check = db.conn.execute("pragma quick_check").fetchone()[0]
+            if check != "ok":
+                return f"integrity check: {check[:100]}"
+            seats = db.conn.execute("select count(*) from seats").fetchone()[0]
+            fitted = db.conn.execute("select count(*) from meta").fetchone()[0]
+        finally:
+            db.conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        return str(exc)[:200]
+    return None if seats and fitted else "it holds no seats: an import did not finish"
 
 
 @dataclass(frozen=True)

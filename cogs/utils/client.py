@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -200,4 +201,8 @@ def run_bot(settings: Settings, service: HowToVote) -> int:
         print("howtovote: turn on the Message Content intent for the bot in the developer "
               "portal (Bot -> Privileged Gateway Intents).", file=sys.stderr)
         return 3
+    except (aiohttp.ClientError, OSError) as exc:
+        print(f"howtovote: cannot reach Discord ({type(exc).__name__}: {exc}). Check this "
+              "machine's network and try again.", file=sys.stderr)
+        return 5
     return 0
