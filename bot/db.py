@@ -78,6 +78,12 @@ create table aliases (
     kind text not null            -- old-seat-name | town | ward | welsh-name | abbreviation
 );
 create index aliases_alias on aliases (alias);
+create table place_names (        -- data/place_names.csv: a name -> a query we know
+    name text not null,
+    means text not null,
+    kind text not null,           -- welsh-name | district | town
+    source text not null
+);
 create table pacts (
     election_id text not null references elections (id),
     seat_id integer not null references seats (id),

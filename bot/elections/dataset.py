@@ -60,6 +60,7 @@ def unreadable(path: Path) -> str | None:
                 return f"integrity check: {check[:100]}"
             seats = db.conn.execute("select count(*) from seats").fetchone()[0]
             fitted = db.conn.execute("select count(*) from meta").fetchone()[0]
+            db.conn.execute("select count(*) from place_names")  # made by an older version?
         finally:
             db.conn.close()
     except (sqlite3.Error, OSError) as exc:

@@ -8,7 +8,8 @@ name inside seat names, and last a fuzzy match. Every index is built once, at st
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import sqlite_utils
 from rapidfuzz import fuzz, process
@@ -40,6 +41,14 @@ class OldSeat:
     successors: tuple[tuple[SeatRef, float], ...]  # (seat, share of the old seat's people)
 
 
+# Words too common to find a place by on their own ("and" is in 250 seat names).
+STOPWORDS = frozenset({"and", "the", "of", "in", "on", "upon", "under", "by", "a", "an",
+                       "at", "to", "for", "with", "north", "south", "east", "west",
+                       "central", "mid", "town", "seat", "constituency"})
+# A town's long form: "Clacton-on-Sea" is Clacton, "Burton upon Trent" is Burton.
+PLACE_SUFFIX = re.compile(r" (?:on|by the|upon) (?:sea|trent)$")
+
+
 class Resolver:
     def __init__(
         self,
@@ -48,8 +57,10 @@ class Resolver:
         old_seats: list[OldSeat],
         postcodes: PostcodeLookup | None = None,
         wards: list[tuple[str, str, int]] = (),  # (ward name, seat code, postcodes)
+        place_names: list[tuple[str, str, str]] = (),  # (name, what it means, kind)
     ) -> None:
         self.postcodes = postcodes
+        self.place_names = {match_key(n): (means, kind) for n, means, kind in place_names}
         self.by_code = {s.code: s for s in seats}
         self.by_name = {s.name: s for s in seats}
         self.exact = {match_key(s.name): s for s in seats}
@@ -99,9 +110,12 @@ class Resolver:
             if share >= 0.005:  # slivers of a street or two are not a successor
                 successors.setdefault(old_name, []).append((by_id[new_id], share))
         old = [OldSeat(name, tuple(s)) for name, s in successors.items()]
+        tables = db.table_names()
         wards = ([tuple(r) for r in q("select ward, seat_code, postcodes from wards")]
-                 if "wards" in db.table_names() else [])
-        return cls(seats, aliases, old, postcodes, wards)
+                 if "wards" in tables else [])
+        places = ([tuple(r) for r in q("select name, means, kind from place_names")]
+                  if "place_names" in tables else [])
+        return cls(seats, aliases, old, postcodes, wards, places)
 
     def with_postcodes(self, postcodes: PostcodeLookup | None) -> Resolver:
         """This resolver's indexes (shared, never changed) with another postcode lookup."""
@@ -156,19 +170,37 @@ class Resolver:
         key = match_key(text)
         if not key:
             return Resolution(text, (), "none", note=f"No seat matches “{text}”.")
+        if set(key.split()) <= STOPWORDS:
+            return Resolution(text, (), "none", note=(
+                f"“{text}” is too common a word to find a place by. Type a postcode, a seat "
+                "name or a town."))
         if seat := self.exact.get(key):
             return Resolution(text, (seat,), "exact", 100.0, note=f"Matched {seat.name}.")
         if key in self.aliases:
             seat, kind = self.aliases[key]
             return Resolution(text, (seat,), "alias", 100.0,
                               note=f"Matched {text} ({kind.replace('-', ' ')}) to {seat.name}.")
+        if key in self.place_names:
+            return self._place_name(text, *self.place_names[key])
         if old := self.old.get(key):
             return self._old_seat(text, old)
         if town := self._town(text, key):
             return town
         if ward := self._ward(text, key):
             return ward
+        if (stem := PLACE_SUFFIX.sub("", key)) != key:  # "Clacton-on-Sea" is Clacton
+            found = self.resolve_name(stem.title())
+            if found.seats:
+                return replace(found, query=text, note=f"Read “{text}” as {stem.title()}. "
+                                                       + found.note)
         return self._fuzzy_resolution(text, key)
+
+    def _place_name(self, text: str, means: str, kind: str) -> Resolution:
+        """A name from data/place_names.csv, answered as the query it stands for."""
+        found = self.resolve_name(means)
+        label = f"Welsh for {means}" if kind == "welsh-name" else f"in {means}"
+        return replace(found, query=text, method="place-name",
+                       note=f"“{text}” ({label}): {found.note}")
 
     # -- the name rules ----------------------------------------------------------------
     def _ward(self, text: str, key: str) -> Resolution | None:

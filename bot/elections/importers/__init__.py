@@ -16,7 +16,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import db as dbmod
-from bot.elections.importers import aliases, byelections, leave, pacts, psephology, wards
+from bot.elections.importers import (
+    aliases,
+    byelections,
+    leave,
+    pacts,
+    place_names,
+    psephology,
+    wards,
+)
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.validate import validate
 from bot.elections.sources import BYELECTIONS, LEAVE_ESTIMATES, PSEPHOLOGY, WARDS, Fetched, Source
@@ -25,6 +33,7 @@ from bot.forecast import store as forecast_store
 
 PARTIES_CSV = fact("parties.csv")
 ALIASES_CSV = fact("aliases.csv")
+PLACE_NAMES_CSV = fact("place_names.csv")
 PACTS_CSV = fact("pacts.csv")
 
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
@@ -84,6 +93,7 @@ def build_elections_db(
                 aliases.load(db, ALIASES_CSV)
                 leave.load(db, fetched[LEAVE_ESTIMATES.name].path)
                 wards.load(db, fetched[WARDS.name].path)
+                place_names.load(db, PLACE_NAMES_CSV)
                 validate(db)
                 step("validate")
                 forecast_store.fit_and_store(db)
