@@ -208,7 +208,8 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
     if forecast is not None and analysis.verdict in (
             "clear", "close", "opponent-not-in-contention"):
         last_call = analysis.label
-        analysis = _model_call(forecast, analysis, parties, opponent_name, options)
+        analysis = _model_call(forecast, analysis, parties, opponent_name, options,
+                               model.forecast)
         if model.case is not None and model.model is not None and analysis.recommended \
                 and general_call.recommended \
                 and analysis.recommended.party != general_call.recommended.party \
@@ -300,15 +301,27 @@ def _poll(case, party: str) -> str:
 
 
 def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: str,
-                options: AdviceOptions) -> _Analysis:
-    """The last-result analysis recast on the seat model's call: its verdict, headline,
-    the two parties it names and the margins between exactly those two."""
+                options: AdviceOptions, full: Forecast) -> _Analysis:
+    """The last-result analysis recast on the seat model's call (`f`, among the parties
+    the server backs; `full`, among them all): its verdict, headline, the two parties it
+    names and the margins between exactly those two."""
     lead, second = f.leader, f.runner_up
     rows = {r.party: r for r in last.rows if r.in_bloc and r.standing}
     rec, nxt = rows.get(lead or ""), rows.get(second or "")
     role = ("the strongest of the parties this server backs" if options.narrowed
             else "the strongest challenger here")
     chance = f"{_name(parties, lead)}: {in_words(f.chance(lead))} to be {role}"
+    outside = full.call if full.call and not options.backs(full.call) else None
+    if outside and f.verdict != "opponent-not-in-contention":
+        best = next((r for r in last.rows if r.party == outside and r.standing), None)
+        headline = (f"{_name(parties, outside)} is {in_words(full.chance(outside))} to be the "
+                    f"strongest challenger to {opp} here, but it is not one of the parties "
+                    f"this server backs. Of those, {_name(parties, lead)} is the strongest "
+                    f"({in_words(f.chance(lead))}).")
+        m_opp, m_next = _margins(rec, nxt, last.opponent)
+        return replace(last, verdict="outside-bloc", headline=headline, recommended=rec,
+                       next_bloc=nxt, margin_to_opponent=m_opp, margin_to_next_bloc=m_next,
+                       best_placed=best)
     if f.verdict == "opponent-not-in-contention":
         headline = (f"{opp} is unlikely to finish in the top two here "
                     f"({in_words(f.opponent_top_two)}): no tactical vote is needed. Vote for "
