@@ -7,6 +7,7 @@ import sqlite3
 import statistics
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -233,10 +234,11 @@ class HowToVote:
                                   ) -> list[int]:
         return await self.store.write(subscriptions.due, guild_id, code, fingerprint)
 
-    def describe_polls(self) -> str:
-        """What answers rest on, nation by nation, and the owners' polls on record."""
+    def describe_polls(self, quote: Callable[[str], str] = str) -> str:
+        """What answers rest on, nation by nation, and the owners' polls on record
+        (`quote`: how to make an owner's text safe where it is shown)."""
         return self.forecasts.describe_polls(self.owner_polls(),
-                                             national_polls.on_record(self.guilds_db))
+                                             national_polls.on_record(self.guilds_db), quote)
 
     async def set_national_poll(self, text: str, by: int) -> national_polls.NationalPoll:
         poll = national_polls.parse(text, self.known_parties)

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.advice.render import EmbedSpec, fit
+from bot.advice.render import EmbedSpec, fit, fit_message
 from bot.textnorm import safe_text
 from cogs.utils import helptext
 from cogs.utils.embeds import to_embed
@@ -54,7 +54,8 @@ class Meta(commands.Cog):
     @app_commands.default_permissions(administrator=True)
     async def national(self, ctx: commands.Context) -> None:
         """The national polls projections start from."""
-        await ctx.send(safe_text(self.bot.service.describe_polls(), 2000))
+        text = self.bot.service.describe_polls(quote=lambda s: safe_text(s, 60))
+        await ctx.send(fit_message(text))
 
     @national.command(name="set")
     async def national_set(self, ctx: commands.Context, *, figures: str) -> None:

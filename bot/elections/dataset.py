@@ -46,7 +46,12 @@ async def ensure_data(settings: Settings) -> Path:
     elif (problem := unreadable(path)) is not None:
         print(f"howtovote: {path} is unusable ({problem}); it is reference data, so it is "
               f"being rebuilt from {where} ...", file=sys.stderr)
-        await import_data(settings)
+        try:
+            await import_data(settings)
+        except SourceError as exc:
+            raise SourceError(f"{exc}. {path.name} could not be rebuilt: point HOWTOVOTE_DATA "
+                              "at the folder of data files (or give `data import --from "
+                              "PATH`) and run `data import`") from exc
     return path
 
 

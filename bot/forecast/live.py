@@ -4,6 +4,7 @@ change who stands), from the 2024 result, by-elections since, and the latest pol
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,7 +67,8 @@ class LiveForecasts:
         return ours, "the average shipped with the bot (data/national_polls.csv)"
 
     def describe_polls(self, owners_by_nation: dict[str, NationalPoll | None],
-                       on_record: list[NationalPoll]) -> str:
+                       on_record: list[NationalPoll],
+                       quote: Callable[[str], str] = str) -> str:
         """Exactly what answers use, nation by nation, and the owners' polls on record: the
         one text `polls show` and `!polls` print."""
         used: dict[tuple, list[str]] = {}
@@ -84,7 +86,7 @@ class LiveForecasts:
         if on_record:
             lines.append("Owners' national polls on record (newest first; `polls delete ID` "
                          "retires one):")
-            lines += [f"- #{p.id} {p.date} {p.area} {p.pollster}" for p in on_record[:10]]
+            lines += [f"- #{p.id} {p.date} {p.area} {quote(p.pollster)}" for p in on_record[:10]]
             if len(on_record) > 10:
                 lines.append(f"- … and {len(on_record) - 10} older")
         else:
