@@ -189,3 +189,16 @@ def test_a_place_name_pointing_nowhere_is_refused_at_import(tmp_path):
     good.write_text("name,means,kind,source\nWrecsam,Wrexham,welsh-name,a source\n")
     place_names.load(db, good)
     assert db["place_names"].count == 1
+
+
+@pytest.mark.full_data
+def test_ask_json_margins_are_the_named_parties(cli_env):
+    import json
+    done = run_cli("ask", "Bangor Aberconwy", "--json", env=cli_env)
+    advice = json.loads(done.stdout)
+    rec, opp, nxt = advice["recommended"], advice["opponent"], advice["next_bloc"]
+    assert rec["party"] == "PC" and nxt["party"] == "Lab"
+    assert advice["margin_to_opponent"] == pytest.approx(rec["share"] - opp["share"])
+    assert advice["margin_to_next_bloc"] == pytest.approx(rec["share"] - nxt["share"])
+    mayfair = run_cli("ask", "Mayfair", env=cli_env)
+    assert mayfair.stdout.startswith("Cities of London and Westminster")
