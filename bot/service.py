@@ -8,7 +8,9 @@ import statistics
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import aiohttp
@@ -30,6 +32,7 @@ from bot.advice.rules import Advice, AdviceOptions, advise, field_of
 from bot.community import polls, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.community.store import GuildStore
+from bot.community.versions import Versions
 from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
@@ -46,7 +49,12 @@ class Answer:
     resolution: Resolution
     advice: Advice | None  # None unless the query matched exactly one seat
     embed: EmbedSpec
-    text: str
+    render_text: Callable[[], str] = field(repr=False, compare=False)
+
+    @cached_property
+    def text(self) -> str:
+        """The terminal's answer, rendered only when asked for (Discord never asks)."""
+        return self.render_text()
 
     @property
     def fingerprint(self) -> str:
@@ -75,16 +83,19 @@ class HowToVote:
         self.settings = settings
         self.session: aiohttp.ClientSession | None = None
         self._national_2024: dict[str, float] | None = None
-        self._owner_polls: tuple[float, dict[str, national_polls.NationalPoll | None]] = (
-            0.0, {})
+        self._owner_polls: dict[str, national_polls.NationalPoll | None] | None = None
         # the bot's owners: from HOWTOVOTE_OWNER_IDS, and those Discord confirms (the
         # application's owner); the core checks this set, not a flag a caller passes
         self.owner_ids: set[int] = set(settings.owner_ids)
-        self._site_cache: tuple[float, dict[str, list[tuple[str, str | None]]]] = (0.0, {})
+        self._site_calls_cache: dict[str, list[tuple[str, str | None]]] | None = None
+        # what guilds.db says, kept until a write (here or in another process) changes it
+        self._settings: dict[int, guild_settings.GuildSettings] = {}
+        self._updates: dict[tuple[int | None, str], list[SeatUpdate]] = {}
+        self._answers: dict[int | None, dict[tuple, Answer]] = {}
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
-    REFRESH_SECONDS = 30.0  # owners' polls and sites' calls: another process may change them
+    ANSWERS_PER_SERVER = 2_000  # cached answers kept per server before starting afresh
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         parts = election_parts(await ensure_data(self.settings))
@@ -92,6 +103,7 @@ class HowToVote:
         self._fields = parts.fields
         self.store = GuildStore(self.settings.guilds_db_path)
         self.guilds_db = self.store.read  # reads only: writes go through self.store.write
+        self._versions = Versions(self.guilds_db)
         if not offline:
             self.session = aiohttp.ClientSession(
                 headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
@@ -102,24 +114,44 @@ class HowToVote:
         self.forecasts.warm(self._fields, self.owner_polls())
         return self
 
+    def _fresh(self) -> None:
+        """Forget what a write since the last look made stale (cheap when nothing did)."""
+        stale = self._versions.stale()
+        if stale is None:
+            self._settings.clear()
+            self._updates.clear()
+            self._answers.clear()
+            self._owner_polls = self._site_calls_cache = None
+        elif stale:
+            for guild_id in stale:
+                self._settings.pop(guild_id, None)
+                self._answers.pop(guild_id, None)
+            self._updates = {k: v for k, v in self._updates.items() if k[0] not in stale}
+
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
-        """The owners' latest poll for each nation (a GB poll stands in), kept briefly."""
-        fetched_at, polls_by_nation = self._owner_polls
-        if time.monotonic() - fetched_at > self.REFRESH_SECONDS:
+        """The owners' latest poll for each nation (a GB poll stands in)."""
+        self._fresh()
+        return self._owner_polls_now()
+
+    # The helpers below read the caches as they are: their public callers have just
+    # called _fresh (one pragma a command, not one per helper).
+    def _owner_polls_now(self) -> dict[str, national_polls.NationalPoll | None]:
+        if self._owner_polls is None:
             gb = national_polls.latest(self.guilds_db, "GB")
             polls_by_nation = {n: national_polls.latest(self.guilds_db, n) or gb
                                for n in ("Scotland", "Wales")}
             polls_by_nation["England"] = gb
-            self._owner_polls = (time.monotonic(), polls_by_nation)
-        return polls_by_nation
-
-    def polls_changed(self) -> None:
-        self._owner_polls = (0.0, {})
+            self._owner_polls = polls_by_nation
+        return self._owner_polls
 
     def model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
-        if guild_id is not None and not self.settings_for(guild_id).model_enabled:
+        self._fresh()
+        return self._model_view(record, in_scope, guild_id)
+
+    def _model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
+        if guild_id is not None and not self._settings_of(guild_id).model_enabled:
             return None
-        owners = self.owner_polls().get(record.seat.nation)
+        owners = self._owner_polls_now().get(record.seat.nation)
         code = record.seat.code
         field = (field_of(record, self.data.parties, in_scope) if in_scope
                  else self._fields.get(code) or field_of(record, self.data.parties))
@@ -144,13 +176,30 @@ class HowToVote:
         return set(self.data.parties)
 
     def settings_for(self, guild_id: int | None) -> guild_settings.GuildSettings:
-        return guild_settings.get(self.guilds_db, guild_id)
+        self._fresh()
+        return self._settings_of(guild_id)
+
+    def _settings_of(self, guild_id: int | None) -> guild_settings.GuildSettings:
+        if guild_id is None:
+            return guild_settings.GuildSettings()
+        found = self._settings.get(guild_id)
+        if found is None:
+            found = self._settings[guild_id] = guild_settings.get(self.guilds_db, guild_id)
+        return found
 
     def options_for(self, guild_id: int | None) -> AdviceOptions:
         return self.settings_for(guild_id).advice_options
 
     def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
-        return updates.in_scope(self.guilds_db, guild_id, code)
+        self._fresh()
+        return self._updates_of(guild_id, code)
+
+    def _updates_of(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
+        found = self._updates.get((guild_id, code))
+        if found is None:
+            found = self._updates[guild_id, code] = updates.in_scope(self.guilds_db, guild_id,
+                                                                     code)
+        return found
 
     # -- moderation ------------------------------------------------------------------
     async def one_seat(self, query: str) -> SeatRef:
@@ -244,13 +293,11 @@ class HowToVote:
         poll = national_polls.parse(text, self.known_parties)
         added = await self.store.write(national_polls.add, poll, by=by,
                                        owners=set(self.owner_ids))
-        self.polls_changed()
         return added
 
     async def delete_national_poll(self, poll_id: int, by: int) -> national_polls.NationalPoll:
         gone = await self.store.write(national_polls.delete, poll_id, by=by,
                                       owners=set(self.owner_ids))
-        self.polls_changed()
         return gone
 
     async def clear_postcode_cache(self) -> int:
@@ -300,24 +347,38 @@ class HowToVote:
     def answer_for_seat(self, code: str, guild_id: int | None = None,
                         resolution: Resolution | None = None,
                         options: AdviceOptions | None = None) -> Answer:
+        """The answer for one seat in one server: worked out once, then kept until a write
+        changes what it rests on (the server's settings or updates, anything shared)."""
+        self._fresh()
+        key = (code, resolution, options, date.today())  # the date: "polls N days old"
+        kept = self._answers.setdefault(guild_id, {})
+        answer = kept.get(key)
+        if answer is None:
+            if len(kept) >= self.ANSWERS_PER_SERVER:
+                kept.clear()
+            answer = kept[key] = self._work_out(code, guild_id, resolution, options)
+        return answer
+
+    def _work_out(self, code: str, guild_id: int | None, resolution: Resolution | None,
+                  options: AdviceOptions | None) -> Answer:
         record = self.data.record(code)
         seat = self.resolver.seat(code)
         if record is None or seat is None:
             return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
-        options = options or self.options_for(guild_id)
-        in_scope = self.updates_for(guild_id, code)
+        options = options or self._settings_of(guild_id).advice_options
+        in_scope = self._updates_of(guild_id, code)
         advice = advise(record, self.data.parties, options, in_scope,
-                        self.model_view(record, in_scope, guild_id))
+                        self._model_view(record, in_scope, guild_id))
         projected = self._projected(record, options, in_scope, guild_id)
         others = self._other_sites(advice, guild_id)
         return Answer(resolution, advice,
                       render_embed(advice, resolution, self.data.data_date, projected, others),
-                      render_text(advice, resolution, projected, others))
+                      lambda: render_text(advice, resolution, projected, others))
 
     def _other_sites(self, advice: Advice, guild_id: int | None) -> str:
         """What other tactical-voting sites the owner loaded say here (servers can hide it)."""
-        if guild_id is not None and not self.settings_for(guild_id).sites_enabled:
+        if guild_id is not None and not self._settings_of(guild_id).sites_enabled:
             return ""
         calls = self._site_calls().get(advice.seat.code)
         if not calls:
@@ -326,13 +387,11 @@ class HowToVote:
         return other_sites_line(advice, calls, names)
 
     def _site_calls(self) -> dict[str, list[tuple[str, str | None]]]:
-        """Every loaded site's calls for the coming election, re-read every half minute
-        (another process may import one), so an answer costs no query."""
-        fetched_at, calls = self._site_cache
-        if time.monotonic() - fetched_at > self.REFRESH_SECONDS:
-            calls = sites.all_calls(self.guilds_db)
-            self._site_cache = (time.monotonic(), calls)
-        return calls
+        """Every loaded site's calls for the coming election, read again only after one is
+        imported or removed (in any process), so an answer costs no query."""
+        if self._site_calls_cache is None:
+            self._site_calls_cache = sites.all_calls(self.guilds_db)
+        return self._site_calls_cache
 
     # -- other sites' calls (loaded by the owner) ----------------------------------------
     async def import_site(self, name: str, path: Path, election: str = "next", *,
@@ -346,17 +405,15 @@ class HowToVote:
         names = {code: p.name for code, p in self.data.parties.items()}
         calls = sites.parse(path, seats, names, code_column=code_column,
                             call_column=call_column)
-        site = await self.store.write(sites.store, name, election, calls)
-        self._site_cache = (0.0, {})
-        return site
+        return await self.store.write(sites.store, name, election, calls)
 
     def _projected(self, record, options, in_scope, guild_id) -> Projected | None:
         """The advice on current national polls, for servers that opted in."""
-        if guild_id is None or not self.settings_for(guild_id).projections_enabled:
+        if guild_id is None or not self._settings_of(guild_id).projections_enabled:
             return None
         # the poll the seat model uses for this nation: one source of truth for both
         nation = record.seat.nation
-        poll = self.forecasts.poll(self.owner_polls().get(nation), nation)
+        poll = self.forecasts.poll(self._owner_polls_now().get(nation), nation)
         if poll is None:
             return None
         if self._national_2024 is None:
@@ -388,7 +445,7 @@ class HowToVote:
             (c.party_name, c.share, self.data.party(c.party).colour) for c in latest.candidates])
         text = "\n".join([spec.title, *(f"{f.name}:\n{f.value}" for f in spec.fields)])
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
-        return Answer(resolution, None, spec, text), chart
+        return Answer(resolution, None, spec, lambda: text), chart
 
     # -- polls -------------------------------------------------------------------------
     def seat_poll_options(self, code: str, guild_id: int | None) -> list[tuple[str, str]]:
@@ -438,7 +495,8 @@ class HowToVote:
             return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
         resolution = resolution or Resolution(history.seat.name, (history.seat,), "exact")
         return Answer(resolution, None, render_history_embed(history),
-                      render_history_text(history))
+                      lambda: render_history_text(history))
 
     def _no_single_seat(self, resolution: Resolution) -> Answer:
-        return Answer(resolution, None, no_match_embed(resolution), no_match_text(resolution))
+        return Answer(resolution, None, no_match_embed(resolution),
+                      lambda: no_match_text(resolution))

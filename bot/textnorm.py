@@ -27,6 +27,16 @@ def visible(text: str) -> str:
     return clean_query(text)
 
 
+_SHOWN_ASCII = re.compile(r"[!-~]")
+
+
+def shows_anything(text: str) -> bool:
+    """`bool(visible(text))`, quickly: any printable ASCII character settles it."""
+    if _SHOWN_ASCII.search(text) is not None:
+        return True
+    return not text.isascii() and bool(visible(text))
+
+
 def match_key(text: str) -> str:
     """The form names are compared in: lower case, no accents or punctuation, `&` = `and`,
     `St`/`Saint` the same (Ynys Môn = ynys mon; Brecon, Radnor & Cwm Tawe = brecon radnor and
@@ -42,15 +52,21 @@ def match_key(text: str) -> str:
 _WORD_FORMS = {"saint": "st", "sth": "south", "nth": "north"}
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
+# plain ASCII with none of these needs no work: NFKC leaves it as it is
+_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f\\*_~`|>\[\]()#@-]")
 
 
 def safe_text(text: str, limit: int) -> str:
     """User-supplied text made inert for Discord: markdown escaped, mentions defused
     (a zero-width space after @), control characters removed, cut to `limit`."""
-    text = _CONTROL.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")))
-    text = _MARKDOWN.sub(r"\\\1", text)
-    text = text.replace("@", "@\u200b")
-    return shorten(text, limit)
+    text = text or ""
+    if text.isascii():  # NFKC and the invisible characters cannot apply
+        if _NEEDS_WORK.search(text) is None:
+            return shorten(text, limit)
+        text = _CONTROL.sub("", text)
+    else:
+        text = _CONTROL.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text)))
+    return shorten(_MARKDOWN.sub(r"\\\1", text).replace("@", "@\u200b"), limit)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.advice.rules import Advice, Row, pts
 from bot.elections.seats import SeatRecord
 from bot.models import Contest, Poll, Resolution, Tally
-from bot.textnorm import safe_text, shorten, visible
+from bot.textnorm import safe_text, shorten, shows_anything
 
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, EMBED_LIMIT = 256, 4096, 1024, 25, 6000
 FOOTER_LIMIT = 2048
@@ -247,7 +247,8 @@ def fit(spec: EmbedSpec) -> EmbedSpec:
     """Cut an embed to Discord's limits, dropping trailing fields if the total is too long."""
     # Discord rejects a field whose name or value is empty (or only invisible characters)
     fields = [EmbedField(shorten(f.name, TITLE_LIMIT), shorten(f.value, FIELD_LIMIT), f.inline)
-              for f in spec.fields if visible(f.name) and visible(f.value)][:FIELDS_LIMIT]
+              for f in spec.fields if shows_anything(f.name) and shows_anything(f.value)
+              ][:FIELDS_LIMIT]
     spec = EmbedSpec(shorten(spec.title, TITLE_LIMIT), shorten(spec.description,
                      DESCRIPTION_LIMIT), spec.colour, tuple(fields),
                      shorten(spec.footer, FOOTER_LIMIT), spec.url)

@@ -1,0 +1,33 @@
+"""Which servers' answers a write has made stale, in this process or any other.
+
+guilds.db keeps a version per server (and one, scope 0, for what every server shares:
+updates for all servers, owners' national polls, other sites' calls), bumped by triggers
+in the same transaction as the write. A reader asks SQLite's `data_version` first, which
+changes only when another connection has committed: most commands cost that one pragma.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+SHARED = 0  # the scope of what every server sees
+
+
+class Versions:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._data_version: int | None = None
+        self._seen: dict[int, int] = {}
+
+    def stale(self) -> set[int] | None:
+        """The servers whose answers changed since the last call: empty when none did,
+        None when every server's did (a shared change, or the first look)."""
+        data_version = self.db.conn.execute("pragma data_version").fetchone()[0]
+        if data_version == self._data_version:
+            return set()
+        self._data_version = data_version
+        now = dict(self.db.conn.execute("select scope, version from answer_versions"))
+        before, self._seen = self._seen, now
+        if now.get(SHARED) != before.get(SHARED):
+            return None
+        return {scope for scope, version in now.items() if before.get(scope) != version}
