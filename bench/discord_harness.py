@@ -73,24 +73,23 @@ class Harness:
         return self.payloads[-1]
 
 
-async def start(settings: Settings, guilds=("Campaign HQ", "Elsewhere")) -> Harness:
+async def start(settings: Settings, guilds=("Campaign HQ", "Elsewhere"),
+                members: list[str] = MEMBERS, *, record: bool = True) -> Harness:
+    """Our bot on dpytest; `record` keeps each payload as sent (tests read them; the
+    benchmark does not, so both bots it compares do the same work per message)."""
     service = await HowToVote(settings).start()
     bot = make_bot(settings, service, sharded=False)
-    # dpytest builds its fake members through the member cache, which needs this intent;
-    # the production intents are tested separately (cogs.utils.client.intents)
-    bot._connection._intents.members = True
-    bot._connection.member_cache_flags = discord.MemberCacheFlags.from_intents(
-        bot._connection._intents)
     await bot._async_setup_hook()
     await bot.setup_hook()
-    dpytest.configure(bot, guilds=list(guilds), text_channels=["general", "announcements"],
-                      members=MEMBERS)
+    configure(bot, guilds, members)
     # dpytest re-raises command errors into the test; the bot's own handler answers them
     bot.on_command_error = _quiet
     # dpytest saves each sent file as ./dpytest_<n>.dat: numbers of this process's own, so
     # test workers running side by side never write one file
     bot.http.fileno = os.getpid() * 1000
     harness = Harness(bot)
+    if not record:
+        return harness
     original = bot.http.send_message
 
     async def recording(channel_id, *, params):
@@ -100,6 +99,18 @@ async def start(settings: Settings, guilds=("Campaign HQ", "Elsewhere")) -> Harn
 
     bot.http.send_message = recording
     return harness
+
+
+def configure(bot: commands.Bot, guilds=("Campaign HQ", "Elsewhere"),
+              members: list[str] = MEMBERS) -> None:
+    """dpytest's fake Discord around a bot: the same for ours and for a bare one."""
+    # dpytest builds its fake members through the member cache, which needs this intent;
+    # the production intents are tested separately (cogs.utils.client.intents)
+    bot._connection._intents.members = True
+    bot._connection.member_cache_flags = discord.MemberCacheFlags.from_intents(
+        bot._connection._intents)
+    dpytest.configure(bot, guilds=list(guilds), text_channels=["general", "announcements"],
+                      members=list(members))
 
 
 def wire_payload(params) -> dict:

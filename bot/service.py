@@ -50,6 +50,9 @@ class Answer:
     advice: Advice | None  # None unless the query matched exactly one seat
     embed: EmbedSpec
     render_text: Callable[[], str] = field(repr=False, compare=False)
+    # what a front end makes of this answer, kept with it (the Discord layer's embed and
+    # buttons): a kept answer is rendered for Discord once, not once per asker
+    extras: dict = field(default_factory=dict, repr=False, compare=False)
 
     @cached_property
     def text(self) -> str:

@@ -12,7 +12,7 @@ from bot.service import Answer
 from bot.textnorm import carries_postcode
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import add_seat_autocomplete
-from cogs.utils.views import AnswerView
+from cogs.utils.views import answer_view
 
 MAX_INPUT = 200  # longer than any seat, place or postcode
 TOO_LONG = (f"That's too long for me: type a postcode, seat or town (under {MAX_INPUT} "
@@ -30,10 +30,9 @@ class Voters(commands.Cog):
             # a miss costs no try, unless it asked postcodes.io (that is what we ration)
             ctx.command.reset_cooldown(ctx)
         ephemeral = ctx.interaction is not None and carries_postcode(query)
-        view = AnswerView(self.bot, answer, ctx.author.id, ctx.guild.id if ctx.guild else None,
-                          shareable=ephemeral)
-        view.message = await ctx.send(embed=to_embed(answer.embed), view=view,
-                                      files=files or [], ephemeral=ephemeral)
+        view = answer_view(answer, ctx.guild.id if ctx.guild else None, shareable=ephemeral)
+        await ctx.send(embed=to_embed(answer.embed), view=view, files=files or [],
+                       ephemeral=ephemeral)
 
     async def _too_long(self, ctx: commands.Context, query: str) -> bool:
         if len(query) > MAX_INPUT:
@@ -91,8 +90,8 @@ class Voters(commands.Cog):
             await message.channel.send(TOO_LONG)
             return
         answer = await self.bot.service.answer(query)
-        view = AnswerView(self.bot, answer, message.author.id, None)
-        view.message = await message.channel.send(embed=to_embed(answer.embed), view=view)
+        await message.channel.send(embed=to_embed(answer.embed),
+                                   view=answer_view(answer, None))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -49,6 +49,9 @@ STOPWORDS = frozenset({"and", "the", "of", "in", "on", "upon", "under", "by", "a
 PLACE_SUFFIX = re.compile(r" (?:on|by the|upon) (?:sea|trent)$")
 
 
+NAMES_KEPT = 10_000  # distinct name queries remembered (a few MB at most)
+
+
 class Resolver:
     def __init__(
         self,
@@ -60,6 +63,7 @@ class Resolver:
         place_names: list[tuple[str, str, str]] = (),  # (name, what it means, kind)
     ) -> None:
         self.postcodes = postcodes
+        self._names: dict[str, Resolution] = {}
         self.place_names = {match_key(n): (means, kind) for n, means, kind in place_names}
         self.by_code = {s.code: s for s in seats}
         self.by_name = {s.name: s for s in seats}
@@ -152,6 +156,18 @@ class Resolver:
         return self.resolve_name(query)
 
     def resolve_name(self, query: str) -> Resolution:
+        """A name query's seat(s): worked out once per distinct query (the indexes never
+        change, so neither does the answer), kept for the most recent few thousand."""
+        if len(query) > MAX_QUERY * 2:  # not a name anyone types twice: not worth keeping
+            return self._resolve_name(query)
+        found = self._names.get(query)
+        if found is None:
+            if len(self._names) >= NAMES_KEPT:
+                self._names.clear()
+            found = self._names[query] = self._resolve_name(query)
+        return found
+
+    def _resolve_name(self, query: str) -> Resolution:
         text = clean_query(query)
         if not text:
             return Resolution(query, (), "none", note="Type a postcode, seat name or town.")

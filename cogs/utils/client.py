@@ -27,6 +27,7 @@ from bot.config import Settings
 from bot.service import HowToVote
 from cogs.utils.context import Context
 from cogs.utils.helptext import HowToVoteHelp
+from cogs.utils.views import DYNAMIC_ITEMS
 
 log = logging.getLogger("howtovote")
 SYNC_HASH_KEY = "command_tree_hash"
@@ -74,6 +75,7 @@ class HowToVoteMixin:
             await self.service.start()
         for name in extensions():
             await self.load_extension(name)
+        self.add_dynamic_items(*DYNAMIC_ITEMS)  # answers' buttons, from any message, ever
         self._heartbeat = asyncio.create_task(self._beat())
         if self.settings.discord_token:  # a real login: sync only what changed
             await self.sync_if_changed()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import discord
 
 from bot.advice.render import EmbedSpec
@@ -9,7 +11,10 @@ from bot.advice.render import EmbedSpec
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
+@functools.lru_cache(maxsize=4096)
 def to_embed(spec: EmbedSpec) -> discord.Embed:
+    """One discord.Embed per distinct spec (answers are kept, so are their embeds); the
+    embed is only ever sent, never changed."""
     embed = discord.Embed(title=spec.title, description=spec.description,
                           colour=discord.Colour(spec.colour), url=spec.url)
     for field in spec.fields:

@@ -1,8 +1,17 @@
-"""Buttons and menus under an answer: full result, other matches, elections, official site."""
+"""Buttons and menus under an answer: full result, elections, other matches, share, and
+the official results site.
+
+Each control is a discord.py DynamicItem whose custom id carries what it needs (the seat,
+the server), so a message's buttons keep working for as long as it exists, across
+restarts and on any process of a fleet, and the bot keeps no state per message: a
+national campaign's thousands of answers cost no memory, no timers and no edits later.
+Anyone may press them: every reply goes privately to whoever pressed, and the Share
+button is only on private answers, which only the asker sees. So one answer's controls
+are the same for everyone who gets it, and are built once per answer.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import io
 
 import discord
@@ -11,93 +20,122 @@ from bot.service import Answer
 from bot.textnorm import safe_text
 from cogs.utils.embeds import to_embed
 
-TIMEOUT = 300.0
 RESULTS_URL = "https://electionresults.parliament.uk/"
+SEAT = r"(?P<seat>[ENSW]\d{8})"
 
 
-class AnswerView(discord.ui.View):
-    """Belongs to the person who asked (RoboDanny's author-only check); disabled on timeout."""
+class FullResult(discord.ui.DynamicItem[discord.ui.Button], template=rf"htv:full:{SEAT}"):
+    def __init__(self, seat: str) -> None:
+        super().__init__(discord.ui.Button(label="Full result",
+                                           style=discord.ButtonStyle.primary,
+                                           custom_id=f"htv:full:{seat}"))
+        self.seat = seat
 
-    def __init__(self, bot, answer: Answer, author_id: int, guild_id: int | None,
-                 *, shareable: bool = False) -> None:
-        super().__init__(timeout=TIMEOUT)
-        self.bot = bot
-        self.answer = answer
-        self.author_id = author_id
-        self.guild_id = guild_id
-        self.message: discord.Message | None = None
-        seat = answer.resolution.seat
-        if seat is None:
-            self.remove_item(self.full_result)
-            self.remove_item(self.elections)
-        if answer.choices:
-            self.add_item(SeatSelect(answer))
-        if shareable and seat is not None and guild_id is not None:
-            self.add_item(ShareButton())
-        self.add_item(discord.ui.Button(label="Official results", url=RESULTS_URL))
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match) -> FullResult:
+        return cls(match["seat"])
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if interaction.user.id == self.author_id:
-            return True
-        await interaction.response.send_message(
-            "These buttons belong to the person who asked. Run /howtovote yourself!",
-            ephemeral=True)
-        return False
-
-    async def on_timeout(self) -> None:
-        for item in self.children:
-            if not getattr(item, "url", None):
-                item.disabled = True
-        if self.message is not None:
-            # the message may be gone, or we lost access: then there is nothing to disable
-            with contextlib.suppress(discord.HTTPException):
-                await self.message.edit(view=self)
-
-    @discord.ui.button(label="Full result", style=discord.ButtonStyle.primary)
-    async def full_result(self, interaction: discord.Interaction, _button) -> None:
-        answer, chart = self.bot.service.seat_for_code(self.answer.resolution.seat.code)
+    async def callback(self, interaction: discord.Interaction) -> None:
+        answer, chart = interaction.client.service.seat_for_code(self.seat)
         files = [discord.File(io.BytesIO(chart), "result.png")] if chart else []
         await interaction.response.send_message(embed=to_embed(answer.embed), files=files,
                                                 ephemeral=True)
 
-    @discord.ui.button(label="Elections", style=discord.ButtonStyle.secondary)
-    async def elections(self, interaction: discord.Interaction, _button) -> None:
-        answer = self.bot.service.elections_for_seat(self.answer.resolution.seat.code)
+
+class Elections(discord.ui.DynamicItem[discord.ui.Button],
+                template=rf"htv:elections:{SEAT}"):
+    def __init__(self, seat: str) -> None:
+        super().__init__(discord.ui.Button(label="Elections",
+                                           style=discord.ButtonStyle.secondary,
+                                           custom_id=f"htv:elections:{seat}"))
+        self.seat = seat
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match) -> Elections:
+        return cls(match["seat"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        answer = interaction.client.service.elections_for_seat(self.seat)
         await interaction.response.send_message(embed=to_embed(answer.embed), ephemeral=True)
 
 
-class SeatSelect(discord.ui.Select):
-    """"Other matches" / "Did you mean": picking a seat answers for it."""
+class SeatPick(discord.ui.DynamicItem[discord.ui.Select],
+               template=r"htv:pick:(?P<guild>\d+)"):
+    """"Other matches" / "Did you mean": picking a seat answers for it, privately."""
 
-    def __init__(self, answer: Answer) -> None:
-        seats = answer.choices[:25]
-        label = "Other matches" if answer.resolution.seat else "Did you mean…"
-        super().__init__(placeholder=label, options=[
+    def __init__(self, guild_id: int | None, options: list[discord.SelectOption] | None = None,
+                 placeholder: str | None = None) -> None:
+        super().__init__(discord.ui.Select(
+            custom_id=f"htv:pick:{guild_id or 0}", placeholder=placeholder,
+            options=options or [discord.SelectOption(label="-")]))
+        self.guild_id = guild_id
+
+    @classmethod
+    def for_answer(cls, answer: Answer, guild_id: int | None) -> SeatPick:
+        return cls(guild_id, [
             discord.SelectOption(label=s.name[:100], value=s.code, description=s.nation)
-            for s in seats])
+            for s in answer.choices[:25]],
+            "Other matches" if answer.resolution.seat else "Did you mean…")
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match) -> SeatPick:
+        return cls(int(match["guild"]) or None)
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        view: AnswerView = self.view
-        answer = view.bot.service.answer_for_seat(self.values[0], view.guild_id)
+        service = interaction.client.service
+        answer = service.answer_for_seat(self.item.values[0], self.guild_id)
         await interaction.response.send_message(
-            embed=to_embed(answer.embed),
-            view=AnswerView(view.bot, answer, interaction.user.id, view.guild_id),
+            embed=to_embed(answer.embed), view=answer_view(answer, self.guild_id),
             ephemeral=True)
 
 
-class ShareButton(discord.ui.Button):
+class Share(discord.ui.DynamicItem[discord.ui.Button],
+            template=rf"htv:share:{SEAT}:(?P<guild>\d+)"):
     """A private (postcode) answer, posted in the channel for everyone: the seat's advice,
     matched by name, so the postcode never appears."""
 
-    def __init__(self) -> None:
-        super().__init__(label="Share (without my postcode)", style=discord.ButtonStyle.success)
+    def __init__(self, seat: str, guild_id: int) -> None:
+        super().__init__(discord.ui.Button(
+            label="Share (without my postcode)", style=discord.ButtonStyle.success,
+            custom_id=f"htv:share:{seat}:{guild_id}"))
+        self.seat, self.guild_id = seat, guild_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match) -> Share:
+        return cls(match["seat"], int(match["guild"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        view: AnswerView = self.view
-        seat = view.answer.resolution.seat
-        public = view.bot.service.answer_for_seat(seat.code, view.guild_id)
+        public = interaction.client.service.answer_for_seat(self.seat, self.guild_id)
         who = safe_text(getattr(interaction.user, "display_name", "Someone"), 80)
-        await interaction.channel.send(f"{who} shared the advice for {seat.name}:",
+        await interaction.channel.send(f"{who} shared the advice for {public.advice.seat.name}:",
                                        embed=to_embed(public.embed))
         await interaction.response.send_message(
             "Shared in this channel, without your postcode.", ephemeral=True)
+
+
+DYNAMIC_ITEMS = (FullResult, Elections, SeatPick, Share)  # registered once, at start
+
+
+def answer_view(answer: Answer, guild_id: int | None, *, shareable: bool = False
+                ) -> discord.ui.View:
+    """The controls under one answer, built once per answer (and server): a fully dynamic
+    view keeps nothing per message, so the same one goes under every copy."""
+    key = ("view", guild_id, shareable)
+    view = answer.extras.get(key)
+    if view is None:
+        view = answer.extras[key] = _build(answer, guild_id, shareable)
+    return view
+
+
+def _build(answer: Answer, guild_id: int | None, shareable: bool) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    seat = answer.resolution.seat
+    if seat is not None:
+        view.add_item(FullResult(seat.code))
+        view.add_item(Elections(seat.code))
+    if answer.choices:
+        view.add_item(SeatPick.for_answer(answer, guild_id))
+    if shareable and seat is not None and guild_id is not None:
+        view.add_item(Share(seat.code, guild_id))
+    view.add_item(discord.ui.Button(label="Official results", url=RESULTS_URL))
+    return view

@@ -200,26 +200,45 @@ def fake_interaction(user_id: int):
 
 
 async def test_answer_buttons_and_seat_picker(discord_bot):
-    from cogs.utils.views import AnswerView
+    from cogs.utils.views import Elections, FullResult, SeatPick, answer_view
     service = discord_bot.bot.service
     answer = await service.answer("Batley")
-    view = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=None)
+    view = answer_view(answer, guild_id=None)
+    assert view.timeout is None  # nothing to expire: the buttons work as long as the message
+    assert answer_view(answer, guild_id=None) is view  # built once per answer
+    items = {type(item): item for item in view.children}
     clicked = fake_interaction(1)
-    await view.full_result.callback(clicked)
+    clicked.client = discord_bot.bot
+    await items[FullResult].callback(clicked)
     sent = clicked.response.sent[0]
     assert sent["embed"].title == "Dewsbury and Batley: full result" and sent["ephemeral"]
     assert sent["files"][0].filename == "result.png"
-    await view.elections.callback(clicked)
+    await items[Elections].callback(clicked)
     assert "Elections in Dewsbury and Batley" in clicked.response.sent[1]["embed"].title
-    picker = next(item for item in view.children if hasattr(item, "values"))
-    picker._values = ["E14001506"]  # as if the user picked Spen Valley in "Other matches"
+    picker = items[SeatPick]
+    picker.item._values = ["E14001506"]  # as if the user picked Spen Valley in "Other matches"
     await picker.callback(clicked)
     assert clicked.response.sent[2]["embed"].title == "How to vote in Spen Valley"
+    # anyone in the channel may press: the reply goes privately to whoever pressed
     stranger = fake_interaction(2)
-    assert await view.interaction_check(stranger) is False
-    assert "belong to the person who asked" in stranger.response.sent[0]["content"]
-    await view.on_timeout()
-    assert all(item.disabled for item in view.children if not getattr(item, "url", None))
+    stranger.client = discord_bot.bot
+    await items[Elections].callback(stranger)
+    assert stranger.response.sent[0]["ephemeral"]
+    # rebuilt from its custom id alone (after a restart, or on another process of a fleet)
+    button = items[FullResult]
+    match = FullResult.__discord_ui_compiled_template__.fullmatch(button.custom_id)
+    again = await FullResult.from_custom_id(clicked, button.item, match)
+    assert again.seat == button.seat == "E14001196"
+
+
+async def test_answers_leave_no_state_behind(discord_bot):
+    store = discord_bot.bot._connection._view_store
+    discord_bot.lift_cooldowns()
+    for _ in range(20):
+        await discord_bot.send("!howtovote Batley")
+        assert buttons(discord_bot.last_payload())[:2] == ["Full result", "Elections"]
+    discord_bot.replies()
+    assert not store._synced_message_views and not store._views
 
 
 async def test_a_dm_is_answered_like_a_server(discord_bot):
@@ -315,18 +334,19 @@ async def test_the_readme_command_table_matches_the_help(discord_bot):
 async def test_share_posts_the_advice_without_the_postcode(discord_bot, fake_postcodes):
     from types import SimpleNamespace
 
-    from cogs.utils.views import AnswerView, ShareButton
+    from cogs.utils.views import Share, answer_view
     service = discord_bot.bot.service
     answer = await service.answer("cf10 1aa", 10)
     assert "CF10 1AA" in answer.embed.description  # the private answer names it
-    view = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=10, shareable=True)
-    share = next(item for item in view.children if isinstance(item, ShareButton))
+    view = answer_view(answer, guild_id=10, shareable=True)
+    share = next(item for item in view.children if isinstance(item, Share))
     posted = []
 
     async def channel_send(content=None, **kwargs):
         posted.append((content, kwargs))
 
     clicked = fake_interaction(1)
+    clicked.client = discord_bot.bot
     clicked.user.display_name = "**alice** @everyone"
     clicked.channel = SimpleNamespace(send=channel_send)
     await share.callback(clicked)
@@ -338,8 +358,8 @@ async def test_share_posts_the_advice_without_the_postcode(discord_bot, fake_pos
     assert "CF10" not in everything.upper().replace(" ", "") and "1AA" not in everything
     assert content.startswith("\\*\\*alice\\*\\* @\u200beveryone shared the advice")
     assert clicked.response.sent[0]["ephemeral"]
-    plain = AnswerView(discord_bot.bot, answer, author_id=1, guild_id=10)
-    assert not any(isinstance(item, ShareButton) for item in plain.children)
+    plain = answer_view(answer, guild_id=10)
+    assert not any(isinstance(item, Share) for item in plain.children)
 
 
 async def test_the_seat_converter_one_several_none(discord_bot):

@@ -1,0 +1,97 @@
+"""Answers are worked out once and kept, but never stale: a moderator's update, a revert,
+an owner's national poll and a server's setting each change the very next answer, whether
+the write came from this process or from another one sharing guilds.db."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.service import HowToVote
+
+GUILD = 1
+POLL = 'Lab=15 Con=18 RUK=30 LD=12 Green=20 source="a test poll" date=2026-11-20'
+
+
+@pytest.fixture
+async def service(settings):
+    s = await HowToVote(settings).start(offline=True)
+    s.owner_ids.add(7)
+    yield s
+    await s.close()
+
+
+def bath(service) -> str:
+    return next(c for c, r in service.data.current.items() if r.seat.name == "Bath")
+
+
+def in_another_process(settings, code: str) -> None:
+    """Run `code` in a fresh Python process with `db` open on the same guilds.db."""
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from bot import db as dbmod
+        from bot.community import settings as guild_settings, updates
+        from bot.forecast import national_polls
+        db = dbmod.open_guilds(Path({str(settings.guilds_db_path)!r}))
+    """) + textwrap.dedent(code)
+    done = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+async def test_a_cached_answer_is_the_same_object_until_something_changes(service):
+    code = bath(service)
+    first = service.answer_for_seat(code, GUILD)
+    assert service.answer_for_seat(code, GUILD) is first  # kept, not worked out again
+    await service.set_setting(GUILD, "sites", "off", 7)  # a write to this server
+    assert service.answer_for_seat(code, GUILD) is not first
+    other = service.answer_for_seat(code, 2)
+    await service.set_setting(GUILD, "sites", "on", 7)
+    assert service.answer_for_seat(code, 2) is other  # another server's is still good
+
+
+async def test_each_write_changes_the_next_answer_in_this_process(service):
+    code = bath(service)
+    before = service.answer_for_seat(code, GUILD)
+    assert before.advice.verdict != "override"
+    change = await service.post_update(GUILD, code, "override", "Green",
+                                       {"reason": "local", "party_name": "Green Party"}, 7, "m")
+    assert service.answer_for_seat(code, GUILD).advice.verdict == "override"
+    await service.revert_update(GUILD, change.update.id, 7, "m")
+    assert service.answer_for_seat(code, GUILD).advice.verdict == before.advice.verdict
+    await service.set_national_poll(POLL, by=7)
+    assert "polls of 2026-11-20" in " ".join(service.answer_for_seat(code, GUILD).advice.reasons)
+    await service.set_setting(GUILD, "model", "off", 7)
+    assert service.answer_for_seat(code, GUILD).advice.forecast is None
+
+
+async def test_each_write_in_another_process_changes_the_next_answer(service, settings):
+    code = bath(service)
+    before = service.answer_for_seat(code, GUILD)
+    in_another_process(settings, f"""
+        updates.add(db, guild_id={GUILD}, seat_code={code!r}, kind="override", party="Green",
+                    payload={{"reason": "local", "party_name": "Green Party"}}, author_id=7,
+                    author_name="m", known_parties={{"Green", "Lab", "LD", "Con"}})
+    """)
+    overridden = service.answer_for_seat(code, GUILD)
+    assert overridden.advice.verdict == "override"
+    update_id = service.updates_for(GUILD, code)[-1].id
+    in_another_process(settings, f"""
+        updates.revert(db, update_id={update_id}, guild_id={GUILD}, author_id=7,
+                       author_name="m")
+    """)
+    assert service.answer_for_seat(code, GUILD).advice.verdict == before.advice.verdict
+    in_another_process(settings, f"""
+        national_polls.add(db, national_polls.parse({POLL!r}, {{"Lab", "Con", "RUK", "LD",
+                           "Green"}}), by=None, owners=None)
+    """)
+    assert "polls of 2026-11-20" in " ".join(service.answer_for_seat(code, GUILD).advice.reasons)
+    in_another_process(settings, f"""
+        guild_settings.set_value(db, {GUILD}, "model", "off", 7, set())
+    """)
+    assert service.answer_for_seat(code, GUILD).advice.forecast is None
+    assert service.answer_for_seat(code, 2).advice.forecast is not None  # not that server
