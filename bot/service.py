@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -95,6 +95,7 @@ class HowToVote:
         self._settings: dict[int, guild_settings.GuildSettings] = {}
         self._updates: dict[tuple[int | None, str], list[SeatUpdate]] = {}
         self._answers: dict[int | None, dict[tuple, Answer]] = {}
+        self._date, self._tomorrow_at = date.today(), 0.0
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
@@ -107,6 +108,7 @@ class HowToVote:
         self.store = GuildStore(self.settings.guilds_db_path)
         self.guilds_db = self.store.read  # reads only: writes go through self.store.write
         self._versions = Versions(self.guilds_db)
+        self.store.on_write = self._versions.written
         if not offline:
             self.session = aiohttp.ClientSession(
                 headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
@@ -116,6 +118,15 @@ class HowToVote:
         self.resolver = parts.resolver.with_postcodes(self.postcodes)
         self.forecasts.warm(self._fields, self.owner_polls())
         return self
+
+    def _today(self) -> date:
+        """date.today(), looked up again only after midnight."""
+        if time.time() >= self._tomorrow_at:
+            today = date.today()
+            self._tomorrow_at = datetime.combine(today + timedelta(days=1),
+                                                 datetime.min.time()).timestamp()
+            self._date = today
+        return self._date
 
     def _fresh(self) -> None:
         """Forget what a write since the last look made stale (cheap when nothing did)."""
@@ -353,7 +364,7 @@ class HowToVote:
         """The answer for one seat in one server: worked out once, then kept until a write
         changes what it rests on (the server's settings or updates, anything shared)."""
         self._fresh()
-        key = (code, resolution, options, date.today())  # the date: "polls N days old"
+        key = (code, resolution, options, self._today())  # the date: "polls N days old"
         kept = self._answers.setdefault(guild_id, {})
         answer = kept.get(key)
         if answer is None:

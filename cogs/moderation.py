@@ -17,13 +17,14 @@ from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from cogs.utils.checks import can_manage_server, is_moderator
 from cogs.utils.context import GuildContext
+from cogs.utils.cooldowns import cooldown
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
 
 log = logging.getLogger("howtovote.moderation")
 SEAT = "The seat (put names with spaces in quotes for ! commands)"
 # a moderator posting faster than this is a script or a slip; either way, slow it down
-MODERATOR_COOLDOWN = commands.cooldown(10, 60.0, commands.BucketType.user)
+MODERATOR_COOLDOWN = cooldown(10, 60.0)
 
 
 def describe(update: SeatUpdate) -> str:

@@ -10,14 +10,15 @@ from discord.ext import commands
 
 from bot.service import Answer
 from bot.textnorm import carries_postcode
-from cogs.utils.embeds import to_embed
+from cogs.utils.cooldowns import SweptCooldownMapping, cooldown
+from cogs.utils.embeds import answer_embed
 from cogs.utils.seats import add_seat_autocomplete
 from cogs.utils.views import answer_view
 
 MAX_INPUT = 200  # longer than any seat, place or postcode
 TOO_LONG = (f"That's too long for me: type a postcode, seat or town (under {MAX_INPUT} "
             "characters).")
-COOLDOWN = commands.CooldownMapping.from_cooldown(5, 30.0, commands.BucketType.user)
+COOLDOWN = SweptCooldownMapping.from_cooldown(5, 30.0, commands.BucketType.user)
 
 
 class Voters(commands.Cog):
@@ -26,12 +27,13 @@ class Voters(commands.Cog):
 
     async def _reply(self, ctx: commands.Context, query: str, answer: Answer,
                      files: list[discord.File] | None = None) -> None:
-        if answer.resolution.seat is None and not carries_postcode(query):
+        postcode = carries_postcode(query)
+        if answer.resolution.seat is None and not postcode:
             # a miss costs no try, unless it asked postcodes.io (that is what we ration)
             ctx.command.reset_cooldown(ctx)
-        ephemeral = ctx.interaction is not None and carries_postcode(query)
+        ephemeral = ctx.interaction is not None and postcode
         view = answer_view(answer, ctx.guild.id if ctx.guild else None, shareable=ephemeral)
-        await ctx.send(embed=to_embed(answer.embed), view=view, files=files or [],
+        await ctx.send(embed=answer_embed(answer), view=view, files=files or [],
                        ephemeral=ephemeral)
 
     async def _too_long(self, ctx: commands.Context, query: str) -> bool:
@@ -45,7 +47,7 @@ class Voters(commands.Cog):
         return False
 
     @commands.hybrid_command(name="howtovote", aliases=["htv"])
-    @commands.cooldown(5, 30.0, commands.BucketType.user)
+    @cooldown(5, 30.0)
     @app_commands.describe(query="Your postcode, seat name, old seat name or town")
     async def howtovote(self, ctx: commands.Context, *, query: str) -> None:
         """Who is best placed to beat the Conservatives in your seat."""
@@ -55,7 +57,7 @@ class Voters(commands.Cog):
         await self._reply(ctx, query, await self.bot.service.answer(query, guild_id))
 
     @commands.hybrid_command(name="seat")
-    @commands.cooldown(5, 30.0, commands.BucketType.user)
+    @cooldown(5, 30.0)
     @app_commands.describe(query="Your postcode, seat name, old seat name or town")
     async def seat(self, ctx: commands.Context, *, query: str) -> None:
         """The full last result beside the 2019 one, with a chart."""
@@ -66,7 +68,7 @@ class Voters(commands.Cog):
         await self._reply(ctx, query, answer, files)
 
     @commands.hybrid_command(name="elections")
-    @commands.cooldown(5, 30.0, commands.BucketType.user)
+    @cooldown(5, 30.0)
     @app_commands.describe(query="Your postcode, seat name, old seat name or town")
     async def elections(self, ctx: commands.Context, *, query: str) -> None:
         """Every election in a seat since 2010, with by-elections and pacts."""
@@ -74,24 +76,31 @@ class Voters(commands.Cog):
             return
         await self._reply(ctx, query, await self.bot.service.elections(query))
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        """In a DM, a bare place or postcode is a question: answer it like !howtovote."""
-        if message.guild is not None or message.author.bot or not message.content.strip():
-            return
+    async def cog_load(self) -> None:
+        self.bot.direct_messages = self.answer_direct_message
+
+    async def cog_unload(self) -> None:
+        self.bot.direct_messages = None
+
+    async def answer_direct_message(self, message: discord.Message) -> bool:
+        """In a DM, a bare place or postcode is a question: answer it like !howtovote.
+        True when this handled the message (a command is left to the command handler)."""
+        if message.author.bot or not message.content.strip():
+            return message.author.bot
         prefixes = await self.bot.get_prefix(message)  # the prefix, or a mention of the bot
         if message.content.startswith(tuple(prefixes) if isinstance(prefixes, list)
                                       else prefixes):
-            return
+            return False
         if COOLDOWN.update_rate_limit(message):
-            return
+            return True
         query = message.content.strip()
         if len(query) > MAX_INPUT:
             await message.channel.send(TOO_LONG)
-            return
+            return True
         answer = await self.bot.service.answer(query)
-        await message.channel.send(embed=to_embed(answer.embed),
+        await message.channel.send(embed=answer_embed(answer),
                                    view=answer_view(answer, None))
+        return True
 
 
 async def setup(bot: commands.Bot) -> None:

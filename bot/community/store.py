@@ -27,11 +27,17 @@ class GuildStore:
         self._writer_db = dbmod.open_guilds(path)
         self._executor = ThreadPoolExecutor(max_workers=1,
                                             thread_name_prefix="guilds-db-writer")
+        self.on_write: Callable[[], None] = lambda: None
 
     async def write(self, fn: Callable[..., T], /, *args, **kwargs) -> T:
-        """Run `fn(writer_db, *args, **kwargs)` on the writer thread; one write at a time."""
+        """Run `fn(writer_db, *args, **kwargs)` on the writer thread; one write at a time.
+        `on_write` hears of every write, finished or failed (a failed one may have
+        committed part of a batch)."""
         call = functools.partial(fn, self._writer_db, *args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        finally:
+            self.on_write()
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -3,14 +3,20 @@
 guilds.db keeps a version per server (and one, scope 0, for what every server shares:
 updates for all servers, owners' national polls, other sites' calls), bumped by triggers
 in the same transaction as the write. A reader asks SQLite's `data_version` first, which
-changes only when another connection has committed: most commands cost that one pragma.
+changes only when another connection has committed, and asks it at most every
+RECHECK_SECONDS unless told that this process has just written (`written`): so a write in
+this process changes the very next answer, and one in another process any answer given a
+tenth of a second after it, and most commands cost no query at all.
 """
 
 from __future__ import annotations
 
+import time
+
 import sqlite_utils
 
 SHARED = 0  # the scope of what every server sees
+RECHECK_SECONDS = 0.1
 
 
 class Versions:
@@ -18,10 +24,19 @@ class Versions:
         self.db = db
         self._data_version: int | None = None
         self._seen: dict[int, int] = {}
+        self._checked_at = float("-inf")
+
+    def written(self) -> None:
+        """This process has just committed a write: look again at the next call."""
+        self._checked_at = float("-inf")
 
     def stale(self) -> set[int] | None:
         """The servers whose answers changed since the last call: empty when none did,
         None when every server's did (a shared change, or the first look)."""
+        now = time.monotonic()
+        if now - self._checked_at < RECHECK_SECONDS:
+            return set()
+        self._checked_at = now
         data_version = self.db.conn.execute("pragma data_version").fetchone()[0]
         if data_version == self._data_version:
             return set()

@@ -63,7 +63,8 @@ class Resolver:
         place_names: list[tuple[str, str, str]] = (),  # (name, what it means, kind)
     ) -> None:
         self.postcodes = postcodes
-        self._names: dict[str, Resolution] = {}
+        self._names: dict[str, Resolution] = {}  # by name, for resolve_name
+        self._queries: dict[str, Resolution] = {}  # by query, for resolve: names only
         self.place_names = {match_key(n): (means, kind) for n, means, kind in place_names}
         self.by_code = {s.code: s for s in seats}
         self.by_name = {s.name: s for s in seats}
@@ -147,13 +148,20 @@ class Resolver:
         return found[:limit]
 
     async def resolve(self, query: str) -> Resolution:
+        if (known := self._queries.get(query)) is not None:  # a name asked before
+            return known
         text = clean_query(query)
         compact = squash(text[:MAX_QUERY])
         if normalise_postcode(compact):
             return await self._postcode(text, compact)
         if normalise_outcode(compact) and any(c.isdigit() for c in compact):
             return await self._outcode(text, compact)
-        return self.resolve_name(query)
+        found = self.resolve_name(query)
+        if len(query) <= MAX_QUERY * 2:
+            if len(self._queries) >= NAMES_KEPT:
+                self._queries.clear()
+            self._queries[query] = found
+        return found
 
     def resolve_name(self, query: str) -> Resolution:
         """A name query's seat(s): worked out once per distinct query (the indexes never

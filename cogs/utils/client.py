@@ -15,6 +15,7 @@ import pkgutil
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -56,11 +57,17 @@ class HowToVoteMixin:
 
     service: HowToVote
     settings: Settings
+    # set by the Voters cog: answers a DM that is not a command; True when it did
+    direct_messages: Callable[[discord.Message], Awaitable[bool]] | None = None
 
     def _init_howtovote(self, settings: Settings, service: HowToVote) -> None:
         self.settings = settings
         self.service = service
         self.started_at = time.monotonic()
+        if log.isEnabledFor(logging.DEBUG):  # a line per command: only when asked for
+            # hooks, not on_command events: an event costs a task per command
+            self.before_invoke(_mark_start)
+            self.after_invoke(_log_success)
 
     @property
     def uptime(self) -> float:
@@ -107,14 +114,16 @@ class HowToVoteMixin:
             self.service.owner_ids.add(user.id)
         return owner
 
+    async def on_message(self, message: discord.Message) -> None:
+        """Commands, and in a DM a bare question too: one handler rather than a listener
+        per cog, since a listener costs a task for every message in every channel."""
+        if message.guild is None and self.direct_messages is not None \
+                and await self.direct_messages(message):
+            return
+        await self.process_commands(message)
+
     async def get_context(self, origin, /, *, cls=Context):
         return await super().get_context(origin, cls=cls)
-
-    async def on_command(self, ctx: commands.Context) -> None:
-        ctx.started_at = time.perf_counter()  # type: ignore[attr-defined]
-
-    async def on_command_completion(self, ctx: commands.Context) -> None:
-        log_command(ctx, "ok")
 
     async def on_command_error(self, ctx: commands.Context, error: Exception) -> None:
         log_command(ctx, type(getattr(error, "original", error)).__name__)
@@ -150,6 +159,20 @@ class SingleShardBot(HowToVoteMixin, commands.Bot):
     """One connection: for tests and the benchmark (dpytest drives a plain Bot)."""
 
 
+class Prefixes:
+    """`commands.when_mentioned_or(prefix)`, worked out once the bot knows who it is rather
+    than for every message."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._all: list[str] = []
+
+    def __call__(self, bot: commands.Bot, _message: discord.Message) -> list[str]:
+        if not self._all and bot.user is not None:
+            self._all = [f"<@{bot.user.id}> ", f"<@!{bot.user.id}> ", self.prefix]
+        return self._all or [self.prefix]
+
+
 def make_bot(settings: Settings, service: HowToVote, *, sharded: bool = True
              ) -> HowToVoteBot | SingleShardBot:
     cls = HowToVoteBot if sharded else SingleShardBot
@@ -159,7 +182,7 @@ def make_bot(settings: Settings, service: HowToVote, *, sharded: bool = True
         if settings.shard_ids:
             kwargs["shard_ids"] = list(settings.shard_ids)
     bot = cls(
-        command_prefix=commands.when_mentioned_or(settings.prefix),
+        command_prefix=Prefixes(settings.prefix),
         intents=intents(),
         allowed_mentions=discord.AllowedMentions.none(),
         help_command=HowToVoteHelp(),
@@ -177,9 +200,20 @@ def heartbeat_path(settings: Settings) -> Path:
     return settings.db_dir / ".heartbeat"
 
 
+async def _mark_start(ctx: commands.Context) -> None:
+    ctx.started_at = time.perf_counter()  # type: ignore[attr-defined]
+
+
+async def _log_success(ctx: commands.Context) -> None:
+    if not ctx.command_failed:
+        log_command(ctx, "ok")
+
+
 def log_command(ctx: commands.Context, outcome: str) -> None:
     """One DEBUG line per command: which, where, how long, how it ended. Never the user's
     text or id (a postcode beside a user id is exactly what we must not keep)."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
     started = getattr(ctx, "started_at", None)
     ms = (time.perf_counter() - started) * 1000 if started else 0.0
     name = ctx.command.qualified_name if ctx.command else "?"

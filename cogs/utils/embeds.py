@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import functools
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot.advice.render import EmbedSpec
 
+if TYPE_CHECKING:
+    from bot.service import Answer
+
 NO_MENTIONS = discord.AllowedMentions.none()
 
 
-@functools.lru_cache(maxsize=4096)
+def answer_embed(answer: Answer) -> discord.Embed:
+    """An answer's embed, made once and kept with the answer (answers are kept, so one
+    embed serves every asker; it is only ever sent, never changed)."""
+    embed = answer.extras.get("embed")
+    if embed is None:
+        embed = answer.extras["embed"] = to_embed(answer.embed)
+    return embed
+
+
 def to_embed(spec: EmbedSpec) -> discord.Embed:
-    """One discord.Embed per distinct spec (answers are kept, so are their embeds); the
-    embed is only ever sent, never changed."""
     embed = discord.Embed(title=spec.title, description=spec.description,
                           colour=discord.Colour(spec.colour), url=spec.url)
     for field in spec.fields:

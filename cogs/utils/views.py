@@ -18,7 +18,7 @@ import discord
 
 from bot.service import Answer
 from bot.textnorm import safe_text
-from cogs.utils.embeds import to_embed
+from cogs.utils.embeds import answer_embed
 
 RESULTS_URL = "https://electionresults.parliament.uk/"
 SEAT = r"(?P<seat>[ENSW]\d{8})"
@@ -38,7 +38,7 @@ class FullResult(discord.ui.DynamicItem[discord.ui.Button], template=rf"htv:full
     async def callback(self, interaction: discord.Interaction) -> None:
         answer, chart = interaction.client.service.seat_for_code(self.seat)
         files = [discord.File(io.BytesIO(chart), "result.png")] if chart else []
-        await interaction.response.send_message(embed=to_embed(answer.embed), files=files,
+        await interaction.response.send_message(embed=answer_embed(answer), files=files,
                                                 ephemeral=True)
 
 
@@ -56,7 +56,7 @@ class Elections(discord.ui.DynamicItem[discord.ui.Button],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         answer = interaction.client.service.elections_for_seat(self.seat)
-        await interaction.response.send_message(embed=to_embed(answer.embed), ephemeral=True)
+        await interaction.response.send_message(embed=answer_embed(answer), ephemeral=True)
 
 
 class SeatPick(discord.ui.DynamicItem[discord.ui.Select],
@@ -85,7 +85,7 @@ class SeatPick(discord.ui.DynamicItem[discord.ui.Select],
         service = interaction.client.service
         answer = service.answer_for_seat(self.item.values[0], self.guild_id)
         await interaction.response.send_message(
-            embed=to_embed(answer.embed), view=answer_view(answer, self.guild_id),
+            embed=answer_embed(answer), view=answer_view(answer, self.guild_id),
             ephemeral=True)
 
 
@@ -108,12 +108,30 @@ class Share(discord.ui.DynamicItem[discord.ui.Button],
         public = interaction.client.service.answer_for_seat(self.seat, self.guild_id)
         who = safe_text(getattr(interaction.user, "display_name", "Someone"), 80)
         await interaction.channel.send(f"{who} shared the advice for {public.advice.seat.name}:",
-                                       embed=to_embed(public.embed))
+                                       embed=answer_embed(public))
         await interaction.response.send_message(
             "Shared in this channel, without your postcode.", ephemeral=True)
 
 
 DYNAMIC_ITEMS = (FullResult, Elections, SeatPick, Share)  # registered once, at start
+
+
+class Controls(discord.ui.View):
+    """A view that never changes once built: its components are worked out once, and it
+    is not stored per message (discord.py finds its dynamic items by their custom ids,
+    registered at start), so sending it again costs next to nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        self._components: list[dict] | None = None
+
+    def to_components(self) -> list[dict]:
+        if self._components is None:
+            self._components = super().to_components()
+        return self._components
+
+    def is_dispatchable(self) -> bool:
+        return False
 
 
 def answer_view(answer: Answer, guild_id: int | None, *, shareable: bool = False
@@ -127,8 +145,8 @@ def answer_view(answer: Answer, guild_id: int | None, *, shareable: bool = False
     return view
 
 
-def _build(answer: Answer, guild_id: int | None, shareable: bool) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
+def _build(answer: Answer, guild_id: int | None, shareable: bool) -> Controls:
+    view = Controls()
     seat = answer.resolution.seat
     if seat is not None:
         view.add_item(FullResult(seat.code))
