@@ -16,12 +16,25 @@ from pathlib import Path
 import discord
 import discord.ext.test as dpytest
 from discord.ext import commands
+from discord.ext.test import factories
 
 from bot.config import Settings
 from bot.service import HowToVote
 from cogs.utils.client import make_bot
 
 MEMBERS = ["alice", "bob", "carol"]
+
+# dpytest's snowflakes outgrow 64 bits after 4,096 of them in one process (its counter
+# spills past its 12 bits, and SQLite then refuses the id); Discord's counter wraps
+_make_id = factories.make_id
+
+
+def _wrapping_make_id() -> int:
+    factories.generated_ids %= 4096
+    return _make_id()
+
+
+factories.make_id = _wrapping_make_id
 MEMBERS_PER_GUILD = len(MEMBERS)
 
 

@@ -62,9 +62,15 @@ async def _rate(voters: int) -> float:
             seconds += time.perf_counter() - started
         finally:
             gc.enable()
+        others = []
         while not dpytest.sent_queue.empty():
-            answers += bool(dpytest.sent_queue.get_nowait().embeds)
-    assert answers == voters * ROUNDS, f"{answers} answers to {voters * ROUNDS} questions"
+            message = dpytest.sent_queue.get_nowait()
+            if message.embeds:
+                answers += 1
+            else:
+                others.append(message.content)
+    assert answers == voters * ROUNDS, (f"{answers} answers to {voters * ROUNDS} questions; "
+                                        f"other replies: {others[:3]}")
     return answers / seconds
 
 

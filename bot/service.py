@@ -169,7 +169,7 @@ class HowToVote:
         code = record.seat.code
         field = (field_of(record, self.data.parties, in_scope) if in_scope
                  else self._fields.get(code) or field_of(record, self.data.parties))
-        return self.forecasts.view(code, field, owners)
+        return self.forecasts.view(code, field, owners, self._today())
 
     async def close(self) -> None:
         if self.session is not None:
@@ -195,7 +195,7 @@ class HowToVote:
 
     def _settings_of(self, guild_id: int | None) -> guild_settings.GuildSettings:
         if guild_id is None:
-            return guild_settings.GuildSettings()
+            return guild_settings.DEFAULTS
         found = self._settings.get(guild_id)
         if found is None:
             found = self._settings[guild_id] = guild_settings.get(self.guilds_db, guild_id)

@@ -16,7 +16,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 def clean_query(text: str) -> str:
     """NFKC, drop control and invisible characters, collapse spaces, trim."""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or ""))
+    text = text or ""
+    if not text.isascii():  # ASCII has no invisible characters, and NFKC leaves it be
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = _CONTROL.sub(" ", text)
     return " ".join(text.split())
 
@@ -32,7 +34,7 @@ _SHOWN_ASCII = re.compile(r"[!-~]")
 
 def shows_anything(text: str) -> bool:
     """`bool(visible(text))`, quickly: any printable ASCII character settles it."""
-    if _SHOWN_ASCII.search(text) is not None:
+    if text[:1].isalnum() or _SHOWN_ASCII.search(text) is not None:
         return True
     return not text.isascii() and bool(visible(text))
 
@@ -41,9 +43,10 @@ def match_key(text: str) -> str:
     """The form names are compared in: lower case, no accents or punctuation, `&` = `and`,
     `St`/`Saint` the same (Ynys Môn = ynys mon; Brecon, Radnor & Cwm Tawe = brecon radnor and
     cwm tawe)."""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("&", " and "))
-    text = text.replace("'", "").replace("\u2019", "")  # King's Heath = Kings Heath
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = text.casefold().replace("&", " and ").replace("'", "")  # King's Heath = Kings Heath
+    if not text.isascii():  # accents off: Ynys Môn = ynys mon
+        text = unicodedata.normalize("NFKD", text).replace("'", "").replace("\u2019", "")
+        text = "".join(c for c in text if not unicodedata.combining(c))
     words = _NON_WORD.sub(" ", text).split()
     return " ".join(_WORD_FORMS.get(w, w) for w in words)
 
@@ -52,8 +55,10 @@ def match_key(text: str) -> str:
 _WORD_FORMS = {"saint": "st", "sth": "south", "nth": "north"}
 
 _MARKDOWN = re.compile(r"([\\*_~`|>\[\]()#-])")
-# plain ASCII with none of these needs no work: NFKC leaves it as it is
-_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f\\*_~`|>\[\]()#@-]")
+# Plain ASCII on one line with none of these needs no work: NFKC leaves it as it is, and
+# "(", ")" and "-" do nothing in Discord's markdown without a "[" or a line start (so
+# "Vote Labour (Jo Bloggs-Smith)" goes through as it is).
+_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f\\*_~`|>\[\]#@]")
 
 
 def safe_text(text: str, limit: int) -> str:
@@ -61,7 +66,7 @@ def safe_text(text: str, limit: int) -> str:
     (a zero-width space after @), control characters removed, cut to `limit`."""
     text = text or ""
     if text.isascii():  # NFKC and the invisible characters cannot apply
-        if _NEEDS_WORK.search(text) is None:
+        if _NEEDS_WORK.search(text) is None and not text.startswith("-"):
             return shorten(text, limit)
         text = _CONTROL.sub("", text)
     else:

@@ -134,14 +134,21 @@ def result_lines(contest: Contest, limit: int = 8, bars: bool = False) -> list[s
 
 
 def _row_line(r: Row) -> str:
-    """One candidate in the embed: voters look for the name on the ballot paper."""
+    """One candidate in the embed: voters look for the name on the ballot paper. Kept on
+    the row: rows of a result nobody changed are shared by every answer on it."""
+    if r.line is None:
+        r.line = _render_row(r)
+    return r.line
+
+
+def _render_row(r: Row) -> str:
     mark = "✅ " if r.in_bloc and r.standing else ("🎯 " if r.is_opponent else "")
     gone = " — not standing" if not r.standing else ""
     who = f" ({safe_text(r.candidate, 60)})" if r.candidate else ""
     if r.previous_candidate:
         who = (f" ({safe_text(r.candidate or '', 60)}, declared; "
                f"{safe_text(r.previous_candidate, 60)} last time)")
-    return f"{mark}{r.party_name}{who}: {r.votes:,} ({pts(r.share)}){gone}"
+    return f"{mark}{r.party_name}{who}: {r.votes:,} ({r.share * 100:.1f}%){gone}"
 
 
 def margin_pairs(advice: Advice) -> list[tuple[Row, Row]]:
@@ -245,17 +252,24 @@ def render_embed(advice: Advice, resolution: Resolution | None = None,
 
 def fit(spec: EmbedSpec) -> EmbedSpec:
     """Cut an embed to Discord's limits, dropping trailing fields if the total is too long."""
-    # Discord rejects a field whose name or value is empty (or only invisible characters)
-    fields = [EmbedField(shorten(f.name, TITLE_LIMIT), shorten(f.value, FIELD_LIMIT), f.inline)
-              for f in spec.fields if shows_anything(f.name) and shows_anything(f.value)
-              ][:FIELDS_LIMIT]
-    spec = EmbedSpec(shorten(spec.title, TITLE_LIMIT), shorten(spec.description,
-                     DESCRIPTION_LIMIT), spec.colour, tuple(fields),
-                     shorten(spec.footer, FOOTER_LIMIT), spec.url)
-    while spec.total_length() > EMBED_LIMIT and spec.fields:
-        spec = EmbedSpec(spec.title, spec.description, spec.colour, spec.fields[:-1],
-                         spec.footer, spec.url)
-    return spec
+    fields: list[EmbedField] = []
+    for f in spec.fields:
+        # Discord rejects a field whose name or value is empty (or only invisible characters)
+        if not (shows_anything(f.name) and shows_anything(f.value)):
+            continue
+        if len(f.name) > TITLE_LIMIT or len(f.value) > FIELD_LIMIT:
+            f = EmbedField(shorten(f.name, TITLE_LIMIT), shorten(f.value, FIELD_LIMIT), f.inline)
+        fields.append(f)
+        if len(fields) == FIELDS_LIMIT:
+            break
+    title, footer = shorten(spec.title, TITLE_LIMIT), shorten(spec.footer, FOOTER_LIMIT)
+    description = shorten(spec.description, DESCRIPTION_LIMIT)
+    total = len(title) + len(description) + len(footer) + sum(
+        len(f.name) + len(f.value) for f in fields)
+    while total > EMBED_LIMIT and fields:
+        dropped = fields.pop()
+        total -= len(dropped.name) + len(dropped.value)
+    return EmbedSpec(title, description, spec.colour, tuple(fields), footer, spec.url)
 
 
 MESSAGE_LIMIT = 2000  # Discord's limit on a message's text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property, lru_cache
 
 from bot.elections.seats import Party, SeatRecord
 from bot.errors import UserFacingError
@@ -19,6 +20,7 @@ CLOSE_POINTS = 5.0  # the top two bloc parties within this many points: a close 
 # The opponent is out of contention when it came third or lower and trailed the winner
 # by more than this many points: no tactical vote is needed to keep it out.
 OUT_OF_CONTENTION_POINTS = 20.0
+RESULTS_SOURCE = "UK Parliament election results (Commons Library), Open Parliament Licence"
 
 
 class OptionsError(UserFacingError):
@@ -50,6 +52,11 @@ class AdviceOptions:
     def backs(self, party: str) -> bool:
         return party != self.opponent and (self.bloc is None or party in self.bloc)
 
+    @cached_property
+    def backed_model_parties(self) -> frozenset[str]:
+        """The seat model's parties this server backs."""
+        return frozenset(p for p in BLOC if self.backs(p))
+
     @property
     def narrowed(self) -> bool:
         """The server backs fewer parties than the default for its opponent."""
@@ -59,9 +66,11 @@ class AdviceOptions:
 DEFAULT_OPTIONS = AdviceOptions()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Row:
-    """One candidate as the advice sees them."""
+    """One candidate as the advice sees them. Not frozen only because an answer builds one
+    per candidate and a frozen dataclass is several times slower to build; nothing
+    changes a Row once made."""
 
     party: str
     party_name: str
@@ -72,6 +81,7 @@ class Row:
     is_opponent: bool
     standing: bool = True  # False: withdrawn, or stood aside under a pact
     previous_candidate: str | None = None  # who stood last time, when another is declared
+    line: str | None = field(default=None, compare=False, repr=False)  # rendered, once
 
 
 @dataclass(frozen=True)
@@ -200,8 +210,6 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         caveats.append(f"The seat was redrawn in 2024. On the new boundaries the 2019 result "
                        f"would have been a {winner.party_name} win with {pts(winner.share)} "
                        "(notional figures).")
-    caveats.append(f"Based on votes cast at the {basis.election_name}, not on an opinion poll.")
-
     last_call = ""
     forecast = _model_forecast(model, options) if state.byelection is None else None
     # the model knows published results only: a moderator's newer result takes precedence
@@ -217,11 +225,13 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
             reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
         reasons.insert(0, f"The chances rest on {model.basis}.")
-        caveats[:] = [c for c in caveats if not c.startswith("Based on votes cast")]
         caveats.append("A forecast from past results and national polls, fitted only on "
                        "earlier elections; local campaigns can change a seat.")
         if model.stale:
             caveats.append(model.stale)
+    else:
+        caveats.append(f"Based on votes cast at the {basis.election_name}, not on an opinion "
+                       "poll.")
     verdict, headline, rec = analysis.verdict, analysis.headline, analysis.recommended
     if state.override is not None:
         verdict = "override"
@@ -239,8 +249,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         other_call=other_call, pact=pact, pact_source=pact_source, override=state.override,
         notes=tuple(state.notes), declared=tuple(state.declared), reasons=tuple(reasons),
         caveats=tuple(caveats),
-        sources=("UK Parliament election results (Commons Library), Open Parliament Licence",
-                 *(pact.sources if pact else ())),
+        sources=(RESULTS_SOURCE, *pact.sources) if pact else (RESULTS_SOURCE,),
         colour=parties[colour_party].colour if colour_party in parties else "#AAAAAA",
         options=options, forecast=forecast if last_call else None,
         last_result_call=last_call, best_placed=analysis.best_placed,
@@ -266,7 +275,7 @@ def _model_forecast(model: ModelView | None, options: AdviceOptions) -> Forecast
     """The seat model's chances among the parties this server backs, when it applies."""
     if model is None or options.opponent != DEFAULT_OPPONENT:
         return None
-    forecast = model.forecast.among({p for p in BLOC if options.backs(p)})
+    forecast = model.forecast.among(options.backed_model_parties)
     return forecast if forecast.ranked else None
 
 
@@ -337,8 +346,8 @@ def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: st
                        else f"the strongest challenger to {opp}")
                     + ". Watch for local pacts and polls.")
     m_opp, m_next = _margins(rec, nxt, last.opponent)
-    return replace(last, verdict=f.verdict, headline=headline, recommended=rec,
-                   next_bloc=nxt, margin_to_opponent=m_opp, margin_to_next_bloc=m_next)
+    return _Analysis(f.verdict, headline, last.label, last.rows, rec, nxt, last.opponent, m_opp,
+                     m_next, last.reasons)
 
 
 def _margins(rec: Row | None, nxt: Row | None, opponent: Row | None
@@ -366,9 +375,14 @@ class _State:
     byelection: Contest | None = None
 
 
+_NO_UPDATES = _State()  # most seats in most servers: shared, and never changed
+
+
 def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate],
                    parties: dict[str, Party]) -> _State:
     """Fold the moderators' in-scope updates (oldest first) into what the advice uses."""
+    if not updates:
+        return _NO_UPDATES
     state = _State()
     for u in sorted(updates, key=lambda u: u.id):
         scope = "all servers" if u.guild_id is None else "this server"
@@ -448,8 +462,9 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
              ) -> _Analysis:
     aside = set(state.pact[0].standing_aside) if state.pact else set()
     declared = dict(state.declared)
-    rows = tuple(_row(c, options, state.withdrawn | aside, declared)
-                 for c in contest.candidates)
+    out = state.withdrawn | aside
+    rows = (tuple(_row(c, options, out, declared) for c in contest.candidates)
+            if out or declared else _plain_rows(contest, options))
     opponent = next((r for r in rows if r.is_opponent), None)
     bloc = [r for r in rows if r.in_bloc and r.standing]
     rec = bloc[0] if bloc else None
@@ -485,7 +500,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
     reasons = [f"At the {contest.election_name}, {rec.party_name} had {pts(rec.share)} "
                f"({rec.votes:,} votes) and {opponent.party_name} {pts(opponent.share)} "
                f"({opponent.votes:,})."]
-    opp_position = rows.index(opponent) + 1
+    opp_position = next(i for i, r in enumerate(rows, 1) if r is opponent)
     if opp_position >= 3 and rows[0].share - opponent.share > OUT_OF_CONTENTION_POINTS / 100:
         return analysis("opponent-not-in-contention",
                         f"{opponent.party_name} came {_ordinal(opp_position)}, "
@@ -528,11 +543,19 @@ def _who(r: Row) -> str:
     return r.party_name + (f" ({r.candidate})" if r.candidate else "")
 
 
+@lru_cache(maxsize=4096)
+def _plain_rows(contest: Contest, options: AdviceOptions) -> tuple[Row, ...]:
+    """A result's rows where the moderators changed nothing: the same for every server
+    with these options, so worked out once (Rows are never changed once made)."""
+    return tuple(_row(c, options, set()) for c in contest.candidates)
+
+
 def _row(c: CandidateResult, options: AdviceOptions, out: set[str],
          declared: dict[str, str] | None = None) -> Row:
     # an independent joins a named bloc only where they won or came second
-    in_bloc = options.backs(c.party) or (c.party == INDEPENDENT and c.position <= 2
-                                         and options.opponent != INDEPENDENT)
+    party, opponent, bloc = c.party, options.opponent, options.bloc
+    in_bloc = (party != opponent and (bloc is None or party in bloc)) or (
+        party == INDEPENDENT and c.position <= 2 and opponent != INDEPENDENT)
     name = (declared or {}).get(c.party)
     candidate, previous = (name, c.candidate) if name and name != c.candidate else (
         c.candidate, None)

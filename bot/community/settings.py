@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 
 import sqlite_utils
 
@@ -51,7 +52,7 @@ class GuildSettings:
         return (f"default ({' '.join(sorted(bloc))})" if bloc is not None
                 else f"default (every party but {self.opponent})")
 
-    @property
+    @cached_property
     def advice_options(self) -> AdviceOptions:
         # a bloc stored before the opponent was refused from it: read without the opponent
         bloc = None if self.bloc is None else self.bloc - {self.opponent}
@@ -72,9 +73,12 @@ def set_raw(db: sqlite_utils.Database, guild_id: int, key: str, value: str,
         (guild_id, key, value, by, datetime.now(UTC).isoformat(timespec="seconds")))
 
 
+DEFAULTS = GuildSettings()  # a DM, the terminal, or a server that changed nothing
+
+
 def get(db: sqlite_utils.Database, guild_id: int | None) -> GuildSettings:
     if guild_id is None:
-        return GuildSettings()
+        return DEFAULTS
     raw = dict(db.conn.execute("select key, value from guild_settings where guild_id = ?",
                                (guild_id,)).fetchall())
     return GuildSettings(

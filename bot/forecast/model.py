@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.forecast import projection
 
@@ -97,7 +98,7 @@ class Forecast:
     def chance(self, party: str | None) -> float:
         return self.probabilities.get(party or "", 0.0)
 
-    @property
+    @cached_property  # asked several times an answer; a Forecast never changes
     def call(self) -> str | None:
         """The party named, when its chance reaches the threshold."""
         if self.leader and self.probabilities[self.leader] >= CALL_THRESHOLD:
@@ -115,7 +116,7 @@ class Forecast:
         return Forecast(probs, self.opponent_top_two,
                         tuple(p for p in self.ranked if p in kept))
 
-    @property
+    @cached_property
     def verdict(self) -> str:
         if not self.ranked:
             return "no-bloc-candidate"

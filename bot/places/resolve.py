@@ -73,6 +73,15 @@ class Resolver:
                         if c in self.by_code}
         self.old = {k: o for o in old_seats if (k := match_key(o.name)) not in self.exact}
         self.padded = [(f" {k} ", s) for k, s in self.exact.items()]
+        # each word -> the seat names and old seat names with it: a town query checks a few
+        self.seats_by_word: dict[str, list[tuple[str, SeatRef]]] = {}
+        for padded, seat in self.padded:
+            for word in set(padded.split()):
+                self.seats_by_word.setdefault(word, []).append((padded, seat))
+        self.old_by_word: dict[str, list[tuple[str, OldSeat]]] = {}
+        for old_key, old in self.old.items():
+            for word in set(old_key.split()):
+                self.old_by_word.setdefault(word, []).append((f" {old_key} ", old))
         # wards as a place index: " north jesmond " -> (name, {seat: postcodes})
         by_ward: dict[str, tuple[str, dict[SeatRef, int]]] = {}
         for ward, code, count in wards:
@@ -265,14 +274,14 @@ class Resolver:
 
     def _town(self, text: str, key: str) -> Resolution | None:
         """A place named inside seat names: `Batley` -> Dewsbury and Batley."""
-        padded = f" {key} "
-        seats = [s for p, s in self.padded if padded in p]
+        padded, first = f" {key} ", key.split()[0]
+        seats = [s for p, s in self.seats_by_word.get(first, ()) if padded in p]
         if not seats:
             return None
         # seats that took in part of an old seat of that name are worth offering too
         others = []
-        for old_key, old in self.old.items():
-            if padded in f" {old_key} ":
+        for old_padded, old in self.old_by_word.get(first, ()):
+            if padded in old_padded:
                 others += [s for s, _ in old.successors if s not in seats and s not in others]
         if len(seats) == 1:
             return Resolution(text, (seats[0],), "town", 95.0, tuple(others[:MAX_CHOICES - 1]),
