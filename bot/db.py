@@ -78,6 +78,14 @@ create table aliases (
     kind text not null            -- old-seat-name | town | ward | welsh-name | abbreviation
 );
 create index aliases_alias on aliases (alias);
+create table poll_average (       -- the live GB average, from the polls file at import
+    area text not null,
+    date text not null,           -- the newest fieldwork end averaged
+    party text not null,
+    share real not null,          -- percent
+    window_days integer not null,
+    pollsters text not null       -- "; "-separated, each pollster's latest poll once
+);
 create table place_names (        -- data/place_names.csv: a name -> a query we know
     name text not null,
     means text not null,

@@ -31,6 +31,8 @@ def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, tmp_pat
     assert shown.returncode == 0, shown.stderr
     assert "GB polls of 2025-06-14, the average shipped with the bot" in shown.stdout
     assert "No national polls yet" not in shown.stdout
+    # this year's polls are imported and shown, but answers do not rest on them yet
+    assert "Newer, imported but not used yet: GB polls of 2026-04-07" in shown.stdout
     polls = tmp_path / "polls.csv"
     polls.write_text(POLLS_CSV)
     first = run_cli("polls", "import", str(polls), env=cli_env)

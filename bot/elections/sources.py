@@ -99,6 +99,21 @@ LEAVE_ESTIMATES = Source(
 )
 
 
+# GB voting-intention polls since the 2024 election, gathered from Wikipedia's "Opinion
+# polling for the next United Kingdom general election" (CC BY-SA: share-alike, so it is
+# downloaded at import time and never shipped); the repository has no licence file.
+RECENT_POLLS = Source(
+    name="recent-polls",
+    filename="polls/ukpolls2-wikipedia.json",
+    url="https://raw.githubusercontent.com/craighow8-creator/Ukpolls2/"
+        "8f274a583cec077a2134ddf60614b34794d37191/data/polls/wikipedia.json",
+    sha256="4892ffae5e55204dd4d53f7f7327914177a708dd5e6170d2dd3a2328516c10b4",
+    licence="CC BY-SA 4.0 (Wikipedia's poll tables), via craighow8-creator/Ukpolls2; "
+            "downloaded at import, never shipped",
+    description="GB voting-intention polls from July 2024, each with its pollster and dates",
+)
+
+
 @dataclass(frozen=True)
 class Fetched:
     source: Source
@@ -165,11 +180,11 @@ async def fetch(
         url += source.filename
     elif source is not PSEPHOLOGY:
         url = url.rsplit("/", 1)[0] + "/" + source.filename
-    downloads_dir.mkdir(parents=True, exist_ok=True)
     target = downloads_dir / source.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and verify and sha256_of(target) == source.sha256:
         return Fetched(source, target, url, source.sha256)  # already downloaded
-    tmp = await _download(url, downloads_dir, session, progress)
+    tmp = await _download(url, target.parent, session, progress)
     try:
         fetched = _check(source, tmp, url, verify)
     except SourceError:

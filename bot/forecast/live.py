@@ -83,6 +83,14 @@ class LiveForecasts:
         lines += [f"- {', '.join(nations)}: {line}" for (line,), nations in used.items()]
         if not used:
             lines.append("- no national polls: the seat model rests on the last result")
+        recent = self.data.recent_polls
+        if recent is not None:
+            shares = ", ".join(f"{p} {v * 100:g}%" for p, v in
+                               sorted(recent.shares.items(), key=lambda kv: -kv[1]))
+            lines.append(f"Newer, imported but not used yet: {recent.area} polls of "
+                         f"{recent.date}, {recent.made_of}: {shares}. On swings this large "
+                         "the seat model names parties that finished far behind, so answers "
+                         "stay on the average above until the model is checked on them.")
         if on_record:
             lines.append("Owners' national polls on record (newest first; `polls delete ID` "
                          "retires one):")

@@ -23,11 +23,20 @@ from bot.elections.importers import (
     pacts,
     place_names,
     psephology,
+    recent_polls,
     wards,
 )
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.validate import validate
-from bot.elections.sources import BYELECTIONS, LEAVE_ESTIMATES, PSEPHOLOGY, WARDS, Fetched, Source
+from bot.elections.sources import (
+    BYELECTIONS,
+    LEAVE_ESTIMATES,
+    PSEPHOLOGY,
+    RECENT_POLLS,
+    WARDS,
+    Fetched,
+    Source,
+)
 from bot.facts import fact
 from bot.forecast import store as forecast_store
 
@@ -39,7 +48,8 @@ PACTS_CSV = fact("pacts.csv")
 __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportReport"]
 
 # The sources `data import` fetches, in order.
-REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS)
+REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS,
+                                        RECENT_POLLS)
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,7 @@ def build_elections_db(
                 leave.load(db, fetched[LEAVE_ESTIMATES.name].path)
                 wards.load(db, fetched[WARDS.name].path)
                 place_names.load(db, PLACE_NAMES_CSV)
+                recent_polls.load(db, fetched[RECENT_POLLS.name].path)
                 validate(db)
                 step("validate")
                 forecast_store.fit_and_store(db)
