@@ -77,14 +77,14 @@ def _call(advice: Advice) -> str:
     return VERDICT_LABEL[advice.verdict].lower()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: an answer builds a dozen, and nothing changes them
 class EmbedField:
     name: str
     value: str
     inline: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class EmbedSpec:
     title: str
     description: str
@@ -255,7 +255,8 @@ def fit(spec: EmbedSpec) -> EmbedSpec:
     fields: list[EmbedField] = []
     for f in spec.fields:
         # Discord rejects a field whose name or value is empty (or only invisible characters)
-        if not (shows_anything(f.name) and shows_anything(f.value)):
+        if not ((f.name[:1].isalnum() or shows_anything(f.name))
+                and (f.value[:1].isalnum() or shows_anything(f.value))):
             continue
         if len(f.name) > TITLE_LIMIT or len(f.value) > FIELD_LIMIT:
             f = EmbedField(shorten(f.name, TITLE_LIMIT), shorten(f.value, FIELD_LIMIT), f.inline)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from bot.elections.seats import Party, SeatRecord
 from bot.errors import UserFacingError
@@ -102,8 +102,12 @@ class Override:
     scope: str = "this server"  # "all servers": shared by the bot's owners
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Advice:
+    """What the bot advises in one seat, with everything it rests on. Not frozen for speed
+    (an answer builds one; a frozen dataclass of this size takes several times as long),
+    but never changed once made: kept answers share it."""
+
     seat: SeatRef
     verdict: str
     data_verdict: str  # what the numbers say, even under a moderators' override
@@ -443,7 +447,7 @@ def _pact_sentence(pact: Pact, rec: Row | None, parties: dict[str, Party]) -> st
     return sentence
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Analysis:
     verdict: str
     headline: str
@@ -460,11 +464,14 @@ class _Analysis:
 
 def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: str
              ) -> _Analysis:
-    aside = set(state.pact[0].standing_aside) if state.pact else set()
-    declared = dict(state.declared)
-    out = state.withdrawn | aside
-    rows = (tuple(_row(c, options, out, declared) for c in contest.candidates)
-            if out or declared else _plain_rows(contest, options))
+    if state is _NO_UPDATES:
+        rows = _plain_rows(contest, options)
+    else:
+        aside = set(state.pact[0].standing_aside) if state.pact else set()
+        declared = dict(state.declared)
+        out = state.withdrawn | aside
+        rows = (tuple(_row(c, options, out, declared) for c in contest.candidates)
+                if out or declared else _plain_rows(contest, options))
     opponent = next((r for r in rows if r.is_opponent), None)
     bloc = [r for r in rows if r.in_bloc and r.standing]
     rec = bloc[0] if bloc else None
@@ -543,11 +550,24 @@ def _who(r: Row) -> str:
     return r.party_name + (f" ({r.candidate})" if r.candidate else "")
 
 
-@lru_cache(maxsize=4096)
+# (id of a result) -> (the result, {options: its rows}); the result is held, so its id
+# cannot be reused while the entry lives (hashing a whole result costs more than the rows)
+_PLAIN_ROWS: dict[int, tuple[Contest, dict[AdviceOptions, tuple[Row, ...]]]] = {}
+_PLAIN_ROWS_KEPT = 4096
+
+
 def _plain_rows(contest: Contest, options: AdviceOptions) -> tuple[Row, ...]:
     """A result's rows where the moderators changed nothing: the same for every server
     with these options, so worked out once (Rows are never changed once made)."""
-    return tuple(_row(c, options, set()) for c in contest.candidates)
+    entry = _PLAIN_ROWS.get(id(contest))
+    if entry is None or entry[0] is not contest:
+        if len(_PLAIN_ROWS) >= _PLAIN_ROWS_KEPT:
+            _PLAIN_ROWS.clear()
+        entry = _PLAIN_ROWS[id(contest)] = (contest, {})
+    rows = entry[1].get(options)
+    if rows is None:
+        rows = entry[1][options] = tuple(_row(c, options, set()) for c in contest.candidates)
+    return rows
 
 
 def _row(c: CandidateResult, options: AdviceOptions, out: set[str],

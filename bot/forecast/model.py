@@ -105,12 +105,12 @@ class Forecast:
             return self.leader
         return None
 
-    def among(self, parties: set[str]) -> Forecast:
+    def among(self, parties: set[str] | frozenset[str]) -> Forecast:
         """The chances among `parties` only: a conditional logit restricted to a subset
         is the softmax over that subset, so the chances are renormalised."""
-        kept = {p: v for p, v in self.probabilities.items() if p in parties}
-        if len(kept) == len(self.probabilities):
+        if parties.issuperset(self.probabilities):
             return self
+        kept = {p: v for p, v in self.probabilities.items() if p in parties}
         total = sum(kept.values())
         probs = {p: v / total for p, v in kept.items()} if total > 0 else kept
         return Forecast(probs, self.opponent_top_two,
