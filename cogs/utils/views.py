@@ -24,39 +24,34 @@ RESULTS_URL = "https://electionresults.parliament.uk/"
 SEAT = r"(?P<seat>[ENSW]\d{8})"
 
 
-class FullResult(discord.ui.DynamicItem[discord.ui.Button], template=rf"htv:full:{SEAT}"):
-    def __init__(self, seat: str) -> None:
-        super().__init__(discord.ui.Button(label="Full result",
-                                           style=discord.ButtonStyle.primary,
-                                           custom_id=f"htv:full:{seat}"))
-        self.seat = seat
+class SeatButton(discord.ui.DynamicItem[discord.ui.Button],
+                 template=rf"htv:(?P<action>full|elections):{SEAT}"):
+    """"Full result" (the seat's last result, with a chart) or "Elections" (every election
+    on the seat), answered privately to whoever pressed."""
+
+    LOOKS = {"full": ("Full result", discord.ButtonStyle.primary),
+             "elections": ("Elections", discord.ButtonStyle.secondary)}
+
+    def __init__(self, action: str, seat: str) -> None:
+        label, style = self.LOOKS[action]
+        super().__init__(discord.ui.Button(label=label, style=style,
+                                           custom_id=f"htv:{action}:{seat}"))
+        self.action, self.seat = action, seat
 
     @classmethod
-    async def from_custom_id(cls, interaction, item, match) -> FullResult:
-        return cls(match["seat"])
+    async def from_custom_id(cls, interaction, item, match) -> SeatButton:
+        return cls(match["action"], match["seat"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        answer, chart = interaction.client.service.seat_for_code(self.seat)
-        files = [discord.File(io.BytesIO(chart), "result.png")] if chart else []
+        service = interaction.client.service
+        files = []
+        if self.action == "full":
+            answer, chart = service.seat_for_code(self.seat)
+            files = [discord.File(io.BytesIO(chart), "result.png")] if chart else []
+        else:
+            answer = service.elections_for_seat(self.seat)
         await interaction.response.send_message(embed=answer_embed(answer), files=files,
                                                 ephemeral=True)
-
-
-class Elections(discord.ui.DynamicItem[discord.ui.Button],
-                template=rf"htv:elections:{SEAT}"):
-    def __init__(self, seat: str) -> None:
-        super().__init__(discord.ui.Button(label="Elections",
-                                           style=discord.ButtonStyle.secondary,
-                                           custom_id=f"htv:elections:{seat}"))
-        self.seat = seat
-
-    @classmethod
-    async def from_custom_id(cls, interaction, item, match) -> Elections:
-        return cls(match["seat"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        answer = interaction.client.service.elections_for_seat(self.seat)
-        await interaction.response.send_message(embed=answer_embed(answer), ephemeral=True)
 
 
 class SeatPick(discord.ui.DynamicItem[discord.ui.Select],
@@ -113,7 +108,7 @@ class Share(discord.ui.DynamicItem[discord.ui.Button],
             "Shared in this channel, without your postcode.", ephemeral=True)
 
 
-DYNAMIC_ITEMS = (FullResult, Elections, SeatPick, Share)  # registered once, at start
+DYNAMIC_ITEMS = (SeatButton, SeatPick, Share)  # registered once, at start
 
 
 class Controls(discord.ui.View):
@@ -149,8 +144,8 @@ def _build(answer: Answer, guild_id: int | None, shareable: bool) -> Controls:
     view = Controls()
     seat = answer.resolution.seat
     if seat is not None:
-        view.add_item(FullResult(seat.code))
-        view.add_item(Elections(seat.code))
+        view.add_item(SeatButton("full", seat.code))
+        view.add_item(SeatButton("elections", seat.code))
     if answer.choices:
         view.add_item(SeatPick.for_answer(answer, guild_id))
     if shareable and seat is not None and guild_id is not None:

@@ -200,20 +200,20 @@ def fake_interaction(user_id: int):
 
 
 async def test_answer_buttons_and_seat_picker(discord_bot):
-    from cogs.utils.views import Elections, FullResult, SeatPick, answer_view
+    from cogs.utils.views import SeatButton, SeatPick, answer_view
     service = discord_bot.bot.service
     answer = await service.answer("Batley")
     view = answer_view(answer, guild_id=None)
     assert view.timeout is None  # nothing to expire: the buttons work as long as the message
     assert answer_view(answer, guild_id=None) is view  # built once per answer
-    items = {type(item): item for item in view.children}
+    items = {getattr(item, "action", type(item)): item for item in view.children}
     clicked = fake_interaction(1)
     clicked.client = discord_bot.bot
-    await items[FullResult].callback(clicked)
+    await items["full"].callback(clicked)
     sent = clicked.response.sent[0]
     assert sent["embed"].title == "Dewsbury and Batley: full result" and sent["ephemeral"]
     assert sent["files"][0].filename == "result.png"
-    await items[Elections].callback(clicked)
+    await items["elections"].callback(clicked)
     assert "Elections in Dewsbury and Batley" in clicked.response.sent[1]["embed"].title
     picker = items[SeatPick]
     picker.item._values = ["E14001506"]  # as if the user picked Spen Valley in "Other matches"
@@ -222,13 +222,13 @@ async def test_answer_buttons_and_seat_picker(discord_bot):
     # anyone in the channel may press: the reply goes privately to whoever pressed
     stranger = fake_interaction(2)
     stranger.client = discord_bot.bot
-    await items[Elections].callback(stranger)
+    await items["elections"].callback(stranger)
     assert stranger.response.sent[0]["ephemeral"]
     # rebuilt from its custom id alone (after a restart, or on another process of a fleet)
-    button = items[FullResult]
-    match = FullResult.__discord_ui_compiled_template__.fullmatch(button.custom_id)
-    again = await FullResult.from_custom_id(clicked, button.item, match)
-    assert again.seat == button.seat == "E14001196"
+    button = items["full"]
+    match = SeatButton.__discord_ui_compiled_template__.fullmatch(button.custom_id)
+    again = await SeatButton.from_custom_id(clicked, button.item, match)
+    assert (again.action, again.seat) == ("full", "E14001196")
 
 
 async def test_answers_leave_no_state_behind(discord_bot):
