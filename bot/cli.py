@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "--election YEAR) by the same measure")
     bt.add_argument("--plot", type=Path, help="draw the seat model's reliability diagram "
                                               "to this PNG file")
+    bt.add_argument("--byelections", action="store_true",
+                    help="score the advice on every GB by-election since 2017, from what "
+                         "was known the day before")
     return parser
 
 
@@ -252,6 +255,13 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown party {args.opponent!r}: use a code such as Con or RUK", file=sys.stderr)
         return 2
     options = AdviceOptions.against(opponent)
+    if args.byelections:
+        from bot.evaluation import byelections
+        found = byelections.calls(data, options)
+        print(byelections.format_calls(found))
+        print()
+        print(scorecard.format_scores([byelections.score(found)]))
+        return 0
     pairs = [args.election] if args.election else list(backtest.PAIRS)
     name = args.model or (backtest.DEFAULT_MODEL if args.csv else "all")
     if name != "all" and name not in backtest.MODEL_NAMES:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bot import db as dbmod
+from bot.config import PROJECT_ROOT
 from bot.elections.seats import ElectionData
 from bot.evaluation import backtest
 
@@ -110,3 +114,28 @@ def test_2024_export_does_not_depend_on_2024_results(built_db_dir: Path, tmp_pat
     conn.close()
     after = export(ElectionData(dbmod.open_elections(cut)), "2024", tmp_path / "after.csv")
     assert after == before
+
+
+@pytest.mark.full_data
+def test_by_elections_scored_from_what_was_known_the_day_before(election_data):
+    from bot.evaluation import byelections
+    found = byelections.calls(election_data)
+    by_seat = {(c.seat, c.date[:4]): c for c in found}
+    # nominations are known: Labour stood aside in Southend West (2022), so no Labour call
+    assert by_seat[("Southend West", "2022")].call is None
+    # a joint Labour and Co-operative candidate is Labour's (Wakefield 2022)
+    assert by_seat[("Wakefield", "2022")].outcome.best_bloc == "Lab"
+    # the day before, the 2019 result pointed to Labour in North Shropshire: the LD won
+    shropshire = by_seat[("North Shropshire", "2021")]
+    assert shropshire.call == "Lab" and shropshire.outcome.best_bloc == "LD"
+    score = byelections.score(found)
+    assert score.right - score.wrong * 3 == score.net and score.seats >= 20
+    assert all(c.date >= byelections.FIRST for c in found)
+
+
+def test_backtest_byelections_prints_the_calls_and_the_score(settings):
+    done = subprocess.run([sys.executable, "bot.py", "backtest", "--byelections"],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOWTOVOTE_DB_DIR": str(settings.db_dir)})
+    assert done.returncode == 0, done.stderr
+    assert "by-elections last-result" in done.stdout and "top of the bloc" in done.stdout

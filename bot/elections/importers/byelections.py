@@ -86,7 +86,8 @@ def _add(db, row, ballot, date, code, seat_id, boundaries, where, party_by_name,
                                     cand["Candidate surname"].strip()) if p)
         people.append({"party": party, "candidate": name or None,
                        "votes": _int(cand["Votes"], where),
-                       "coop": int(bool(cand.get("Electoral Commission adjunct party ID"))),
+                       "coop": int(bool(cand.get("Electoral Commission adjunct party ID"))
+                                   or cand["Party name"].strip() == "Labour and Co-operative"),
                        "sitting_mp": int(cand.get("Sitting MP", "").lower() == "yes")})
     counted = sum(p["votes"] for p in people)
     if counted != valid:

@@ -20,6 +20,9 @@ CODE_BY_NAME = {
     "Scottish Green Party": "SGP",
     "Green Party Northern Ireland": "GPNI",
     "Communist Future": "CmF",
+    # a joint candidate is Labour's, with the Co-operative flag (psephology.db's own way);
+    # as a party of its own, Labour would look absent (Wakefield 2022)
+    "Labour and Co-operative": "Lab",
 }
 INDEPENDENT, SPEAKER = "Ind", "Spk"
 DEFAULT_COLOUR = "#AAAAAA"
