@@ -336,6 +336,10 @@ def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: st
                        next_bloc=nxt, margin_to_opponent=m_opp, margin_to_next_bloc=m_next,
                        best_placed=best)
     if f.verdict == "opponent-not-in-contention":
+        if outside:  # say who is strongest, though the server does not back them
+            chance = (f"{_name(parties, outside)}, which this server does not back: "
+                      f"{in_words(full.chance(outside))} to be the strongest challenger; of "
+                      f"the parties it backs, {chance}")
         headline = (f"{opp} is unlikely to finish in the top two here "
                     f"({in_words(f.opponent_top_two)}): no tactical vote is needed. Vote for "
                     f"whoever you prefer. ({chance}.)")

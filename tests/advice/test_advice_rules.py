@@ -234,3 +234,18 @@ def test_a_redrawn_seat_names_its_notional_winner():
     a = advise(redrawn, PARTIES)
     assert ("The seat was redrawn in 2024. On the new boundaries the 2019 result would have "
             "been a Conservative win with 40.0% (notional figures).") in a.caveats
+
+
+def test_a_narrowed_bloc_hears_of_the_party_the_model_calls_outside_it():
+    from bot.advice.rules import AdviceOptions
+    labour_only = AdviceOptions("Con", frozenset({"Lab"}))
+    view = model_view({"LD": 0.9, "Lab": 0.08, "Green": 0.02})
+    a = advise(record(BASE), PARTIES, labour_only, model=view)
+    assert a.verdict == "outside-bloc" and a.recommended_party is None
+    assert a.headline.startswith("Liberal Democrat is about 9 in 10 to be the strongest")
+    assert "Of those, Labour is the strongest (almost certain)" in a.headline
+    calm = advise(record(BASE), PARTIES, labour_only,
+                  model=model_view({"LD": 0.9, "Lab": 0.08, "Green": 0.02}, top_two=0.1))
+    assert calm.verdict == "opponent-not-in-contention"
+    assert "Liberal Democrat, which this server does not back" in calm.headline
+    assert a.forecast.probabilities == {"Lab": 1.0}  # chances among the bloc only
