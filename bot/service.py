@@ -94,12 +94,12 @@ class HowToVote:
         # what guilds.db says, kept until a write (here or in another process) changes it
         self._settings: dict[int, guild_settings.GuildSettings] = {}
         self._updates: dict[tuple[int | None, str], list[SeatUpdate]] = {}
-        self._answers: dict[int | None, dict[tuple, Answer]] = {}
+        self._answers: dict[tuple, Answer] = {}
         self._date, self._tomorrow_at = date.today(), 0.0
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
-    ANSWERS_PER_SERVER = 2_000  # cached answers kept per server before starting afresh
+    ANSWERS_KEPT = 20_000  # answers kept (shared by servers in the same state) at most
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         parts = election_parts(await ensure_data(self.settings))
@@ -137,9 +137,8 @@ class HowToVote:
             self._answers.clear()
             self._owner_polls = self._site_calls_cache = None
         elif stale:
-            for guild_id in stale:
+            for guild_id in stale:  # its kept answers are keyed by what it had: unreachable
                 self._settings.pop(guild_id, None)
-                self._answers.pop(guild_id, None)
             self._updates = {k: v for k, v in self._updates.items() if k[0] not in stale}
 
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
@@ -361,16 +360,20 @@ class HowToVote:
     def answer_for_seat(self, code: str, guild_id: int | None = None,
                         resolution: Resolution | None = None,
                         options: AdviceOptions | None = None) -> Answer:
-        """The answer for one seat in one server: worked out once, then kept until a write
-        changes what it rests on (the server's settings or updates, anything shared)."""
+        """The answer for one seat in one server, worked out once and kept, keyed by what it
+        rests on rather than by who asks: every server with the same settings and the same
+        updates on the seat (most of them: none) shares it. A write changes the key (the
+        server's settings or updates) or empties the store (anything shared)."""
         self._fresh()
-        key = (code, resolution, options, self._today())  # the date: "polls N days old"
-        kept = self._answers.setdefault(guild_id, {})
-        answer = kept.get(key)
+        settings = self._settings_of(guild_id)
+        updates_in_force = tuple(u.id for u in self._updates_of(guild_id, code))
+        key = (code, resolution, options, settings, updates_in_force,
+               self._today())  # the date: "polls N days old"
+        answer = self._answers.get(key)
         if answer is None:
-            if len(kept) >= self.ANSWERS_PER_SERVER:
-                kept.clear()
-            answer = kept[key] = self._work_out(code, guild_id, resolution, options)
+            if len(self._answers) >= self.ANSWERS_KEPT:
+                self._answers.clear()
+            answer = self._answers[key] = self._work_out(code, guild_id, resolution, options)
         return answer
 
     def _work_out(self, code: str, guild_id: int | None, resolution: Resolution | None,

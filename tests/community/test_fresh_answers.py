@@ -95,3 +95,17 @@ async def test_each_write_in_another_process_changes_the_next_answer(service, se
     """)
     assert service.answer_for_seat(code, GUILD).advice.forecast is None
     assert service.answer_for_seat(code, 2).advice.forecast is not None  # not that server
+
+
+async def test_servers_in_the_same_state_share_one_answer(service):
+    code = bath(service)
+    first = service.answer_for_seat(code, 1)
+    assert service.answer_for_seat(code, 2) is first  # neither server changed anything
+    assert service.answer_for_seat(code, None) is first  # nor does a DM
+    change = await service.post_update(1, code, "note", None, {"text": "hustings Friday"}, 7,
+                                       "m")
+    noted = service.answer_for_seat(code, 1)
+    assert noted is not first and noted.advice.notes[0].text == "hustings Friday"
+    assert service.answer_for_seat(code, 2) is first  # the other server is as it was
+    await service.revert_update(1, change.update.id, 7, "m")
+    assert service.answer_for_seat(code, 1).advice.notes == ()
