@@ -78,10 +78,14 @@ def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 
 
+_DIGIT = re.compile(r"\d")
 _POSTCODE_SHAPE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?\s*[0-9][A-Z]{2}$")
 
 
 def carries_postcode(query: str) -> bool:
     """Whether a query looks like a full postcode (its answers are kept private, and a
     miss still costs a try: it asked postcodes.io)."""
-    return bool(_POSTCODE_SHAPE.match(re.sub(r"\s+", "", query[:20]).upper()))
+    head = query[:20]
+    if _DIGIT.search(head) is None:  # every postcode has digits; most names none
+        return False
+    return bool(_POSTCODE_SHAPE.match(re.sub(r"\s+", "", head).upper()))

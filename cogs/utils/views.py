@@ -119,11 +119,17 @@ class Controls(discord.ui.View):
     def __init__(self) -> None:
         super().__init__(timeout=None)
         self._components: list[dict] | None = None
+        self._v2: bool | None = None
 
     def to_components(self) -> list[dict]:
         if self._components is None:
             self._components = super().to_components()
         return self._components
+
+    def has_components_v2(self) -> bool:
+        if self._v2 is None:
+            self._v2 = super().has_components_v2()
+        return self._v2
 
     def is_dispatchable(self) -> bool:
         return False
