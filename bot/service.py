@@ -9,7 +9,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -31,8 +30,8 @@ from bot.advice.render import (
 from bot.advice.rules import Advice, AdviceOptions, advise, field_of
 from bot.community import polls, sites, subscriptions, updates
 from bot.community import settings as guild_settings
+from bot.community.kept import Kept
 from bot.community.store import GuildStore
-from bot.community.versions import Versions
 from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
@@ -86,20 +85,11 @@ class HowToVote:
         self.settings = settings
         self.session: aiohttp.ClientSession | None = None
         self._national_2024: dict[str, float] | None = None
-        self._owner_polls: dict[str, national_polls.NationalPoll | None] | None = None
         # the bot's owners: from HOWTOVOTE_OWNER_IDS, and those Discord confirms (the
         # application's owner); the core checks this set, not a flag a caller passes
         self.owner_ids: set[int] = set(settings.owner_ids)
-        self._site_calls_cache: dict[str, list[tuple[str, str | None]]] | None = None
-        # what guilds.db says, kept until a write (here or in another process) changes it
-        self._settings: dict[int, guild_settings.GuildSettings] = {}
-        self._updates: dict[tuple[int | None, str], list[SeatUpdate]] = {}
-        self._answers: dict[tuple, Answer] = {}
-        self._date, self._tomorrow_at = date.today(), 0.0
         self.answers_served = 0
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
-
-    ANSWERS_KEPT = 20_000  # answers kept (shared by servers in the same state) at most
 
     async def start(self, *, offline: bool = False) -> HowToVote:
         parts = election_parts(await ensure_data(self.settings))
@@ -107,8 +97,8 @@ class HowToVote:
         self._fields = parts.fields
         self.store = GuildStore(self.settings.guilds_db_path)
         self.guilds_db = self.store.read  # reads only: writes go through self.store.write
-        self._versions = Versions(self.guilds_db)
-        self.store.on_write = self._versions.written
+        self.kept = Kept(self.guilds_db)  # what guilds.db says, until a write changes it
+        self.store.on_write = self.kept.versions.written
         if not offline:
             self.session = aiohttp.ClientSession(
                 headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
@@ -119,56 +109,25 @@ class HowToVote:
         self.forecasts.warm(self._fields, self.owner_polls())
         return self
 
-    def _today(self) -> date:
-        """date.today(), looked up again only after midnight."""
-        if time.time() >= self._tomorrow_at:
-            today = date.today()
-            self._tomorrow_at = datetime.combine(today + timedelta(days=1),
-                                                 datetime.min.time()).timestamp()
-            self._date = today
-        return self._date
-
-    def _fresh(self) -> None:
-        """Forget what a write since the last look made stale (cheap when nothing did)."""
-        stale = self._versions.stale()
-        if stale is None:
-            self._settings.clear()
-            self._updates.clear()
-            self._answers.clear()
-            self._owner_polls = self._site_calls_cache = None
-        elif stale:
-            for guild_id in stale:  # its kept answers are keyed by what it had: unreachable
-                self._settings.pop(guild_id, None)
-            self._updates = {k: v for k, v in self._updates.items() if k[0] not in stale}
-
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
         """The owners' latest poll for each nation (a GB poll stands in)."""
-        self._fresh()
-        return self._owner_polls_now()
-
-    # The helpers below read the caches as they are: their public callers have just
-    # called _fresh (one pragma a command, not one per helper).
-    def _owner_polls_now(self) -> dict[str, national_polls.NationalPoll | None]:
-        if self._owner_polls is None:
-            gb = national_polls.latest(self.guilds_db, "GB")
-            polls_by_nation = {n: national_polls.latest(self.guilds_db, n) or gb
-                               for n in ("Scotland", "Wales")}
-            polls_by_nation["England"] = gb
-            self._owner_polls = polls_by_nation
-        return self._owner_polls
+        self.kept.fresh()
+        return self.kept.owner_polls()
 
     def model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
-        self._fresh()
+        self.kept.fresh()
         return self._model_view(record, in_scope, guild_id)
 
+    # The helpers from here on read what is kept as it is: their public callers have just
+    # called kept.fresh() (one pragma a command at most, not one per helper).
     def _model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
-        if guild_id is not None and not self._settings_of(guild_id).model_enabled:
+        if guild_id is not None and not self.kept.settings(guild_id).model_enabled:
             return None
-        owners = self._owner_polls_now().get(record.seat.nation)
+        owners = self.kept.owner_polls().get(record.seat.nation)
         code = record.seat.code
         field = (field_of(record, self.data.parties, in_scope) if in_scope
                  else self._fields.get(code) or field_of(record, self.data.parties))
-        return self.forecasts.view(code, field, owners, self._today())
+        return self.forecasts.view(code, field, owners, self.kept.today())
 
     async def close(self) -> None:
         if self.session is not None:
@@ -189,30 +148,15 @@ class HowToVote:
         return set(self.data.parties)
 
     def settings_for(self, guild_id: int | None) -> guild_settings.GuildSettings:
-        self._fresh()
-        return self._settings_of(guild_id)
-
-    def _settings_of(self, guild_id: int | None) -> guild_settings.GuildSettings:
-        if guild_id is None:
-            return guild_settings.DEFAULTS
-        found = self._settings.get(guild_id)
-        if found is None:
-            found = self._settings[guild_id] = guild_settings.get(self.guilds_db, guild_id)
-        return found
+        self.kept.fresh()
+        return self.kept.settings(guild_id)
 
     def options_for(self, guild_id: int | None) -> AdviceOptions:
         return self.settings_for(guild_id).advice_options
 
     def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
-        self._fresh()
-        return self._updates_of(guild_id, code)
-
-    def _updates_of(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
-        found = self._updates.get((guild_id, code))
-        if found is None:
-            found = self._updates[guild_id, code] = updates.in_scope(self.guilds_db, guild_id,
-                                                                     code)
-        return found
+        self.kept.fresh()
+        return self.kept.updates(guild_id, code)
 
     # -- moderation ------------------------------------------------------------------
     async def one_seat(self, query: str) -> SeatRef:
@@ -364,17 +308,12 @@ class HowToVote:
         rests on rather than by who asks: every server with the same settings and the same
         updates on the seat (most of them: none) shares it. A write changes the key (the
         server's settings or updates) or empties the store (anything shared)."""
-        self._fresh()
-        settings = self._settings_of(guild_id)
-        updates_in_force = tuple(u.id for u in self._updates_of(guild_id, code))
-        key = (code, resolution, options, settings, updates_in_force,
-               self._today())  # the date: "polls N days old"
-        answer = self._answers.get(key)
-        if answer is None:
-            if len(self._answers) >= self.ANSWERS_KEPT:
-                self._answers.clear()
-            answer = self._answers[key] = self._work_out(code, guild_id, resolution, options)
-        return answer
+        kept = self.kept
+        kept.fresh()
+        key = (code, resolution, options, kept.settings(guild_id),
+               tuple(u.id for u in kept.updates(guild_id, code)),
+               kept.today())  # the date: "polls N days old"
+        return kept.answer(key, lambda: self._work_out(code, guild_id, resolution, options))
 
     def _work_out(self, code: str, guild_id: int | None, resolution: Resolution | None,
                   options: AdviceOptions | None) -> Answer:
@@ -383,8 +322,8 @@ class HowToVote:
         if record is None or seat is None:
             return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
-        options = options or self._settings_of(guild_id).advice_options
-        in_scope = self._updates_of(guild_id, code)
+        options = options or self.kept.settings(guild_id).advice_options
+        in_scope = self.kept.updates(guild_id, code)
         advice = advise(record, self.data.parties, options, in_scope,
                         self._model_view(record, in_scope, guild_id))
         projected = self._projected(record, options, in_scope, guild_id)
@@ -395,20 +334,13 @@ class HowToVote:
 
     def _other_sites(self, advice: Advice, guild_id: int | None) -> str:
         """What other tactical-voting sites the owner loaded say here (servers can hide it)."""
-        if guild_id is not None and not self._settings_of(guild_id).sites_enabled:
+        if guild_id is not None and not self.kept.settings(guild_id).sites_enabled:
             return ""
-        calls = self._site_calls().get(advice.seat.code)
+        calls = self.kept.site_calls().get(advice.seat.code)
         if not calls:
             return ""
         names = {code: p.name for code, p in self.data.parties.items()}
         return other_sites_line(advice, calls, names)
-
-    def _site_calls(self) -> dict[str, list[tuple[str, str | None]]]:
-        """Every loaded site's calls for the coming election, read again only after one is
-        imported or removed (in any process), so an answer costs no query."""
-        if self._site_calls_cache is None:
-            self._site_calls_cache = sites.all_calls(self.guilds_db)
-        return self._site_calls_cache
 
     # -- other sites' calls (loaded by the owner) ----------------------------------------
     async def import_site(self, name: str, path: Path, election: str = "next", *,
@@ -426,11 +358,11 @@ class HowToVote:
 
     def _projected(self, record, options, in_scope, guild_id) -> Projected | None:
         """The advice on current national polls, for servers that opted in."""
-        if guild_id is None or not self._settings_of(guild_id).projections_enabled:
+        if guild_id is None or not self.kept.settings(guild_id).projections_enabled:
             return None
         # the poll the seat model uses for this nation: one source of truth for both
         nation = record.seat.nation
-        poll = self.forecasts.poll(self._owner_polls_now().get(nation), nation)
+        poll = self.forecasts.poll(self.kept.owner_polls().get(nation), nation)
         if poll is None:
             return None
         if self._national_2024 is None:

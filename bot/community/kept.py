@@ -1,0 +1,96 @@
+"""What the running bot keeps of guilds.db in memory, and when it forgets it.
+
+Server settings, each seat's updates, the owners' national polls, other sites' calls and
+whole answers are read once and kept; `fresh()` (called once per command) drops what a
+write has made stale, in this process or any other (`community.versions`). Answers are
+kept by what they rest on, not by server, so servers in the same state share them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+import sqlite_utils
+
+from bot.community import settings as guild_settings
+from bot.community import sites, updates
+from bot.community.versions import Versions
+from bot.forecast import national_polls
+from bot.models import SeatUpdate
+
+T = TypeVar("T")
+ANSWERS_KEPT = 20_000  # answers kept at most (shared by servers in the same state)
+
+
+class Kept:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self.versions = Versions(db)
+        self._settings: dict[int, guild_settings.GuildSettings] = {}
+        self._updates: dict[tuple[int | None, str], list[SeatUpdate]] = {}
+        self._answers: dict[tuple, object] = {}
+        self._owner_polls: dict[str, national_polls.NationalPoll | None] | None = None
+        self._site_calls: dict[str, list[tuple[str, str | None]]] | None = None
+        self._date, self._tomorrow_at = date.today(), 0.0
+
+    def fresh(self) -> None:
+        """Forget what a write since the last look made stale (cheap when nothing did).
+        The readers below use what is kept as it is: call this first, once a command."""
+        stale = self.versions.stale()
+        if stale is None:
+            self._settings.clear()
+            self._updates.clear()
+            self._answers.clear()
+            self._owner_polls = self._site_calls = None
+        elif stale:
+            for guild_id in stale:  # its kept answers are keyed by what it had: unreachable
+                self._settings.pop(guild_id, None)
+            self._updates = {k: v for k, v in self._updates.items() if k[0] not in stale}
+
+    def today(self) -> date:
+        """date.today(), looked up again only after midnight."""
+        if time.time() >= self._tomorrow_at:
+            self._date = date.today()
+            self._tomorrow_at = datetime.combine(self._date + timedelta(days=1),
+                                                 datetime.min.time()).timestamp()
+        return self._date
+
+    def settings(self, guild_id: int | None) -> guild_settings.GuildSettings:
+        if guild_id is None:
+            return guild_settings.DEFAULTS
+        found = self._settings.get(guild_id)
+        if found is None:
+            found = self._settings[guild_id] = guild_settings.get(self.db, guild_id)
+        return found
+
+    def updates(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
+        found = self._updates.get((guild_id, code))
+        if found is None:
+            found = self._updates[guild_id, code] = updates.in_scope(self.db, guild_id, code)
+        return found
+
+    def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
+        """The owners' latest poll for each nation (a GB poll stands in)."""
+        if self._owner_polls is None:
+            gb = national_polls.latest(self.db, "GB")
+            by_nation = {n: national_polls.latest(self.db, n) or gb
+                         for n in ("Scotland", "Wales")}
+            self._owner_polls = {**by_nation, "England": gb}
+        return self._owner_polls
+
+    def site_calls(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Every loaded site's calls for the coming election."""
+        if self._site_calls is None:
+            self._site_calls = sites.all_calls(self.db)
+        return self._site_calls
+
+    def answer(self, key: tuple, work_out: Callable[[], T]) -> T:
+        found = self._answers.get(key)
+        if found is None:
+            if len(self._answers) >= ANSWERS_KEPT:
+                self._answers.clear()
+            found = self._answers[key] = work_out()
+        return found  # type: ignore[return-value]
