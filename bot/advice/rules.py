@@ -233,6 +233,12 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                        "earlier elections; local campaigns can change a seat.")
         if model.stale:
             caveats.append(model.stale)
+        if model.beyond:
+            party, before, after, low, high = model.beyond
+            caveats.append(f"The polls move {_name(parties, party)} from {before:.0%} to "
+                           f"{after:.0%} since 2024, {after / before:.2f} times: beyond any "
+                           f"change the model learned from ({low:.2f} to {high:.2f} times), "
+                           "so its chances here are a stretch.")
     else:
         caveats.append(f"Based on votes cast at the {basis.election_name}, not on an opinion "
                        "poll.")

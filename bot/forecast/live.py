@@ -11,8 +11,8 @@ from datetime import date
 import sqlite_utils
 
 from bot.forecast import store as forecast_store
-from bot.forecast.inputs import NEXT, ForecastData, PollAverage
-from bot.forecast.model import Forecast, Model, SeatCase, forecast
+from bot.forecast.inputs import NEXT, PAIRS, ForecastData, PollAverage
+from bot.forecast.model import BLOC, OPPONENT, Forecast, Model, SeatCase, forecast
 from bot.forecast.national_polls import NationalPoll
 from bot.forecast.projection import key
 
@@ -37,6 +37,9 @@ class ModelView:
     stale: str = ""  # a caveat when the polls are old
     case: SeatCase | None = None  # what the chances were worked out from, to explain them
     model: Model | None = None
+    # (party, share before, in the polls, least and most ratio learned) when the polls move
+    # a party further since the last election than any change the model was fitted on
+    beyond: tuple[str, float, float, float, float] | None = None
 
 
 class LiveForecasts:
@@ -46,6 +49,7 @@ class LiveForecasts:
         self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
                          if b == "2024"}
         self._cache: dict[tuple, ModelView] = {}
+        self.swings = poll_swings(self.data)
 
     @property
     def available(self) -> bool:
@@ -120,11 +124,23 @@ class LiveForecasts:
             if case is None:
                 return None
             view = ModelView(forecast(case, self.model), _basis(poll), _stale(poll, today),
-                             case, self.model)
+                             case, self.model, self._beyond(case))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[cache_key] = view
         return view
+
+    def _beyond(self, case: SeatCase) -> tuple[str, float, float, float, float] | None:
+        """The first party the polls move further since the last election than in any
+        election the model was fitted on (its chances are then an extrapolation)."""
+        for party in (*BLOC, OPPONENT):
+            before, after = case.polls_before.get(party, 0.0), case.polls_after.get(party)
+            known = self.swings.get(party)
+            if after is None or before < MIN_SHARE or known is None:
+                continue
+            if not known[0] <= after / before <= known[1]:
+                return party, before, after, *known
+        return None
 
     def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None]
              ) -> None:
@@ -132,6 +148,28 @@ class LiveForecasts:
         for code, field in fields.items():
             nation = self.data.seats[self.seat_ids[code]][2] if code in self.seat_ids else ""
             self.view(code, field, owners_by_nation.get(nation))
+
+
+MIN_SHARE = 0.02  # a party this small nationally moves by large ratios for no reason
+
+
+def poll_swings(data: ForecastData) -> dict[str, tuple[float, float]]:
+    """Per party, the smallest and largest ratio of its final polls to its last result, in
+    each nation, over the elections the model is fitted on."""
+    out: dict[str, tuple[float, float]] = {}
+    for pair in PAIRS.values():
+        for area in ("GB", "Scotland", "Wales"):
+            poll = data.polls.get((pair.target, area))
+            if poll is None:
+                continue
+            before = data.nation_shares(pair.base, area)
+            for party in (*BLOC, OPPONENT):
+                after, was = poll.shares.get(party), before.get(party, 0.0)
+                if after is None or was < MIN_SHARE:
+                    continue
+                low, high = out.get(party, (after / was, after / was))
+                out[party] = (min(low, after / was), max(high, after / was))
+    return out
 
 
 def _basis(poll: PollAverage | None) -> str:

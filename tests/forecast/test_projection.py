@@ -99,3 +99,18 @@ async def test_embed_shows_result_and_projection_when_they_disagree(discord_bot)
     assert "Polls: a test poll" in text
     await discord_bot.send("!howtovote Hendon", guild=1)  # not opted in: no projection
     assert "Result vs polls" not in {f.name for f in discord_bot.reply().embeds[0].fields}
+
+
+@pytest.mark.full_data  # national shares from 66 seats are not the nations'
+async def test_polls_beyond_what_the_model_learned_are_said_in_the_answer(discord_bot):
+    discord_bot.bot.owner_ids = {discord_bot.member(0).id}
+    await discord_bot.send("!howtovote Hendon")
+    caveats = {f.name: f.value for f in discord_bot.reply().embeds[0].fields}["Caveats"]
+    assert "beyond any change the model learned" not in caveats  # the shipped average
+    await discord_bot.send('!polls set Lab=15 Con=18 RUK=30 LD=12 Green=20 '
+                           'source="a test poll" date=2026-11-20')
+    discord_bot.reply()
+    await discord_bot.send("!howtovote Hendon")
+    caveats = {f.name: f.value for f in discord_bot.reply().embeds[0].fields}["Caveats"]
+    assert "The polls move Labour from" in caveats and "so its chances here are a stretch" \
+        in caveats
