@@ -151,9 +151,6 @@ class HowToVote:
         self.kept.fresh()
         return self.kept.settings(guild_id)
 
-    def options_for(self, guild_id: int | None) -> AdviceOptions:
-        return self.settings_for(guild_id).advice_options
-
     def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
         self.kept.fresh()
         return self.kept.updates(guild_id, code)
