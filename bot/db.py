@@ -86,6 +86,15 @@ create table poll_average (       -- the live GB average, from the polls file at
     window_days integer not null,
     pollsters text not null       -- "; "-separated, each pollster's latest poll once
 );
+create table seat_projections (   -- per-seat projections published before polling day
+    election_id text not null,    -- the election forecast (ge2017, ge2019, ge2024)
+    model text not null,          -- yougov, survation, ...
+    published text not null,      -- the release date
+    seat_code text not null,      -- on that election's boundaries
+    party text not null,          -- swing key
+    share real not null,          -- fraction
+    primary key (election_id, model, published, seat_code, party)
+);
 create table place_names (        -- data/place_names.csv: a name -> a query we know
     name text not null,
     means text not null,

@@ -305,6 +305,9 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
                           f"({pts(case.leave or 0.0)})"),
         "party": lambda: f"how {lead.party_name} has done against its polls in past elections",
         "result": lambda: "the last result",
+        "projection": lambda: (f"the published seat projections ({', '.join(case.projected_by)}"
+                               f": {lead.party_name} {pts(case.projected.get(lead.party, 0))}, "
+                               f"{last.party_name} {pts(case.projected.get(last.party, 0))})"),
     }
     moved = [words[family]() for family, _weight in drivers(case, model.model, lead.party,
                                                             last.party)[:3]]

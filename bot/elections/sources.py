@@ -114,6 +114,73 @@ RECENT_POLLS = Source(
 )
 
 
+# Per-seat projections published before each general election's polling day (MRPs and
+# similar). No file states a licence: the figures belong to each publisher, so they are
+# downloaded at import, never shipped, credited, and used for advice, not republished.
+_PROJECTION_LICENCE = "no licence stated; the figures belong to {}, credited"
+
+
+def _projection(election: str, model: str, published: str, repo: str, path: str,
+                sha256: str, publisher: str, filename: str | None = None) -> Source:
+    return Source(
+        name=f"projection-{election}-{model}",
+        filename=filename or f"projections/{election}/{model}-{published}.csv",
+        url=f"https://raw.githubusercontent.com/{repo}/{path}",
+        sha256=sha256,
+        licence=_PROJECTION_LICENCE.format(publisher),
+        description=f"{publisher}'s per-seat projection for {election}, {published}",
+    )
+
+
+_APOGEE = "inglesp/apogee/1f7020ba3fdd4843d95089dea9447d9282d84bb5/data/processed"
+_2024 = {  # model -> (scrape date, publisher, sha256)
+    "britainpredicts": ("2024-07-03", "Britain Predicts (New Statesman)",
+                        "f5831a8ad6c16de171ee1716308287304d24a7c9c854a0cff24f80c483e485b1"),
+    "economist": ("2024-07-03", "The Economist",
+                  "6b27c2749e43568cc89c54ad35b42ec8075e935c4ccb67244932d5e57f417455"),
+    "electionmaps": ("2024-07-03", "Election Maps UK",
+                     "5afb32aee6428e9038dced97f1bc97e8ca4a4a48c731ba2f26b66ecfbbfc1e15"),
+    "electoralcalculus": ("2024-07-01", "Electoral Calculus",
+                          "ccfd25ce038ece34d100b6878382550e72432ada69a11d68353f9cf36f6c0f2f"),
+    "electoralcalculusmrp": ("2024-06-27", "Electoral Calculus (MRP)",
+                             "a74690f79d129c460188bbd3b05737c32aee0a7568f53a3738303eed170a9f2b"),
+    "focaldata": ("2024-07-03", "Focaldata",
+                  "7062e4604af3ced03704bf88766964ebce29af29428d5fc990ea45402e92435c"),
+    "ft": ("2024-07-03", "the Financial Times",
+           "c5ff0b889eb2c16c2d730fc4192d04dd7455d715635a3ed69bb16d27c3eec62b"),
+    "ipsos": ("2024-06-18", "Ipsos",
+              "663bbc2501d9c9c18d69c66d7112e5dfcdf002c2ef6c99885f7c0ddc3bd02abc"),
+    "jlp": ("2024-07-03", "JL Partners",
+            "0b08833b9c2b41e3b19a2aa9f5f1f09c979335f834dea9caf7d43ad311011812"),
+    "moreincommon": ("2024-07-03", "More in Common",
+                     "8ff5e00629818f52a028da3e3ea76cfe87c8ecf6cbbcdbc2c4d3d948cf26a187"),
+    "savanta": ("2024-06-19", "Savanta",
+                "9c18c4cdf62245a2597423e9927d353b03b3b1f89181c9a82b18a168c603b3d2"),
+    "survation": ("2024-07-03", "Survation",
+                  "171bba9f77d21d8f094fe61304aff8618772e1858b6613bffa88f0228fc01f8d"),
+    "wethink": ("2024-06-26", "WeThink",
+                "ba1562909a4191ebf31d1de6d826adc9118a45be8bac5b3263cd59652eab7ea2"),
+    "yougov": ("2024-07-03", "YouGov",
+               "a5a42e6093f635d4099e334fa7165fe04dd7f25e639295212cd76b3891d42dee"),
+}
+PROJECTIONS: tuple[Source, ...] = (
+    _projection("ge2017", "yougov", "2017-06-07",
+                "PrimePotato/jandas/2204c7269d2e9a6c9d93564625b8b15f2dec2b18",
+                "src/test/resources/csv/party_constituency_vote_shares.csv",
+                "58c8047a2a2b97c75d471de74f55318633274d8a87f3933e1b01ffff060eb81b", "YouGov",
+                filename="projections/ge2017/yougov-2017-final.csv"),
+    # YouGov's 2019 MRPs (27 Nov and 10 Dec). The file also holds the 2019 RESULTS, merged
+    # after polling day: the reader takes only its `code`, `nov.*` and `dec.*` columns.
+    _projection("ge2019", "yougov", "2019-12-10",
+                "jazzmuesli/ge2017/0b1144d957fc0bee65420e3b542bf3f29591f0f2", "combined.csv",
+                "11c7fd97485a9f5225a05e988c2c4aca5148d5c73bfecfd72ffcb77382c7b905", "YouGov",
+                filename="projections/ge2019/yougov-mrp-2019-combined.csv"),
+    *(_projection("ge2024", model, day, _APOGEE.split("/data/")[0],
+                  f"data/processed/{model}/{day}/data.csv", sha, publisher)
+      for model, (day, publisher, sha) in _2024.items()),
+)
+
+
 @dataclass(frozen=True)
 class Fetched:
     source: Source

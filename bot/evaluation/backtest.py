@@ -23,7 +23,7 @@ from bot.forecast import projection
 from bot.forecast.fit import fit_for
 from bot.forecast.inputs import PAIRS as FORECAST_PAIRS
 from bot.forecast.inputs import ForecastData, load_polls
-from bot.forecast.model import Forecast, forecast
+from bot.forecast.model import Forecast, forecast, leaders
 from bot.models import Contest
 
 # pair -> (base election, target election, boundaries, polling day of the target)
@@ -153,8 +153,11 @@ def strongest_bloc_party(contest: Contest, options: AdviceOptions) -> str | None
 
 
 SEAT_MODEL = "seat-model"
+# the same model fitted and scored as if no seat projection had been published
+WITHOUT_PROJECTIONS = "seat-model-no-projections"
 DEFAULT_MODEL = SEAT_MODEL  # what the bot answers with
-MODEL_NAMES = (SEAT_MODEL, "last-result", *projection.MODELS)
+MODEL_NAMES = (SEAT_MODEL, WITHOUT_PROJECTIONS, "last-result", *projection.MODELS)
+PUBLISHED = "published:"  # a published projection scored on its own: "published:yougov"
 
 
 def model(name: str, data: ElectionData | None = None, pair: str | None = None
@@ -162,7 +165,7 @@ def model(name: str, data: ElectionData | None = None, pair: str | None = None
     """The projection hook for an advice-based model: None for the plain last result;
     otherwise the seat projected from the base election's national shares to the final
     GB polls before the target election (information available before polling day)."""
-    if name not in MODEL_NAMES or name == SEAT_MODEL:
+    if name not in MODEL_NAMES or name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
         raise ValueError(f"unknown projection {name!r}; choose from "
                          f"{', '.join(MODEL_NAMES[1:])}")
     if name == "last-result":
@@ -187,14 +190,30 @@ def seat_model_forecasts(fdata: ForecastData, pair: str
             for case, _o in fdata.pair_cases(FORECAST_PAIRS[pair])]
 
 
+def published_calls(fdata: ForecastData, pair: str) -> dict[str, dict[str, str | None]]:
+    """Each projection published before the pair's election, taken on its own: in every
+    seat it covers, the bloc party it puts highest (of those standing) is named; a tie
+    names none."""
+    cases = fdata.pair_cases(FORECAST_PAIRS[pair])
+    out: dict[str, dict[str, str | None]] = {}
+    for case, _o in cases:
+        for model_name, shares in zip(case.projected_by, case.projections, strict=True):
+            top = leaders(shares, case.standing)
+            out.setdefault(model_name, {})[case.code] = top[0] if len(top) == 1 else None
+    return dict(sorted(out.items()))
+
+
 def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: list[str],
            options: AdviceOptions = DEFAULT_OPTIONS) -> list[scorecard.Score]:
+    """Every model's score per pair; with the seat model, each published projection
+    alone beside it (the combination has to beat each of its inputs)."""
     out = []
     for pair in pairs:
         outcomes = {c.code: o for c, o in fdata.pair_cases(FORECAST_PAIRS[pair])}
         for name in models:
-            if name == SEAT_MODEL:
-                rows = seat_model_forecasts(fdata, pair)
+            if name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
+                rows = seat_model_forecasts(fdata if name == SEAT_MODEL
+                                            else fdata.without_projections(), pair)
                 if rows is None:
                     continue
                 picked = {code: fc.call for code, _n, _m, fc in rows}
@@ -202,6 +221,9 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
                 picked = {c.code: c.recommended or None
                           for c in calls(data, pair, options, model(name, data, pair), name)}
             out.append(scorecard.score(pair, name, picked, outcomes))
+        if SEAT_MODEL in models:
+            out += [scorecard.score(pair, PUBLISHED + m, picked, outcomes)
+                    for m, picked in published_calls(fdata, pair).items()]
     return out
 
 

@@ -57,12 +57,12 @@ def score(pair: str, model: str, calls: Mapping[str, str | None],
 
 
 def format_scores(scores: Sequence[Score]) -> str:
-    lines = [f"{'pair':<12} {'model':<14} {'calls':>6} {'best-placed':>12} "
+    lines = [f"{'pair':<12} {'model':<30} {'calls':>6} {'best-placed':>12} "
              f"{'Con top 2':>10} {'right':>6} {'wrong':>6} {'net':>6}"]
     for s in scores:
         label = {"2015": "2010->2015", "2017": "2015->2017", "2019": "2017->2019",
                  "2024": "2019n->2024"}.get(s.pair, s.pair)
-        lines.append(f"{label:<12} {s.model:<14} {s.calls:>6} {s.accuracy:>11.1%} "
+        lines.append(f"{label:<12} {s.model:<30} {s.calls:>6} {s.accuracy:>11.1%} "
                      f"{s.seats:>10} {s.right:>6} {s.wrong:>6} {s.net:>6.0f}")
     return "\n".join(lines)
 

@@ -30,6 +30,8 @@ _LOG = ("share", "swing", "uniform", "first", "holder")
 _PTS = ("share", "share_pts", "uniform_pts", "proportional_pts", "first", "holder")
 _LEAVE = ("pact", "leave_LD", "leave_Green")
 _PARTIES = ("LD", "Green", "SNP", "PC")
+_MRP = ("projected", "projected_first")
+_MRP_PTS = ("projected_pts", "projected_first")
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "last-result": ("share", "first", "holder"),
     "log": _LOG,
@@ -40,6 +42,15 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "points+history": (*_PTS, "history_pts", "pact"),
     "points+history+leave": (*_PTS, "history_pts", *_LEAVE),
     "points+history+leave+parties": (*_PTS, "history_pts", *_LEAVE, *_PARTIES),
+    # with the published seat projections (0 in a seat or year without one)
+    "estimate": ("estimate", "estimate_first", "share", "holder", "history", *_LEAVE),
+    "estimate+parties": ("estimate", "estimate_first", "share", "holder", "history", *_LEAVE,
+                         *_PARTIES, "projected_first"),
+    "log+history+leave+projections": (*_LOG, "history", *_LEAVE, *_MRP),
+    "log+history+leave+parties+projections": (*_LOG, "history", *_LEAVE, *_PARTIES, *_MRP),
+    "points+history+leave+projections": (*_PTS, "history_pts", *_LEAVE, *_MRP_PTS),
+    "points+history+leave+parties+projections": (*_PTS, "history_pts", *_LEAVE, *_PARTIES,
+                                                 *_MRP_PTS),
 }
 PENALTIES = (0.1, 1.0, 10.0, 100.0)  # L2 penalty on the coefficients
 FOLDS = 5
@@ -51,6 +62,7 @@ class Choice:
     penalty: float
     cv_log_loss: float
     cv_net_per_seat: float
+    temperature: float = 1.0  # the calibration: every coefficient is multiplied by it
 
 
 Example = tuple[SeatCase, Outcome]
@@ -105,6 +117,10 @@ class Block:
         return self.x[:, [FEATURES.index(f) for f in feats]]
 
     @property
+    def has_projections(self) -> bool:
+        return bool(np.any(self.x[:, FEATURES.index("projected_first")]))
+
+    @property
     def ids(self) -> np.ndarray:
         return np.repeat(np.arange(len(self.starts)), np.diff(np.append(self.starts,
                                                                         len(self.x))))
@@ -131,7 +147,10 @@ def fit_groups(groups: Sequence[Sequence[Example]], names: tuple[str, ...] = ()
     choice = choose(folds)
     everything = Block.join(blocks)
     feats = FEATURE_SETS[choice.feature_set]
-    beta = fit_bloc(everything, feats, choice.penalty)
+    temperature = calibrate(folds, feats, choice.penalty)
+    choice = Choice(choice.feature_set, choice.penalty, choice.cv_log_loss,
+                    choice.cv_net_per_seat, round(temperature, 6))
+    beta = fit_bloc(everything, feats, choice.penalty) * temperature
     gamma = fit_top_two(everything, choose_top_two(folds))
     model = Model(feats, tuple(round(float(b), 6) for b in beta),
                   tuple(round(float(g), 6) for g in gamma), names, choice.penalty)
@@ -140,17 +159,28 @@ def fit_groups(groups: Sequence[Sequence[Example]], names: tuple[str, ...] = ()
 
 def _folds(blocks: Sequence[Block]) -> list[tuple[Block, Block]]:
     """Forward chaining, as in any time series: each training pair after the first is
-    held out in turn and predicted from the pairs before it. One pair: five folds."""
-    if len(blocks) > 1:
-        return [(Block.join(blocks[:i]), blocks[i]) for i in range(1, len(blocks))]
-    only = blocks[0]
-    seat = only.ids
+    held out in turn and predicted from the pairs before it. A pair that brings an input
+    no earlier pair had (the published projections, from 2017) cannot be judged that way,
+    since no earlier pair can learn a weight for it, so it is also split into five folds
+    of its seats, each predicted from the other four and every pair before it. One pair:
+    five folds."""
+    out = [(Block.join(blocks[:i]), blocks[i]) for i in range(1, len(blocks))]
+    for i, block in enumerate(blocks):
+        first_projections = block.has_projections and not any(b.has_projections
+                                                              for b in blocks[:i])
+        if len(blocks) == 1 or (i > 0 and first_projections):
+            out += _seat_folds(block, blocks[:i])
+    return out
+
+
+def _seat_folds(block: Block, before: Sequence[Block]) -> list[tuple[Block, Block]]:
+    seat = block.ids
     out = []
     for k in range(FOLDS):
-        test_seats = np.arange(len(only.starts)) % FOLDS == k
-        test_t2 = np.arange(len(only.t2_y)) % FOLDS == k
-        out.append((_subset(only, ~test_seats, ~test_t2, seat),
-                    _subset(only, test_seats, test_t2, seat)))
+        test_seats = np.arange(len(block.starts)) % FOLDS == k
+        test_t2 = np.arange(len(block.t2_y)) % FOLDS == k
+        train = _subset(block, ~test_seats, ~test_t2, seat)
+        out.append((Block.join([*before, train]), _subset(block, test_seats, test_t2, seat)))
     return out
 
 
@@ -184,6 +214,28 @@ def choose(folds: Sequence[tuple[Block, Block]]) -> Choice:
                 best, choice = score, Choice(name, penalty, score[1], -score[0])
     assert choice is not None
     return choice
+
+
+def calibrate(folds: Sequence[tuple[Block, Block]], feats: tuple[str, ...],
+              penalty: float) -> float:
+    """The temperature that makes the held-out chances honest: the scale t on every
+    fold's held-out scores that maximises their likelihood (a penalised fit is otherwise
+    too sure or not sure enough of itself). Fitted on the training pairs' folds only."""
+    held_out = [(test, test.columns(feats) @ fit_bloc(train, feats, penalty))
+                for train, test in folds]
+
+    def loss(t: float) -> float:
+        return float(np.mean([log_loss(test, _group_softmax(t * scores, test.starts))
+                              for test, scores in held_out]))
+    low, high = 0.2, 5.0  # golden-section search: the loss is convex in t
+    ratio = (5 ** 0.5 - 1) / 2
+    for _ in range(60):
+        a, b = high - ratio * (high - low), low + ratio * (high - low)
+        if loss(a) < loss(b):
+            high = b
+        else:
+            low = a
+    return (low + high) / 2
 
 
 def net_per_seat(block: Block, p: np.ndarray) -> float:

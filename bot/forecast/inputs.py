@@ -122,12 +122,20 @@ class ForecastData:
         self.pacts = {(eid, sid): designated or "" for eid, sid, designated
                       in q("select election_id, seat_id, designated from pacts")}
         self.leave = _leave(db)
+        self.projections = _projections(db)
         self.polls = load_polls(polls_csv) if polls_csv.exists() else {}
         # this year's polls, imported but not yet what answers rest on: on swings this
         # large (Labour halved, the Greens up 2.5 times) the seat model calls parties that
         # finished far behind, so switching to them waits on the model's check (#23)
         self.recent_polls = _poll_average(db)
         self._nation_cache: dict[tuple[str, str], dict[str, float]] = {}
+
+    def without_projections(self) -> ForecastData:
+        """The same data as if no seat projection had been published (the backtest's
+        with/without comparison)."""
+        copy = object.__new__(ForecastData)
+        copy.__dict__.update(self.__dict__, projections={}, _nation_cache={})
+        return copy
 
     # -- shares ---------------------------------------------------------------------
     def shares(self, election: str, seat_id: int) -> dict[str, float]:
@@ -220,7 +228,20 @@ class ForecastData:
             designated=(designated if designated is not None
                         else self.pacts.get((pair.target, seat_id), "")),
             opponent_standing=OPPONENT in standing_set,
+            **self._projected(pair.target, code),
         )
+
+    def _projected(self, election: str, code: str) -> dict:
+        """The mean share by party over the models published for the election (each
+        model's latest release), and which models they are."""
+        models = self.projections.get((election, code))
+        if not models:
+            return {}
+        parties = {p for shares in models.values() for p in shares}
+        mean = {p: sum(s.get(p, 0.0) for s in models.values()) / len(models)
+                for p in parties}
+        return {"projections": tuple(models[m] for m in sorted(models)), "projected": mean,
+                "projected_by": tuple(sorted(models))}
 
     def _fill_stand_asides(self, pair: Pair, seat_id: int, base: dict[str, float],
                            area: str) -> dict[str, float]:
@@ -261,6 +282,22 @@ class ForecastData:
             if case is not None:
                 out.append((case, self.outcome(pair, sid)))
         return out
+
+
+def _projections(db: sqlite_utils.Database
+                 ) -> dict[tuple[str, str], dict[str, dict[str, float]]]:
+    """(election, seat code) -> model -> its latest release's shares."""
+    if "seat_projections" not in db.table_names():
+        return {}
+    out: dict[tuple[str, str], dict[str, dict[str, float]]] = defaultdict(dict)
+    latest = dict(((e, m), d) for e, m, d in db.conn.execute(
+        "select election_id, model, max(published) from seat_projections group by 1, 2"))
+    for election, model, published, code, party, share in db.conn.execute(
+            "select election_id, model, published, seat_code, party, share "
+            "from seat_projections"):
+        if latest[(election, model)] == published:
+            out[(election, code)].setdefault(model, {})[party] = share
+    return dict(out)
 
 
 def _leave(db: sqlite_utils.Database) -> dict[str, float]:

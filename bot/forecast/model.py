@@ -28,7 +28,8 @@ FLOOR = 0.01  # shares are floored at 1% before taking logs: a party that did no
 # Every feature the bloc model can use; a fitted model names the ones it chose.
 FEATURES = ("share", "swing", "uniform", "history", "share_pts", "uniform_pts",
             "proportional_pts", "history_pts", "first", "holder", "pact",
-            "leave_LD", "leave_Green", "LD", "Green", "SNP", "PC")
+            "leave_LD", "leave_Green", "LD", "Green", "SNP", "PC",
+            "projected", "projected_pts", "projected_first", "estimate", "estimate_first")
 TOP_TWO_FEATURES = ("intercept", "margin", "projected_margin")
 
 # A wrong call costs a voter as much as three right ones help (the scoring in the
@@ -65,6 +66,11 @@ class SeatCase:
     leave: float | None = None  # estimated 2016 Leave share
     designated: str = ""  # the party a pact backs here
     opponent_standing: bool = True
+    # the seat projections published for this election: each model's shares by party,
+    # their mean, and the models' names
+    projections: tuple[Mapping[str, float], ...] = ()
+    projected: Mapping[str, float] = field(default_factory=dict)
+    projected_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +136,16 @@ def _log(share: float) -> float:
 
 
 def bloc_ranking(shares: Mapping[str, float], standing: frozenset[str]) -> list[str]:
-    return sorted((p for p in standing), key=lambda p: -shares.get(p, 0.0))
+    """The standing bloc parties by share, ties in BLOC order (never by set order, which
+    changes from run to run)."""
+    return sorted(standing, key=lambda p: (-shares.get(p, 0.0), BLOC.index(p)))
+
+
+def leaders(shares: Mapping[str, float], standing: frozenset[str]) -> list[str]:
+    """The standing bloc parties tied for the highest share (usually one)."""
+    ranked = bloc_ranking(shares, standing)
+    top = shares.get(ranked[0], 0.0) if ranked else 0.0
+    return [p for p in ranked if shares.get(p, 0.0) == top]
 
 
 def features(case: SeatCase, party: str) -> dict[str, float]:
@@ -142,6 +157,9 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
     earlier = case.earlier.get(party)
     leave = (case.leave - 0.5) if case.leave is not None else 0.0
     ratio = min(after / before, 5.0) if before > 0 else 1.0
+    # a published projection: how far it moves the party from its last result (0 where
+    # none was published, so a seat without one is judged on the rest alone)
+    projected = case.projected.get(party, 0.0) if case.projected else None
     return {
         # on a log scale: the softmax then compares ratios of shares
         "share": _log(share),
@@ -162,7 +180,30 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
         "Green": float(party == "Green"),
         "SNP": float(party == "SNP"),
         "PC": float(party == "PC"),
+        "projected": 0.0 if projected is None else _log(projected) - _log(share),
+        "projected_pts": 0.0 if projected is None else projected - share,
+        # how many of the published models put the party top of the bloc: where they
+        # disagree this is a fraction, and the softmax trusts the call less
+        # the best single estimate of the share: the published projections' mean where
+        # there are any, else the last result moved by the polls' change
+        "estimate": _log(projected if projected is not None else share + after - before),
+        "estimate_first": float(bloc_ranking(case.projected or _swung(case), case.standing)[:1]
+                                == [party]),
+        "projected_first": (sum(_first(shares, case.standing, party)
+                                for shares in case.projections) / len(case.projections)
+                            if case.projections else 0.0),
     }
+
+
+def _swung(case: SeatCase) -> dict[str, float]:
+    return {p: case.base.get(p, 0.0) + case.polls_after.get(p, case.polls_before.get(p, 0.0))
+            - case.polls_before.get(p, 0.0) for p in case.standing}
+
+
+def _first(shares: Mapping[str, float], standing: frozenset[str], party: str) -> float:
+    """1 if a projection puts the party top of the bloc, shared out on a tie."""
+    top = leaders(shares, standing)
+    return 1 / len(top) if party in top else 0.0
 
 
 # What each feature is about, for saying in words why the chances moved.
@@ -170,7 +211,9 @@ FAMILY = {"share": "result", "share_pts": "result", "first": "result", "swing": 
           "uniform": "polls", "uniform_pts": "polls", "proportional_pts": "polls",
           "history": "history", "history_pts": "history", "holder": "holder", "pact": "pact",
           "leave_LD": "leave", "leave_Green": "leave", "LD": "party", "Green": "party",
-          "SNP": "party", "PC": "party"}
+          "SNP": "party", "PC": "party", "projected": "projection",
+          "projected_pts": "projection", "projected_first": "projection",
+          "estimate": "projection", "estimate_first": "projection"}
 
 
 def drivers(case: SeatCase, model: Model, lead: str, other: str) -> list[tuple[str, float]]:
@@ -179,7 +222,10 @@ def drivers(case: SeatCase, model: Model, lead: str, other: str) -> list[tuple[s
     a, b = features(case, lead), features(case, other)
     totals: dict[str, float] = {}
     for name, weight in model.weights().items():
-        totals[FAMILY[name]] = totals.get(FAMILY[name], 0.0) + weight * (a[name] - b[name])
+        family = FAMILY[name]
+        if family == "projection" and not case.projections:
+            family = "polls"  # the estimate without projections is the polls' swing
+        totals[family] = totals.get(family, 0.0) + weight * (a[name] - b[name])
     return sorted(((f, v) for f, v in totals.items() if v > 0), key=lambda fv: -fv[1])
 
 

@@ -90,8 +90,15 @@ async def test_bangor_aberconwy_margins_and_reasons_follow_plaid(service):
 @pytest.mark.full_data
 async def test_dewsbury_margins_are_labours_not_the_independents(service):
     answer = await service.answer("Dewsbury and Batley")
-    assert all(not line.startswith("Lab vs Con: +30.1") for line in margins_field(answer))
-    assert "Lab vs Con: +11.9 pts" in margins_field(answer)
+    named = answer.advice.recommended.party
+    lines = margins_field(answer)
+    assert lines and all(line.startswith(f"{named} vs ") for line in lines)
+    assert not any("+30.1" in line for line in lines)  # the Independent's lead over Con
+    shares = {"Lab": 22.9, "Green": 5.4, "LD": 3.5, "Con": 11.0}
+    for line in lines:  # each margin is between the two parties it names, in points
+        pair, value = line.split(": ")
+        lead, other = pair.split(" vs ")
+        assert float(value.split()[0]) == pytest.approx(shares[lead] - shares[other], abs=0.15)
 
 
 @pytest.mark.full_data

@@ -91,7 +91,7 @@ async def test_embed_shows_result_and_projection_when_they_disagree(discord_bot)
     lines = text.splitlines()
     # the field leads with the headline's own call, then the last result, then the polls
     ours = lines[0].removeprefix("Our call (the seat model): ")
-    assert ours != lines[0] and ours.split(" (")[0] in embed.description
+    assert ours != lines[0] and ours.split(" (")[0].casefold() in embed.description.casefold()
     assert lines[1] == "On the 2024 general election result alone: Labour"
     assert lines[2].startswith("On current polls (projection, 2026-11-20, proportional swing)")
     projected = lines[2].split(": ", 1)[1]

@@ -22,6 +22,7 @@ from bot.elections.importers import (
     leave,
     pacts,
     place_names,
+    projections,
     psephology,
     recent_polls,
     wards,
@@ -31,6 +32,7 @@ from bot.elections.importers.validate import validate
 from bot.elections.sources import (
     BYELECTIONS,
     LEAVE_ESTIMATES,
+    PROJECTIONS,
     PSEPHOLOGY,
     RECENT_POLLS,
     WARDS,
@@ -49,7 +51,7 @@ __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportRepo
 
 # The sources `data import` fetches, in order.
 REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS,
-                                        RECENT_POLLS)
+                                        RECENT_POLLS, *PROJECTIONS)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,16 @@ def byelection_pairs(fetched: dict[str, Fetched]) -> list[tuple[Path, Path]]:
     periods = sorted({s.name.split("-")[1] + "-" + s.name.split("-")[2] for s in BYELECTIONS})
     return [(files[f"byelections-{p}-constituency"], files[f"byelections-{p}-candidate"])
             for p in periods]
+
+
+def published_projections(fetched: dict[str, Fetched]) -> list[projections.Published]:
+    """The pinned projection files, each with its election, model and release date."""
+    out = []
+    for source in PROJECTIONS:
+        _kind, election, model = source.name.split("-", 2)
+        published = source.description.rsplit(", ", 1)[1]
+        out += projections.pinned(election, model, published, fetched[source.name].path)
+    return out
 
 
 def build_elections_db(
@@ -105,6 +117,7 @@ def build_elections_db(
                 wards.load(db, fetched[WARDS.name].path)
                 place_names.load(db, PLACE_NAMES_CSV)
                 recent_polls.load(db, fetched[RECENT_POLLS.name].path)
+                projections.load(db, published_projections(fetched))
                 validate(db)
                 step("validate")
                 forecast_store.fit_and_store(db)
