@@ -44,11 +44,12 @@ class Harness:
     payloads: list[dict] = field(default_factory=list)
 
     async def send(self, content: str, *, member: int = 0, channel: int = 0,
-                   guild: int = 0) -> discord.Message:
+                   guild: int = 0, attachments: list[Path] | None = None) -> discord.Message:
         cfg = dpytest.get_config()
         chan = cfg.guilds[guild].text_channels[channel]
         who = cfg.members[guild * MEMBERS_PER_GUILD + member]
-        message = await dpytest.message(content, channel=chan, member=who)
+        message = await dpytest.message(content, channel=chan, member=who,
+                                        attachments=attachments)
         await dpytest.run_all_events()
         return message
 

@@ -97,6 +97,18 @@ def build_parser() -> argparse.ArgumentParser:
     st_remove = st_commands.add_parser("remove", help="remove a site's calls")
     st_remove.add_argument("name")
 
+    pj = commands.add_parser("projections", help="published seat projections for the "
+                                                 "coming election, loaded by the owner")
+    pj_commands = pj.add_subparsers(dest="projections_command", required=True)
+    pj_import = pj_commands.add_parser("import", help="load a per-seat projection CSV (seat "
+                                                      "code or name, a share per party)")
+    pj_import.add_argument("name", help='how answers name it, e.g. "YouGov MRP"')
+    pj_import.add_argument("file", type=Path)
+    pj_import.add_argument("--date", help="when it was published (default: today)")
+    pj_commands.add_parser("list", help="the projections loaded")
+    pj_remove = pj_commands.add_parser("remove", help="remove a projection")
+    pj_remove.add_argument("name")
+
     commands.add_parser("health", help="exit 0 when the data is in place and the running "
                                        "bot is connected to Discord (for health checks)")
 
@@ -346,6 +358,38 @@ def cmd_sites(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(go())
 
 
+def cmd_projections(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.community.projections import ProjectionError
+    from bot.service import HowToVote
+
+    async def go() -> int:
+        service = await HowToVote(settings).start(offline=True)
+        try:
+            if args.projections_command == "import":
+                try:
+                    raw = args.file.read_bytes()
+                except OSError as exc:
+                    raise ProjectionError(f"cannot read {args.file}: "
+                                          f"{exc.strerror or exc}") from None
+                loaded = await service.import_projection(args.name, raw, args.file.name,
+                                                         args.date, None)
+                print(f"Loaded {loaded.label}: {loaded.seats:,} seats. Answers now use it.")
+            elif args.projections_command == "remove":
+                gone = await service.remove_projection(args.name)
+                print(f"Removed {args.name}: {gone:,} figures")
+            found = service.loaded_projections()
+            for item in found:
+                print(f"{item.name}\tpublished {item.published}\t{item.seats:,} seats\t"
+                      f"loaded {item.loaded_at}")
+            if not found:
+                print("No seat projections loaded: answers rest on the 2024 result and the "
+                      "national polls.")
+            return 0
+        finally:
+            await service.close()
+    return asyncio.run(go())
+
+
 HEARTBEAT_STALE_SECONDS = 120  # the bot writes one every 30 s while connected
 
 
@@ -418,6 +462,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_health(settings)
         if args.command == "sites":
             return cmd_sites(args, settings)
+        if args.command == "projections":
+            return cmd_projections(args, settings)
         if args.command == "elections":
             return cmd_elections(args, settings)
         if args.command == "backtest":

@@ -28,13 +28,14 @@ from bot.advice.render import (
     render_text,
 )
 from bot.advice.rules import Advice, AdviceOptions, advise, field_of
-from bot.community import polls, sites, subscriptions, updates
+from bot.community import polls, projections, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.community.kept import Kept
 from bot.community.store import GuildStore
 from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
+from bot.elections.importers import projections as seat_projections
 from bot.errors import NotRecorded
 from bot.forecast import national_polls, projection
 from bot.forecast.live import ModelView
@@ -106,7 +107,7 @@ class HowToVote:
         self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
                                         self.guilds_db, offline_table)
         self.resolver = parts.resolver.with_postcodes(self.postcodes)
-        self.forecasts.warm(self._fields, self.owner_polls())
+        self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
         return self
 
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
@@ -127,7 +128,8 @@ class HowToVote:
         code = record.seat.code
         field = (field_of(record, self.data.parties, in_scope) if in_scope
                  else self._fields.get(code) or field_of(record, self.data.parties))
-        return self.forecasts.view(code, field, owners, self.kept.today())
+        return self.forecasts.view(code, field, owners, self.kept.today(),
+                                   self.kept.projections().get(code))
 
     async def close(self) -> None:
         if self.session is not None:
@@ -352,6 +354,31 @@ class HowToVote:
         calls = sites.parse(path, seats, names, code_column=code_column,
                             call_column=call_column)
         return await self.store.write(sites.store, name, election, calls)
+
+    # -- seat projections for the coming election (loaded by the owners) -----------------
+    async def import_projection(self, name: str, raw: bytes, label: str,
+                                published: str | None, by: int | None) -> projections.Loaded:
+        seats = {s.code: s.name for s in self.data.seats.values() if s.boundaries == "2024"}
+        names = {seat_projections.normalised(n): c for c, n in seats.items()}
+        self.check_projection_size(len(raw))
+        day = projections.check_date(published, self.kept.today())
+        shares = projections.parse(raw, label, seats, names)
+        loaded = await self.store.write(projections.store, name, day, shares, by)
+        self.kept.fresh()
+        self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
+        return loaded
+
+    @staticmethod
+    def check_projection_size(size: int) -> None:
+        if size > projections.MAX_BYTES:
+            raise projections.ProjectionError(f"that file is {size:,} bytes: a seat table "
+                                              "is far smaller")
+
+    async def remove_projection(self, name: str) -> int:
+        return await self.store.write(projections.remove, name)
+
+    def loaded_projections(self) -> list[projections.Loaded]:
+        return projections.loaded(self.guilds_db)
 
     def _projected(self, record, options, in_scope, guild_id) -> Projected | None:
         """The advice on current national polls, for servers that opted in."""

@@ -72,6 +72,43 @@ class Meta(commands.Cog):
         gone = await self.bot.service.delete_national_poll(poll_id, ctx.author.id)
         await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.")
 
+    @commands.hybrid_group(name="projections", fallback="list")
+    @app_commands.default_permissions(administrator=True)
+    @commands.is_owner()
+    async def seat_projections(self, ctx: commands.Context) -> None:
+        """Owners: the seat projections answers use for the coming election."""
+        found = self.bot.service.loaded_projections()
+        lines = [f"- {safe_text(p.label, 80)}: {p.seats:,} seats" for p in found]
+        await ctx.send(fit_message("\n".join(["Seat projections loaded:", *lines]) if lines
+                                   else "No seat projections loaded: answers rest on the 2024 "
+                                        "result and the national polls."))
+
+    @seat_projections.command(name="import")
+    @commands.is_owner()
+    async def projections_import(self, ctx: commands.Context, name: str,
+                                 file: discord.Attachment, published: str | None = None
+                                 ) -> None:
+        """Owners: load a per-seat projection CSV (`!projections import "YouGov MRP"
+        2029-04-30` with the file attached)."""
+        self.bot.service.check_projection_size(file.size)  # before downloading it
+        try:
+            raw = await file.read()
+        except discord.HTTPException:
+            await ctx.send("I could not download that file from Discord: nothing was loaded. "
+                           "Please try again in a moment.")
+            return
+        loaded = await self.bot.service.import_projection(
+            name, raw, safe_text(file.filename, 60), published, ctx.author.id)
+        await ctx.send(f"Loaded {safe_text(loaded.label, 80)}: {loaded.seats:,} seats. "
+                       "Answers now use it.")
+
+    @seat_projections.command(name="remove")
+    @commands.is_owner()
+    async def projections_remove(self, ctx: commands.Context, *, name: str) -> None:
+        """Owners: remove a loaded projection (`!projections remove YouGov MRP`)."""
+        await self.bot.service.remove_projection(name)
+        await ctx.send(f"Removed {safe_text(name, 60)}: answers no longer use it.")
+
     @commands.hybrid_command(name="cache-clear")
     @app_commands.default_permissions(administrator=True)
     @commands.is_owner()

@@ -15,6 +15,7 @@ PACKAGES = ("places", "forecast", "elections", "advice", "community", "evaluatio
 TOP = {"service", "cli", "election_parts"}  # above every package
 STORAGE = {"bot.db", "bot.community.store", "bot.community.settings", "bot.community.updates",
            "bot.community.polls", "bot.community.subscriptions", "bot.community.sites",
+           "bot.community.projections",
            "bot.forecast.national_polls", "bot.forecast.store", "bot.places.postcodes",
            "bot.elections", "sqlite3", "sqlite_utils"}
 

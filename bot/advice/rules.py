@@ -228,6 +228,8 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                 and general_call.recommended.party in BLOC:
             reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
+        if model.case is not None and model.case.projected_by:
+            reasons.insert(0, _projection_line(model.case, parties))
         reasons.insert(0, f"The chances rest on {model.basis}.")
         caveats.append("A forecast from past results and national polls, fitted only on "
                        "earlier elections; local campaigns can change a seat.")
@@ -309,11 +311,22 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
                                f": {lead.party_name} {pts(case.projected.get(lead.party, 0))}, "
                                f"{last.party_name} {pts(case.projected.get(last.party, 0))})"),
     }
-    moved = [words[family]() for family, _weight in drivers(case, model.model, lead.party,
-                                                            last.party)[:3]]
+    found = drivers(case, model.model, lead.party, last.party)
+    if lead.share < last.share:  # "the last result" cannot be why a party behind in it leads
+        found = [(family, weight) for family, weight in found if family != "result"]
+    moved = [words[family]() for family, _weight in found[:3]]
     because = ", ".join(moved) if moved else "the model's fitted weights"
     return (f"Why {lead.party_name} and not {last.party_name}, who did better last time: "
             f"{because}.")
+
+
+def _projection_line(case, parties: dict[str, Party]) -> str:
+    """The loaded seat projections' shares here, beside the last result's."""
+    shares = sorted(case.projected.items(), key=lambda kv: -kv[1])
+    listed = ", ".join(f"{_name(parties, p)} {pts(v)}" for p, v in shares if v >= 0.005)
+    of = " and ".join(case.projected_by)
+    return (f"Seat projection{'s' * (len(case.projected_by) > 1)} ({of}"
+            f"{', averaged' if len(case.projected_by) > 1 else ''}): {listed}.")
 
 
 def _poll(case, party: str) -> str:
@@ -547,8 +560,9 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
                         f"{_gap(rec, nxt)} ahead. Watch for local pacts and polls.",
                         f"too close to call ({rec.party}/{nxt.party})", *reasons)
     if nxt is not None:
-        reasons.append(f"{rec.party_name} is {_gap(rec, nxt)} ahead of "
-                       f"{nxt.party_name}, the next party you could back.")
+        reasons.append(f"At the {contest.election_name}, {rec.party_name} was "
+                       f"{_gap(rec, nxt)} ahead of {nxt.party_name}, the next party you "
+                       "could back.")
     if rec.share > opponent.share:
         gap = f"it beat {opponent.party_name} by {_gap(rec, opponent)}"
     elif rec.votes == opponent.votes:

@@ -1,9 +1,10 @@
 """What the running bot keeps of guilds.db in memory, and when it forgets it.
 
-Server settings, each seat's updates, the owners' national polls, other sites' calls and
-whole answers are read once and kept; `fresh()` (called once per command) drops what a
-write has made stale, in this process or any other (`community.versions`). Answers are
-kept by what they rest on, not by server, so servers in the same state share them.
+Server settings, each seat's updates, the owners' national polls and seat projections,
+other sites' calls and whole answers are read once and kept; `fresh()` (called once per
+command) drops what a write has made stale, in this process or any other
+(`community.versions`). Answers are kept by what they rest on, not by server, so servers
+in the same state share them.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ from typing import TypeVar
 
 import sqlite_utils
 
+from bot.community import projections, sites, updates
 from bot.community import settings as guild_settings
-from bot.community import sites, updates
 from bot.community.versions import Versions
 from bot.forecast import national_polls
 from bot.models import SeatUpdate
@@ -34,6 +35,7 @@ class Kept:
         self._answers: dict[tuple, object] = {}
         self._owner_polls: dict[str, national_polls.NationalPoll | None] | None = None
         self._site_calls: dict[str, list[tuple[str, str | None]]] | None = None
+        self._projections: dict[str, dict[str, dict[str, float]]] | None = None
         self._date, self._tomorrow_at = date.today(), 0.0
 
     def fresh(self) -> None:
@@ -44,7 +46,7 @@ class Kept:
             self._settings.clear()
             self._updates.clear()
             self._answers.clear()
-            self._owner_polls = self._site_calls = None
+            self._owner_polls = self._site_calls = self._projections = None
         elif stale:
             for guild_id in stale:  # its kept answers are keyed by what it had: unreachable
                 self._settings.pop(guild_id, None)
@@ -86,6 +88,12 @@ class Kept:
         if self._site_calls is None:
             self._site_calls = sites.all_calls(self.db)
         return self._site_calls
+
+    def projections(self) -> dict[str, dict[str, dict[str, float]]]:
+        """The owners' seat projections for the coming election, by seat then label."""
+        if self._projections is None:
+            self._projections = projections.by_seat(self.db)
+        return self._projections
 
     def answer(self, key: tuple, work_out: Callable[[], T]) -> T:
         found = self._answers.get(key)

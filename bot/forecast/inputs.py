@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,8 +192,12 @@ class ForecastData:
         return self.shares(eid, sid), weight, self.winner(eid, sid)
 
     def case(self, pair: Pair, seat_id: int, standing: Iterable[str] | None = None,
-             poll: PollAverage | None = None, designated: str | None = None
+             poll: PollAverage | None = None, designated: str | None = None,
+             projections: Mapping[str, Mapping[str, float]] | None = None
              ) -> SeatCase | None:
+        """The seat as it stood before the pair's polling day. `projections` (label ->
+        shares) stands in for the ones published for the election, as owners load them
+        for the coming one."""
         code, name, nation, boundaries = self.seats[seat_id]
         if nation == "Northern Ireland" or boundaries != pair.boundaries:
             return None
@@ -228,13 +232,14 @@ class ForecastData:
             designated=(designated if designated is not None
                         else self.pacts.get((pair.target, seat_id), "")),
             opponent_standing=OPPONENT in standing_set,
-            **self._projected(pair.target, code),
+            **self._projected(projections if projections is not None
+                              else self.projections.get((pair.target, code))),
         )
 
-    def _projected(self, election: str, code: str) -> dict:
-        """The mean share by party over the models published for the election (each
-        model's latest release), and which models they are."""
-        models = self.projections.get((election, code))
+    @staticmethod
+    def _projected(models: Mapping[str, Mapping[str, float]] | None) -> dict:
+        """The mean share by party over the models published (each model's latest
+        release), and which models they are."""
         if not models:
             return {}
         parties = {p for shares in models.values() for p in shares}

@@ -4,7 +4,7 @@ change who stands), from the 2024 result, by-elections since, and the latest pol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -106,7 +106,11 @@ class LiveForecasts:
         return "\n".join(lines)
 
     def view(self, code: str, field: Field, owners: NationalPoll | None,
-             today: date | None = None) -> ModelView | None:
+             today: date | None = None,
+             projections: Mapping[str, Mapping[str, float]] | None = None
+             ) -> ModelView | None:
+        """The seat's forecast. `projections`: the owners' seat projections for it, label
+        -> shares (none loaded: the result and the polls alone)."""
         sid = self.seat_ids.get(code)
         if self.model is None or sid is None:
             return None
@@ -115,15 +119,18 @@ class LiveForecasts:
         # share this cache (bot.election_parts), and their ids mean other polls
         poll_key = (owners.area, owners.date, owners.source, tuple(sorted(owners.shares.items()))
                     ) if owners else None
-        cache_key = (code, field, poll_key, today)
+        projection_key = tuple((label, tuple(sorted(shares.items())))
+                               for label, shares in sorted((projections or {}).items()))
+        cache_key = (code, field, poll_key, today, projection_key)
         view = self._cache.get(cache_key)
         if view is None:
             poll = self.poll(owners, self.data.seats[sid][2])
             case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
-                                  designated=field.designated)
+                                  designated=field.designated, projections=projections or {})
             if case is None:
                 return None
-            view = ModelView(forecast(case, self.model), _basis(poll), _stale(poll, today),
+            view = ModelView(forecast(case, self.model), _basis(poll, case.projected_by),
+                             _stale(poll, today),
                              case, self.model, self._beyond(case))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
@@ -142,12 +149,14 @@ class LiveForecasts:
                 return party, before, after, *known
         return None
 
-    def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None]
+    def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None],
+             projections: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None
              ) -> None:
         """Work out every seat's chances now, so no question waits for them."""
         for code, field in fields.items():
             nation = self.data.seats[self.seat_ids[code]][2] if code in self.seat_ids else ""
-            self.view(code, field, owners_by_nation.get(nation))
+            self.view(code, field, owners_by_nation.get(nation),
+                      projections=(projections or {}).get(code))
 
 
 MIN_SHARE = 0.02  # a party this small nationally moves by large ratios for no reason
@@ -172,10 +181,12 @@ def poll_swings(data: ForecastData) -> dict[str, tuple[float, float]]:
     return out
 
 
-def _basis(poll: PollAverage | None) -> str:
+def _basis(poll: PollAverage | None, projections: tuple[str, ...] = ()) -> str:
+    seat = f" and the seat projection{'s' * (len(projections) > 1)} " \
+           f"{', '.join(projections)}" if projections else ""
     if poll is None:
-        return "the 2024 result (no national polls set)"
-    return f"the 2024 result, by-elections since, and {poll.area} polls of {poll.date}"
+        return f"the 2024 result (no national polls set){seat}"
+    return f"the 2024 result, by-elections since, {poll.area} polls of {poll.date}{seat}"
 
 
 def _stale(poll: PollAverage | None, today: date) -> str:

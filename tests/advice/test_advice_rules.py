@@ -42,7 +42,8 @@ def test_the_why_sentences_carry_the_exact_figures():
     assert a.reasons == (
         "At the 2024 general election, Labour had 40.0% (4,000 votes) and Conservative 30.0% "
         "(3,000).",
-        "Labour is 15.0 points ahead of Liberal Democrat, the next party you could back.")
+        "At the 2024 general election, Labour was 15.0 points ahead of Liberal Democrat, the "
+        "next party you could back.")
     assert a.headline == ("Vote Labour (Lab Person): the best-placed to beat Conservative; it "
                           "beat Conservative by 10.0 points.")
     behind = advise(record({"Con": 4500, "Lab": 3500, "LD": 1500, "Green": 500}), PARTIES)

@@ -19,7 +19,7 @@ from bot import db as dbmod
 from bot.config import PROJECT_ROOT
 from bot.evaluation import scorecard
 from bot.forecast.fit import fit_for, training_pairs
-from bot.forecast.inputs import PAIRS, ForecastData, Outcome, load_polls
+from bot.forecast.inputs import PAIRS, POLLS_CSV, ForecastData, Outcome, load_polls
 from bot.forecast.model import (
     CALL_THRESHOLD,
     Forecast,
@@ -134,10 +134,11 @@ def fdata_gb_seats(fdata: ForecastData, pair: str) -> int:
                if b == boundaries and nation != "Northern Ireland")
 
 
-def export(db_path: Path, pair: str, out: Path) -> tuple[str, str]:
+def export(db_path: Path, pair: str, out: Path, polls_csv: Path = POLLS_CSV
+           ) -> tuple[str, str]:
     """The pair's per-seat export and the fitted parameters, as text."""
     from bot.evaluation import backtest
-    data = ForecastData(dbmod.open_elections(db_path))
+    data = ForecastData(dbmod.open_elections(db_path), polls_csv)
     rows = backtest.seat_model_forecasts(data, pair)
     scorecard.write_forecast_csv(rows, out)
     model, choice = fit_for(data, pair)
@@ -157,13 +158,30 @@ def test_deleting_the_election_and_everything_after_changes_nothing(
         conn.execute("update results set votes = 0, share = 0, won = 0, position = 0 "
                      "where election_id = ?", (target,))
         later = "select id from elections where date > ? or (date = ? and id != ?)"
-        for table in ("results", "contests", "pacts"):
-            conn.execute(f"delete from {table} where election_id in ({later})",
-                         (day, day, target))
+        gone = {row[0] for row in conn.execute(later, (day, day, target))} | {"next"}
+        # and what was published for them: seat projections, the polls since 2024
+        tables = {row[0] for row in conn.execute("select name from sqlite_master")}
+        for table in ("results", "contests", "pacts", "seat_projections"):
+            if table in tables:
+                conn.execute(f"delete from {table} where election_id in ({later})",
+                             (day, day, target))
+        if "poll_average" in tables:
+            conn.execute("delete from poll_average")
         conn.execute("delete from elections where date > ? or (date = ? and id != ?)",
                      (day, day, target))
     conn.close()
-    assert export(cut, pair, tmp_path / "after.csv") == before
+    polls = tmp_path / "polls.csv"
+    with POLLS_CSV.open(newline="") as f, polls.open("w", newline="") as out:
+        reader = csv.DictReader(f)
+        writer = csv.DictWriter(out, reader.fieldnames)
+        writer.writeheader()
+        writer.writerows(r for r in reader if r["election_id"] not in gone)
+    assert export(cut, pair, tmp_path / "after.csv", polls) == before
+
+    def own(path: Path) -> int:  # the target's own projections, published before it, stay
+        return sum(len(models) for (e, _c), models in
+                   ForecastData(dbmod.open_elections(path)).projections.items() if e == target)
+    assert own(cut) == own(built_db_dir / "elections.db")
 
 
 def test_backtest_csv_without_a_model_writes_the_default_model(settings, tmp_path: Path):

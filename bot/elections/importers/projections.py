@@ -82,7 +82,8 @@ def _rows(f: Published, seat_names: Mapping[str, str] | None) -> Iterator[dict]:
                    "share": share}
 
 
-def _header(text: str) -> str:
+def normalised(text: str) -> str:
+    """A header or seat name as compared: lower-case letters only."""
     return re.sub(r"[^a-z]", "", text.lower())
 
 
@@ -101,9 +102,9 @@ def read(raw: bytes, label: str, prefix: str = "",
     header = next(reader, None)
     if not header:
         raise ImportFailed(f"{label} is empty")
-    names = [_header(h[len(prefix):]) if h.startswith(prefix) else None for h in header]
+    names = [normalised(h[len(prefix):]) if h.startswith(prefix) else None for h in header]
     if prefix:  # the seat key is unprefixed; nothing else without the prefix is read
-        names = [n if n is not None else ("code" if _header(h) == "code" else None)
+        names = [n if n is not None else ("code" if normalised(h) == "code" else None)
                  for n, h in zip(names, header, strict=True)]
     parties = {i: PARTY_HEADERS[n] for i, n in enumerate(names) if n in PARTY_HEADERS}
     code_col = next((i for h in CODE_HEADERS for i, n in enumerate(names) if n == h), None)
@@ -162,7 +163,7 @@ def _seat(row: list[str], code_col: int | None, name_col: int | None,
         if name_col is None:
             raise ImportFailed(f"{where}: {code[:20]!r} is not a constituency code")
     name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
-    code = (seat_names or {}).get(_header(name))
+    code = (seat_names or {}).get(normalised(name))
     if code is None:
         raise ImportFailed(f"{where}: no constituency called {name[:60]!r}")
     return code
