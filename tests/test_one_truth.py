@@ -4,6 +4,7 @@ by their Welsh and London names."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -29,10 +30,14 @@ def cli_env(settings) -> dict:
 def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, tmp_path):
     shown = run_cli("polls", "show", env=cli_env)
     assert shown.returncode == 0, shown.stderr
-    assert "GB polls of 2025-06-14, the average shipped with the bot" in shown.stdout
+    # the newest average of this year's polls whose swings the model has learned from
+    used = re.search(r"GB polls of (\d{4}-\d\d-\d\d), the latest poll of each of \d+ "
+                     r"pollsters", shown.stdout)
+    assert used and "2025-06-14" < used[1] < "2026-04-07", shown.stdout
     assert "No national polls yet" not in shown.stdout
-    # this year's polls are imported and shown, but answers do not rest on them yet
-    assert "Newer, imported but not used yet: GB polls of 2026-04-07" in shown.stdout
+    # the newest polls are shown, with why answers do not rest on them
+    assert "Newer, not used: GB polls of 2026-04-07" in shown.stdout
+    assert "beyond any change the model learned from" in shown.stdout
     polls = tmp_path / "polls.csv"
     polls.write_text(POLLS_CSV)
     first = run_cli("polls", "import", str(polls), env=cli_env)
@@ -45,8 +50,8 @@ def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, tmp_pat
     assert "GB polls of 2026-11-20" in asked.stdout
     gone = run_cli("polls", "delete", "1", env=cli_env)
     assert "Deleted national poll #1" in gone.stdout
-    assert "average shipped with the bot" in gone.stdout
-    assert "GB polls of 2025-06-14" in run_cli("ask", "Bath", env=cli_env).stdout
+    assert f"GB polls of {used[1]}, the latest poll of each" in gone.stdout
+    assert f"GB polls of {used[1]}" in run_cli("ask", "Bath", env=cli_env).stdout
 
 
 async def test_discord_polls_show_the_same_text(discord_bot):

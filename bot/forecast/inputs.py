@@ -73,19 +73,23 @@ def load_polls(path: Path = POLLS_CSV) -> dict[tuple[str, str], PollAverage]:
     return out
 
 
-def _poll_average(db: sqlite_utils.Database) -> PollAverage | None:
-    """The GB average taken at import from the polls since 2024 (None when there is none:
-    an elections.db built without them, or the test fixture)."""
+def _poll_averages(db: sqlite_utils.Database) -> list[PollAverage]:
+    """The GB averages taken at import from the polls since 2024, newest first (none: an
+    elections.db built without them, or the test fixture)."""
     if "poll_average" not in db.table_names():
-        return None
-    rows = db.conn.execute("select date, party, share, pollsters, window_days from "
-                           "poll_average where area = 'GB'").fetchall()
-    if not rows:
-        return None
-    day, pollsters, window = rows[0][0], tuple(rows[0][3].split("; ")), rows[0][4]
-    return PollAverage("next", "GB", day, {key(p): s / 100 for _d, p, s, _w, _n in rows},
-                       pollsters, f"the latest poll of each of {len(pollsters)} pollsters in "
-                                  f"the {window} days to {day}: {', '.join(pollsters)}")
+        return []
+    by_day: dict[str, list[tuple]] = defaultdict(list)
+    for row in db.conn.execute("select date, party, share, pollsters, window_days from "
+                               "poll_average where area = 'GB'"):
+        by_day[row[0]].append(row)
+    out = []
+    for day, rows in sorted(by_day.items(), reverse=True):
+        pollsters, window = tuple(rows[0][3].split("; ")), rows[0][4]
+        out.append(PollAverage(
+            "next", "GB", day, {key(p): s / 100 for _d, p, s, _n, _w in rows}, pollsters,
+            f"the latest poll of each of {len(pollsters)} pollsters in the {window} days to "
+            f"{day}: {', '.join(pollsters)}"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,9 @@ class ForecastData:
         self.leave = _leave(db)
         self.projections = _projections(db)
         self.polls = load_polls(polls_csv) if polls_csv.exists() else {}
-        # this year's polls, imported but not yet what answers rest on: on swings this
-        # large (Labour halved, the Greens up 2.5 times) the seat model calls parties that
-        # finished far behind, so switching to them waits on the model's check (#23)
-        self.recent_polls = _poll_average(db)
+        # the averages of the polls since 2024, newest first: the live model rests on the
+        # newest whose changes since 2024 it has learned from (forecast.live)
+        self.recent_polls = _poll_averages(db)
         self._nation_cache: dict[tuple[str, str], dict[str, float]] = {}
 
     def without_projections(self) -> ForecastData:

@@ -17,6 +17,8 @@ from bot.forecast.national_polls import NationalPoll
 from bot.forecast.projection import key
 
 STALE_AFTER_DAYS = 60
+# (party, share at the last election, in the polls, least and most ratio learned)
+Beyond = tuple[str, float, float, float, float]
 _CACHE_LIMIT = 10_000
 
 
@@ -37,9 +39,9 @@ class ModelView:
     stale: str = ""  # a caveat when the polls are old
     case: SeatCase | None = None  # what the chances were worked out from, to explain them
     model: Model | None = None
-    # (party, share before, in the polls, least and most ratio learned) when the polls move
-    # a party further since the last election than any change the model was fitted on
-    beyond: tuple[str, float, float, float, float] | None = None
+    # when the polls move a party further since the last election than any change the
+    # model was fitted on
+    beyond: Beyond | None = None
 
 
 class LiveForecasts:
@@ -62,13 +64,38 @@ class LiveForecasts:
     def poll_in_use(self, owners: NationalPoll | None, nation: str
                     ) -> tuple[PollAverage | None, str]:
         """The poll a nation's answers rest on, and where it comes from."""
-        ours = self.data.polls_for(NEXT.target, nation)
+        ours, origin = self.newest_learned(nation)
         if owners is not None and (ours is None or owners.date >= ours.date):
             return (PollAverage("next", owners.area, owners.date,
                                 {key(p): v / 100 for p, v in owners.shares.items()},
                                 (owners.source,)),
                     f"national poll #{owners.id}, set or imported by an owner")
-        return ours, "the average shipped with the bot (data/national_polls.csv)"
+        return ours, origin
+
+    def newest_learned(self, nation: str) -> tuple[PollAverage | None, str]:
+        """The newest average of the polls since 2024 whose change from the 2024 result
+        the model has learned from (within the swings of the elections it was fitted on),
+        else the average shipped with the bot."""
+        shipped = self.data.polls_for(NEXT.target, nation)
+        for average in self.data.recent_polls:
+            if shipped is not None and average.date <= shipped.date:
+                break
+            if self._moved_beyond(average) is None:
+                return average, average.made_of
+        return shipped, "the average shipped with the bot (data/national_polls.csv)"
+
+    def newer_beyond(self, poll: PollAverage | None
+                     ) -> tuple[PollAverage, Beyond] | None:
+        """The newest average of the polls, when it is newer than `poll` but moves a party
+        beyond what the model learned (so answers do not rest on it): it, and how."""
+        newest = self.data.recent_polls[0] if self.data.recent_polls else None
+        if newest is None or (poll is not None and newest.date <= poll.date):
+            return None
+        beyond = self._moved_beyond(newest)
+        return (newest, beyond) if beyond else None
+
+    def _moved_beyond(self, poll: PollAverage) -> Beyond | None:
+        return self._outside(self.data.nation_shares(NEXT.base, poll.area), poll.shares)
 
     def describe_polls(self, owners_by_nation: dict[str, NationalPoll | None],
                        on_record: list[NationalPoll],
@@ -87,14 +114,9 @@ class LiveForecasts:
         lines += [f"- {', '.join(nations)}: {line}" for (line,), nations in used.items()]
         if not used:
             lines.append("- no national polls: the seat model rests on the last result")
-        recent = self.data.recent_polls
-        if recent is not None:
-            shares = ", ".join(f"{p} {v * 100:g}%" for p, v in
-                               sorted(recent.shares.items(), key=lambda kv: -kv[1]))
-            lines.append(f"Newer, imported but not used yet: {recent.area} polls of "
-                         f"{recent.date}, {recent.made_of}: {shares}. On swings this large "
-                         "the seat model names parties that finished far behind, so answers "
-                         "stay on the average above until the model is checked on them.")
+        newer = self.newer_beyond(self.poll(owners_by_nation.get("England"), "England"))
+        if newer is not None:
+            lines.append(f"Newer, not used: {newer_words(*newer)}")
         if on_record:
             lines.append("Owners' national polls on record (newest first; `polls delete ID` "
                          "retires one):")
@@ -129,24 +151,30 @@ class LiveForecasts:
                                   designated=field.designated, projections=projections or {})
             if case is None:
                 return None
+            newer = self.newer_beyond(poll)
             view = ModelView(forecast(case, self.model), _basis(poll, case.projected_by),
-                             _stale(poll, today),
+                             " ".join(filter(None, (_stale(poll, today), newer and (
+                                 "Newer polls are not used: " + newer_words(*newer, full=False))))),
                              case, self.model, self._beyond(case))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[cache_key] = view
         return view
 
-    def _beyond(self, case: SeatCase) -> tuple[str, float, float, float, float] | None:
+    def _beyond(self, case: SeatCase) -> Beyond | None:
+        return self._outside(case.polls_before, case.polls_after)
+
+    def _outside(self, before: Mapping[str, float], after: Mapping[str, float]
+                 ) -> Beyond | None:
         """The first party the polls move further since the last election than in any
         election the model was fitted on (its chances are then an extrapolation)."""
         for party in (*BLOC, OPPONENT):
-            before, after = case.polls_before.get(party, 0.0), case.polls_after.get(party)
+            was, now = before.get(party, 0.0), after.get(party)
             known = self.swings.get(party)
-            if after is None or before < MIN_SHARE or known is None:
+            if now is None or was < MIN_SHARE or known is None:
                 continue
-            if not known[0] <= after / before <= known[1]:
-                return party, before, after, *known
+            if not known[0] <= now / was <= known[1]:
+                return party, was, now, *known
         return None
 
     def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None],
@@ -179,6 +207,18 @@ def poll_swings(data: ForecastData) -> dict[str, tuple[float, float]]:
                 low, high = out.get(party, (after / was, after / was))
                 out[party] = (min(low, after / was), max(high, after / was))
     return out
+
+
+def newer_words(poll: PollAverage, beyond: Beyond, *, full: bool = True) -> str:
+    """Why the newest polls are not what answers rest on."""
+    party, was, now, low, high = beyond
+    shares = ", ".join(f"{p} {v * 100:g}%" for p, v in
+                       sorted(poll.shares.items(), key=lambda kv: -kv[1]))
+    made_of = poll.made_of if full else f"{len(poll.sources)} pollsters"
+    return (f"{poll.area} polls of {poll.date} ({made_of}: {shares}) put {party} at "
+            f"{now / was:.2f} times its 2024 share (averaged over seats, {was:.0%}): beyond "
+            f"any change the model learned from ({low:.2f} to {high:.2f} times), so answers "
+            "rest on the newest polls within it.")
 
 
 def _basis(poll: PollAverage | None, projections: tuple[str, ...] = ()) -> str:

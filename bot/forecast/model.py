@@ -29,7 +29,8 @@ FLOOR = 0.01  # shares are floored at 1% before taking logs: a party that did no
 FEATURES = ("share", "swing", "uniform", "history", "share_pts", "uniform_pts",
             "proportional_pts", "history_pts", "first", "holder", "pact",
             "leave_LD", "leave_Green", "LD", "Green", "SNP", "PC",
-            "projected", "projected_pts", "projected_first", "estimate", "estimate_first")
+            "projected", "projected_pts", "projected_first", "estimate", "estimate_first",
+            "estimate_prop", "estimate_prop_first")
 TOP_TWO_FEATURES = ("intercept", "margin", "projected_margin")
 
 # A wrong call costs a voter as much as three right ones help (the scoring in the
@@ -189,15 +190,28 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
         "estimate": _log(projected if projected is not None else share + after - before),
         "estimate_first": float(bloc_ranking(case.projected or _swung(case), case.standing)[:1]
                                 == [party]),
+        # the same with the polls' change applied in proportion (a party polling half its
+        # last share halves everywhere, rather than losing the same points everywhere)
+        "estimate_prop": _log(projected if projected is not None else share * ratio),
+        "estimate_prop_first": float(bloc_ranking(case.projected or _swung(case, True),
+                                                  case.standing)[:1] == [party]),
         "projected_first": (sum(_first(shares, case.standing, party)
                                 for shares in case.projections) / len(case.projections)
                             if case.projections else 0.0),
     }
 
 
-def _swung(case: SeatCase) -> dict[str, float]:
-    return {p: case.base.get(p, 0.0) + case.polls_after.get(p, case.polls_before.get(p, 0.0))
-            - case.polls_before.get(p, 0.0) for p in case.standing}
+def _swung(case: SeatCase, proportional: bool = False) -> dict[str, float]:
+    """The last result moved by the polls' change, in points or in proportion."""
+    out = {}
+    for p in case.standing:
+        share, before = case.base.get(p, 0.0), case.polls_before.get(p, 0.0)
+        after = case.polls_after.get(p, before)
+        if proportional:
+            out[p] = share * (min(after / before, 5.0) if before > 0 else 1.0)
+        else:
+            out[p] = share + after - before
+    return out
 
 
 def _first(shares: Mapping[str, float], standing: frozenset[str], party: str) -> float:
@@ -213,7 +227,8 @@ FAMILY = {"share": "result", "share_pts": "result", "first": "result", "swing": 
           "leave_LD": "leave", "leave_Green": "leave", "LD": "party", "Green": "party",
           "SNP": "party", "PC": "party", "projected": "projection",
           "projected_pts": "projection", "projected_first": "projection",
-          "estimate": "projection", "estimate_first": "projection"}
+          "estimate": "projection", "estimate_first": "projection",
+          "estimate_prop": "projection", "estimate_prop_first": "projection"}
 
 
 def drivers(case: SeatCase, model: Model, lead: str, other: str) -> list[tuple[str, float]]:

@@ -1,5 +1,6 @@
-"""This year's polls: the file read and checked, and the average of each pollster's
-latest poll in the last four weeks taken at import."""
+"""This year's polls: the file read and checked, the average of each pollster's latest
+poll in four weeks taken at import (as of the newest poll and every fortnight before), and
+the live answers resting on the newest average the model has learned swings like."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ def average(tmp_path, polls: list) -> dict[str, tuple]:
     db = sqlite_utils.Database(tmp_path / "e.db")
     dbmod.create_elections_schema(db)
     recent_polls.load(db, path)
+    newest = max(r["date"] for r in db["poll_average"].rows)
     return {r["party"]: (r["share"], r["date"], r["window_days"], r["pollsters"])
-            for r in db["poll_average"].rows}
+            for r in db["poll_average"].rows if r["date"] == newest}
 
 
 def test_each_pollster_counts_once_with_its_latest_poll(tmp_path):
@@ -74,8 +76,53 @@ def test_a_malformed_file_is_refused_whole(tmp_path, body, message):
 def test_the_real_file_gives_ten_pollsters_to_april_2026(data_dir, elections):
     polls = recent_polls.read(data_dir / "polls" / "ukpolls2-wikipedia.json")
     assert len(polls) > 300
-    rows = elections.conn.execute("select party, share, date, pollsters from poll_average"
-                                  ).fetchall()
+    rows = elections.conn.execute(
+        "select party, share, date, pollsters from poll_average where date = "
+        "(select max(date) from poll_average)").fetchall()
     shares = {p: s for p, s, _d, _n in rows}
     assert rows[0][2] == "2026-04-07" and len(rows[0][3].split("; ")) == 10
     assert 95 <= sum(shares.values()) <= 100 and shares["RUK"] > shares["Lab"]
+
+
+def test_an_average_every_fortnight_back_to_the_first_full_window(tmp_path):
+    polls = [poll(p, f"2026-{m:02d}-{d:02d}", lab=20 + m)
+             for m in (1, 2, 3, 4) for d, p in ((3, "A"), (12, "B"), (24, "C"))]
+    path = tmp_path / "polls.json"
+    path.write_text(json.dumps(polls))
+    db = sqlite_utils.Database(tmp_path / "e.db")
+    dbmod.create_elections_schema(db)
+    recent_polls.load(db, path)
+    days = [d for (d,) in db.conn.execute("select distinct date from poll_average "
+                                          "order by date desc")]
+    assert days[0] == "2026-04-24" and len(days) == len(set(days)) >= 5
+    assert all(d >= "2026-01-31" for d in days)  # each a full four weeks after the first
+    lab = dict(db.conn.execute("select date, share from poll_average where party = 'Lab'"))
+    assert lab["2026-04-24"] == 24.0  # A, B and C all polled in April: Lab 20 + 4
+
+
+@pytest.mark.full_data
+async def test_answers_rest_on_the_newest_polls_the_model_learned_swings_like(settings):
+    from bot.service import HowToVote
+    service = await HowToVote(settings).start(offline=True)
+    try:
+        live = service.forecasts
+        newest = live.data.recent_polls[0]
+        used, origin = live.poll_in_use(None, "England")
+        assert newest.date == "2026-04-07" and used.date < newest.date
+        assert used.date > "2025-06-14"  # newer than the average shipped with the bot
+        assert live._moved_beyond(used) is None and live._moved_beyond(newest) is not None
+        assert all(live._moved_beyond(a) is not None
+                   for a in live.data.recent_polls if a.date > used.date)
+        assert origin.startswith("the latest poll of each of")
+        answer = await service.answer("Sevenoaks")
+        assert any(f"GB polls of {used.date}" in r for r in answer.advice.reasons)
+        assert any("Newer polls are not used: GB polls of 2026-04-07" in c
+                   for c in answer.advice.caveats)
+        # an owner's newer poll still wins
+        service.owner_ids.add(1)
+        await service.set_national_poll("Lab=25 Con=20 RUK=28 LD=13 Green=9 "
+                                        'source="an owner" date=2026-11-20', 1)
+        assert live.poll_in_use(service.owner_polls()["England"], "England")[0].date == \
+            "2026-11-20"
+    finally:
+        await service.close()

@@ -1,11 +1,11 @@
-"""GB voting-intention polls since the 2024 election -> the average the live answers use.
+"""GB voting-intention polls since the 2024 election -> the averages the live answers use.
 
-The average is taken at import, from what the file holds: each pollster's latest poll in
-the WINDOW_DAYS up to the newest fieldwork date (so a pollster that polls weekly counts
-once, as much as one that polls monthly), averaged party by party over the pollsters that
-report the party. Fewer than MIN_POLLSTERS in the window widens it, once. Stored in
-`poll_average` with the date, window and pollsters named. A malformed file is refused
-whole, naming the poll at fault.
+The averages are taken at import, from what the file holds, as of the newest fieldwork
+date and every fortnight before it: each pollster's latest poll in the WINDOW_DAYS up to
+that date (so a pollster that polls weekly counts once, as much as one that polls
+monthly), averaged party by party over the pollsters that report the party. Fewer than
+MIN_POLLSTERS in the window widens it, once. Stored in `poll_average` with the date,
+window and pollsters named. A malformed file is refused whole, naming the poll at fault.
 """
 
 from __future__ import annotations
@@ -19,30 +19,51 @@ import sqlite_utils
 from bot.elections.importers.errors import ImportFailed
 
 WINDOW_DAYS = 28
+STEP_DAYS = 14  # an average every fortnight back from the newest poll
 MIN_POLLSTERS = 3
 PARTIES = {"lab": "Lab", "con": "Con", "ref": "RUK", "ld": "LD", "grn": "Green",
            "snp": "SNP", "pc": "PC"}
 
 
 def load(db: sqlite_utils.Database, path: Path) -> None:
+    """The average as of the newest poll, and as of every STEP_DAYS before it back to the
+    first full window: the live model takes the newest one it can rest on (`forecast.live`)."""
     polls = read(path)
     if not polls:
         return
-    newest = max(p["end"] for p in polls)
+    newest, oldest = max(p["end"] for p in polls), min(p["end"] for p in polls)
+    rows: list[dict] = []
+    day = newest
+    while day >= oldest + timedelta(days=WINDOW_DAYS) or not rows:
+        average = _average(polls, day)
+        if average and all(r["date"] != average[0]["date"] for r in rows):
+            rows += average
+        day -= timedelta(days=STEP_DAYS)
+        if day < oldest:
+            break
+    db["poll_average"].insert_all(rows)
+
+
+def _average(polls: list[dict], day: date) -> list[dict]:
+    """Each pollster's latest poll in the window to `day` (widened once if too few),
+    averaged party by party; dated by the newest fieldwork in it."""
     window = WINDOW_DAYS
-    chosen = _latest_per_pollster(polls, newest - timedelta(days=window))
+    chosen = _latest_per_pollster(polls, day - timedelta(days=window), day)
     if len(chosen) < MIN_POLLSTERS:
         window *= 2
-        chosen = _latest_per_pollster(polls, newest - timedelta(days=window))
+        chosen = _latest_per_pollster(polls, day - timedelta(days=window), day)
+    if not chosen:
+        return []
     pollsters = "; ".join(sorted(chosen))
+    as_of = max(p["end"] for p in chosen.values()).isoformat()
     rows = []
     for party in PARTIES.values():
         shares = [p["shares"][party] for p in chosen.values() if party in p["shares"]]
         if shares:
-            rows.append({"area": "GB", "date": newest.isoformat(), "party": party,
+            rows.append({"area": "GB", "date": as_of, "party": party,
                          "share": round(sum(shares) / len(shares), 2),
                          "window_days": window, "pollsters": pollsters})
-    db["poll_average"].insert_all(rows)
+    return rows
 
 
 def read(path: Path) -> list[dict]:
@@ -86,10 +107,10 @@ def read(path: Path) -> list[dict]:
     return polls
 
 
-def _latest_per_pollster(polls: list[dict], since: date) -> dict[str, dict]:
+def _latest_per_pollster(polls: list[dict], since: date, until: date) -> dict[str, dict]:
     latest: dict[str, dict] = {}
     for poll in polls:
-        if poll["end"] >= since and (poll["pollster"] not in latest
+        if since <= poll["end"] <= until and (poll["pollster"] not in latest
                                      or poll["end"] > latest[poll["pollster"]]["end"]):
             latest[poll["pollster"]] = poll
     return latest
