@@ -95,6 +95,20 @@ create table seat_projections (   -- per-seat projections published before polli
     share real not null,          -- fraction
     primary key (election_id, model, published, seat_code, party)
 );
+create table local_results (      -- council elections: votes per seat filled, by ward
+    day text not null,
+    ward_code text not null,      -- 2023 GSS code
+    party text not null,          -- swing key, or Other
+    votes real not null
+);
+create table local_strength (     -- council results over a seat's wards, before polling day
+    election_id text not null,    -- ge2017, ge2019 (2010 seats), ge2024, next (2024 seats)
+    seat_code text not null,
+    party text not null,
+    share real not null,          -- fraction of the votes cast in its wards
+    coverage real not null,       -- share of the seat's postcodes in wards with a contest
+    years text not null           -- "2022–2024"
+);
 create table place_names (        -- data/place_names.csv: a name -> a query we know
     name text not null,
     means text not null,

@@ -27,7 +27,7 @@ from bot.advice.render import (
     render_embed,
     render_text,
 )
-from bot.advice.rules import Advice, AdviceOptions, advise, field_of
+from bot.advice.rules import Advice, AdviceOptions, advise, field_of, local_line
 from bot.community import polls, projections, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.community.kept import Kept
@@ -463,7 +463,9 @@ class HowToVote:
         return self.elections_for_seat(resolution.seat.code, resolution)
 
     def elections_for_seat(self, code: str, resolution: Resolution | None = None) -> Answer:
-        history = seat_history(self.data, code)
+        found = self.forecasts.data.local.get(("next", code))
+        history = seat_history(self.data, code,
+                               local_line(*found, self.data.parties) if found else "")
         if history is None:
             return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
         resolution = resolution or Resolution(history.seat.name, (history.seat,), "exact")

@@ -32,9 +32,10 @@ class SeatHistory:
     seat: SeatRef
     predecessors: tuple[Predecessor, ...]
     entries: tuple[HistoryEntry, ...]  # newest first
+    local: str = ""  # council elections in its wards, in words
 
 
-def seat_history(data: ElectionData, code: str) -> SeatHistory | None:
+def seat_history(data: ElectionData, code: str, local: str = "") -> SeatHistory | None:
     sid = data.seat_id(code)
     if sid is None:
         return None
@@ -51,7 +52,7 @@ def seat_history(data: ElectionData, code: str) -> SeatHistory | None:
         entries += [HistoryEntry(c, p, data.pacts_for(old_id, c.election_id))
                     for c in data.contests(old_id)]
     entries.sort(key=lambda e: (e.contest.date, e.contest.kind == "notional"), reverse=True)
-    return SeatHistory(seat, tuple(preds), tuple(entries))
+    return SeatHistory(seat, tuple(preds), tuple(entries), local)
 
 
 def entry_lines(entry: HistoryEntry) -> list[str]:
@@ -84,10 +85,12 @@ def render_history_embed(history: SeatHistory) -> EmbedSpec:
         title, *rest = entry_lines(entry)
         fields.append(EmbedField(title, "\n".join(line.strip() for line in rest) or "—"))
     drawn = ", ".join(f"{p.seat.name} ({p.of_new:.0%})" for p in history.predecessors)
-    return fit(EmbedSpec(f"Elections in {history.seat.name} since 2010",
-                         f"Drawn in 2024 from: {drawn}." if drawn else "", 0x5865F2,
+    description = " ".join(filter(None, (f"Drawn in 2024 from: {drawn}." if drawn else "",
+                                         history.local)))
+    return fit(EmbedSpec(f"Elections in {history.seat.name} since 2010", description, 0x5865F2,
                          tuple(fields), "UK Parliament election results, Open Parliament "
-                         "Licence; pacts: data/pacts.csv"))
+                         "Licence; pacts: data/pacts.csv; council results: Local Elections "
+                         "Archive Project (Andrew Teale), Commons Library"))
 
 
 def render_history_text(history: SeatHistory) -> str:
@@ -95,6 +98,8 @@ def render_history_text(history: SeatHistory) -> str:
     if history.predecessors:
         out.append("Drawn in 2024 from: " + ", ".join(
             f"{p.seat.name} ({p.of_new:.0%} of this seat's people)" for p in history.predecessors))
+    if history.local:
+        out.append(history.local)
     for entry in history.entries:
         out += ["", *entry_lines(entry)]
     return "\n".join(out)

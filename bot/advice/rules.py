@@ -3,7 +3,7 @@ moderators' updates to an Advice. No I/O; every number comes from a result row."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -228,6 +228,9 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                 and general_call.recommended.party in BLOC:
             reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
+        if model.case is not None and model.case.local:
+            reasons.insert(0, local_line(model.case.local, model.case.local_coverage,
+                                         model.case.local_years, parties))
         if model.case is not None and model.case.projected_by:
             reasons.insert(0, _projection_line(model.case, parties))
         reasons.insert(0, f"The chances rest on {model.basis}.")
@@ -268,7 +271,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
     )
 
 
-def _name(parties: dict[str, Party], code: str | None) -> str:
+def _name(parties: Mapping[str, Party], code: str | None) -> str:
     return parties[code].name if code in parties else (code or "")
 
 
@@ -318,6 +321,16 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
     because = ", ".join(moved) if moved else "the model's fitted weights"
     return (f"Why {lead.party_name} and not {last.party_name}, who did better last time: "
             f"{because}.")
+
+
+def local_line(shares: Mapping[str, float], coverage: float, years: str,
+               parties: Mapping[str, Party]) -> str:
+    """Council elections in the seat's wards, as voters read them."""
+    listed = ", ".join(f"{_name(parties, p) if p != 'Other' else 'others'} {pts(v)}"
+                       for p, v in sorted(shares.items(), key=lambda kv: -kv[1])
+                       if v >= 0.005)
+    part = "" if coverage >= 0.95 else f", {coverage:.0%} of the seat"
+    return f"Council elections {years} in this seat's wards{part}: {listed}."
 
 
 def _projection_line(case, parties: dict[str, Party]) -> str:

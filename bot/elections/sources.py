@@ -181,6 +181,50 @@ PROJECTIONS: tuple[Source, ...] = (
 )
 
 
+# Council election results by ward. LEAP's files are CC BY-SA (share-alike) and the 2023
+# copy's repository states no licence: all are downloaded at import, never shipped.
+_ELECTIONRESULTS = ("https://raw.githubusercontent.com/fsargent/electionresults.uk/"
+                    "19651ed97e047b254e01875eac7b247a7e4a5401/source-data/council/")
+_LEAP = ("CC BY-SA 3.0 / GFDL: Local Elections Archive Project, Andrew Teale; downloaded at "
+         "import, never shipped")
+
+
+def _local(day: str, kind: str, filename: str, url: str, sha256: str, licence: str
+           ) -> Source:
+    return Source(name=f"local-{day}", filename=f"local-elections/{filename}", url=url,
+                  sha256=sha256, licence=licence,
+                  description=f"council election results by ward, {day} ({kind})")
+
+
+LOCAL_ELECTIONS: tuple[Source, ...] = (
+    *(_local(day, "leap", f"leap-{day}.csv", f"{_ELECTIONRESULTS}leap/{day[:4]}/leap-{day}.csv",
+             sha, _LEAP) for day, sha in (
+        ("2016-05-05", "1bda578df90d311592154fb64f026ec0f8d197dd0cbeb55b416a79004894a2c9"),
+        ("2017-05-04", "3b51b1ab582133c15327ad3aa0353ad00774688072c04204e783d7788b24a9da"),
+        ("2018-05-03", "b8383c0d9e331a121efe0e135d4e3a11003197259cdda3b7cb0019356aafd1b0"),
+        ("2019-05-02", "102adb4f1e62afdd5de084dfc4ee98dded233a6a900a658bc255f600ad990d5a"))),
+    _local("2021-05-06", "wards-xlsx", "local_elections_2021_results-2.xlsx",
+           f"{_ELECTIONRESULTS}local_elections_2021_results-2.xlsx",
+           "b80b10d51856b82623cdaef48f33bc68a890fb2474d73a34f4e7affd5586850e", OPL),
+    _local("2022-05-05", "wards-xlsx", "local-elections-2022.xlsx",
+           f"{_ELECTIONRESULTS}local-elections-2022.xlsx",
+           "0848b583f44aa277826d67b71a1b164cbd4e71cd658cea253e69441d26745681", OPL),
+    _local("2023-05-04", "wards-2023", "LEH-2023-ward-level.csv",
+           "https://raw.githubusercontent.com/tom-draper/uk-data-atlas/"
+           "a5252647647cb95d0b2b183ec1240310d0b3160d/public/data/elections/local-elections/"
+           "LEH-Candidates-2023/Ward_Level-Table%201.csv",
+           "3e034b3d964b2cfb95a0a7570a2e0606b5dd57bc69a341002a4dd32318d3ec3c",
+           "Commons Library figures (Open Parliament Licence); the copy's repository states "
+           "no licence, so it is downloaded at import, never shipped"),
+    _local("2024-05-02", "wards-xlsx", "LEH-2024-results-HoC-version.xlsx",
+           f"{_ELECTIONRESULTS}LEH-2024-results-HoC-version.xlsx",
+           "90b076b0cd542fceeea6b1c1c420ec51581262fed5d9e4dc5c7e064f625f67b1", OPL),
+    _local("2025-05-01", "wards-xlsx", "LEH-2025-results-HoC.xlsx",
+           f"{_ELECTIONRESULTS}LEH-2025-results-HoC.xlsx",
+           "4efb40c192e89c71a9b172e71f786fdb2932f5a11f1f8583114f58862ed16f08", OPL),
+)
+
+
 @dataclass(frozen=True)
 class Fetched:
     source: Source

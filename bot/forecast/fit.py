@@ -32,6 +32,7 @@ _LEAVE = ("pact", "leave_LD", "leave_Green")
 _PARTIES = ("LD", "Green", "SNP", "PC")
 _MRP = ("projected", "projected_first")
 _MRP_PTS = ("projected_pts", "projected_first")
+_LOCAL = ("local", "local_first")
 FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "last-result": ("share", "first", "holder"),
     "log": _LOG,
@@ -51,6 +52,16 @@ FEATURE_SETS: dict[str, tuple[str, ...]] = {
     "estimate-proportional+parties": ("estimate_prop", "estimate_prop_first", "share",
                                       "holder", "history", *_LEAVE, *_PARTIES,
                                       "projected_first"),
+    # and the council elections in the seat's wards (0 in a seat without any)
+    "estimate+local": ("estimate", "estimate_first", "share", "holder", "history", *_LEAVE,
+                       *_LOCAL),
+    "estimate+parties+local": ("estimate", "estimate_first", "share", "holder", "history",
+                               *_LEAVE, *_PARTIES, "projected_first", *_LOCAL),
+    "estimate-proportional+local": ("estimate_prop", "estimate_prop_first", "share",
+                                    "holder", "history", *_LEAVE, *_LOCAL),
+    "estimate-proportional+parties+local": ("estimate_prop", "estimate_prop_first", "share",
+                                            "holder", "history", *_LEAVE, *_PARTIES,
+                                            "projected_first", *_LOCAL),
     "log+history+leave+projections": (*_LOG, "history", *_LEAVE, *_MRP),
     "log+history+leave+parties+projections": (*_LOG, "history", *_LEAVE, *_PARTIES, *_MRP),
     "points+history+leave+projections": (*_PTS, "history_pts", *_LEAVE, *_MRP_PTS),
@@ -279,8 +290,7 @@ def fit_bloc(block: Block, feats: tuple[str, ...], penalty: float) -> np.ndarray
 
     def gradient_and_hessian(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = _group_softmax(x @ beta, block.starts) * learn[ids]
-        mean = np.zeros((len(block.starts), len(feats)))
-        np.add.at(mean, ids, p[:, None] * x)
+        mean = np.add.reduceat(p[:, None] * x, block.starts, axis=0)  # seats' rows are runs
         grad = x[block.chosen[learn]].sum(axis=0) - mean.sum(axis=0) - penalty * beta
         centred = x - mean[ids]
         hess = (centred * p[:, None]).T @ centred + penalty * np.eye(len(feats))

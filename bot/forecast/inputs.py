@@ -127,6 +127,7 @@ class ForecastData:
                       in q("select election_id, seat_id, designated from pacts")}
         self.leave = _leave(db)
         self.projections = _projections(db)
+        self.local = _local(db)
         self.polls = load_polls(polls_csv) if polls_csv.exists() else {}
         # the averages of the polls since 2024, newest first: the live model rests on the
         # newest whose changes since 2024 it has learned from (forecast.live)
@@ -237,7 +238,15 @@ class ForecastData:
             opponent_standing=OPPONENT in standing_set,
             **self._projected(projections if projections is not None
                               else self.projections.get((pair.target, code))),
+            **self._local_for(pair.target, code),
         )
+
+    def _local_for(self, election: str, code: str) -> dict:
+        found = self.local.get((election, code))
+        if found is None:
+            return {}
+        shares, coverage, years = found
+        return {"local": shares, "local_coverage": coverage, "local_years": years}
 
     @staticmethod
     def _projected(models: Mapping[str, Mapping[str, float]] | None) -> dict:
@@ -306,6 +315,19 @@ def _projections(db: sqlite_utils.Database
         if latest[(election, model)] == published:
             out[(election, code)].setdefault(model, {})[party] = share
     return dict(out)
+
+
+def _local(db: sqlite_utils.Database
+           ) -> dict[tuple[str, str], tuple[dict[str, float], float, str]]:
+    """(election, seat code) -> council vote shares in its wards, coverage, years."""
+    if "local_strength" not in db.table_names():
+        return {}
+    out: dict[tuple[str, str], tuple[dict[str, float], float, str]] = {}
+    for election, code, party, share, coverage, years in db.conn.execute(
+            "select election_id, seat_code, party, share, coverage, years "
+            "from local_strength"):
+        out.setdefault((election, code), ({}, coverage, years))[0][party] = share
+    return out
 
 
 def _leave(db: sqlite_utils.Database) -> dict[str, float]:

@@ -30,7 +30,7 @@ FEATURES = ("share", "swing", "uniform", "history", "share_pts", "uniform_pts",
             "proportional_pts", "history_pts", "first", "holder", "pact",
             "leave_LD", "leave_Green", "LD", "Green", "SNP", "PC",
             "projected", "projected_pts", "projected_first", "estimate", "estimate_first",
-            "estimate_prop", "estimate_prop_first")
+            "estimate_prop", "estimate_prop_first", "local", "local_first")
 TOP_TWO_FEATURES = ("intercept", "margin", "projected_margin")
 
 # A wrong call costs a voter as much as three right ones help (the scoring in the
@@ -72,6 +72,11 @@ class SeatCase:
     projections: tuple[Mapping[str, float], ...] = ()
     projected: Mapping[str, float] = field(default_factory=dict)
     projected_by: tuple[str, ...] = ()
+    # council elections in the seat's wards before polling day: shares by party, the share
+    # of the seat they cover, the years ("2022–2024")
+    local: Mapping[str, float] = field(default_factory=dict)
+    local_coverage: float = 0.0
+    local_years: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,12 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
         "estimate_prop": _log(projected if projected is not None else share * ratio),
         "estimate_prop_first": float(bloc_ranking(case.projected or _swung(case, True),
                                                   case.standing)[:1] == [party]),
+        # local strength: how far the council vote in its wards is from its last result,
+        # in proportion to how much of the seat voted (0 where no council elections)
+        "local": (case.local_coverage * (_log(case.local.get(party, 0.0)) - _log(share))
+                  if case.local else 0.0),
+        "local_first": case.local_coverage * float(
+            bool(case.local) and bloc_ranking(case.local, case.standing)[:1] == [party]),
         "projected_first": (sum(_first(shares, case.standing, party)
                                 for shares in case.projections) / len(case.projections)
                             if case.projections else 0.0),
@@ -228,7 +239,8 @@ FAMILY = {"share": "result", "share_pts": "result", "first": "result", "swing": 
           "SNP": "party", "PC": "party", "projected": "projection",
           "projected_pts": "projection", "projected_first": "projection",
           "estimate": "projection", "estimate_first": "projection",
-          "estimate_prop": "projection", "estimate_prop_first": "projection"}
+          "estimate_prop": "projection", "estimate_prop_first": "projection",
+          "local": "local", "local_first": "local"}
 
 
 def drivers(case: SeatCase, model: Model, lead: str, other: str) -> list[tuple[str, float]]:

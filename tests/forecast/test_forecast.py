@@ -14,9 +14,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from bot import db as dbmod
 from bot.config import PROJECT_ROOT
+from bot.elections.importers import local_elections
 from bot.evaluation import scorecard
 from bot.forecast.fit import fit_for, training_pairs
 from bot.forecast.inputs import PAIRS, POLLS_CSV, ForecastData, Outcome, load_polls
@@ -167,9 +169,13 @@ def test_deleting_the_election_and_everything_after_changes_nothing(
                              (day, day, target))
         if "poll_average" in tables:
             conn.execute("delete from poll_average")
+        if "local_results" in tables:  # council elections from polling day on
+            conn.execute("delete from local_results where day >= ?", (day,))
         conn.execute("delete from elections where date > ? or (date = ? and id != ?)",
                      (day, day, target))
     conn.close()
+    if "local_results" in tables:  # the seats' local strength worked out again from that
+        local_elections.strength(sqlite_utils.Database(cut))
     polls = tmp_path / "polls.csv"
     with POLLS_CSV.open(newline="") as f, polls.open("w", newline="") as out:
         reader = csv.DictReader(f)

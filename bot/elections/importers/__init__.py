@@ -20,6 +20,7 @@ from bot.elections.importers import (
     aliases,
     byelections,
     leave,
+    local_elections,
     pacts,
     place_names,
     projections,
@@ -32,6 +33,7 @@ from bot.elections.importers.validate import validate
 from bot.elections.sources import (
     BYELECTIONS,
     LEAVE_ESTIMATES,
+    LOCAL_ELECTIONS,
     PROJECTIONS,
     PSEPHOLOGY,
     RECENT_POLLS,
@@ -51,7 +53,7 @@ __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportRepo
 
 # The sources `data import` fetches, in order.
 REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS,
-                                        RECENT_POLLS, *PROJECTIONS)
+                                        RECENT_POLLS, *PROJECTIONS, *LOCAL_ELECTIONS)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,12 @@ def build_elections_db(
                 place_names.load(db, PLACE_NAMES_CSV)
                 recent_polls.load(db, fetched[RECENT_POLLS.name].path)
                 projections.load(db, published_projections(fetched))
+                local_elections.load(db, [
+                    local_elections.LocalFile(s.name.removeprefix("local-"),
+                                              s.description.rsplit("(", 1)[1].rstrip(")"),
+                                              fetched[s.name].path)
+                    for s in LOCAL_ELECTIONS])
+                step("local elections")
                 validate(db)
                 step("validate")
                 forecast_store.fit_and_store(db)
