@@ -259,6 +259,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.elections.seats import ElectionData
     from bot.evaluation import backtest, scorecard
     from bot.forecast.inputs import PAIRS, ForecastData
+    from bot.forecast.model import AGAINST_CON, SIDES
 
     db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     data, fdata = ElectionData(db), ForecastData(db)
@@ -285,7 +286,10 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             print("--csv needs --election YEAR and one model", file=sys.stderr)
             return 2
         if name == backtest.SEAT_MODEL:
-            rows = backtest.seat_model_forecasts(fdata, pairs[0])
+            if opponent not in SIDES:
+                print(f"there is no seat model against {opponent}", file=sys.stderr)
+                return 2
+            rows = backtest.seat_model_forecasts(fdata, pairs[0], SIDES[opponent])
             if rows is None:
                 print(f"the seat model has no earlier election to learn {pairs[0]} from",
                       file=sys.stderr)
@@ -302,26 +306,29 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     models = list(backtest.MODEL_NAMES) if name == "all" else [name]
+    side = SIDES.get(opponent)
     scores = backtest.scores(data, fdata, pairs, models, options)
     if args.site:
         from bot.community import sites
         guilds = dbmod.open_guilds(settings.guilds_db_path)
         for pair in pairs:
             calls = sites.election_calls(guilds, args.site, pair)
-            outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair])}
+            outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair], side or AGAINST_CON)}
             scores.append(scorecard.score(pair, f"site:{args.site}"[:14], calls, outcomes))
     print(scorecard.format_scores(scores))
     bands_by_pair = {}
-    for pair in pairs:
-        rows = backtest.seat_model_forecasts(fdata, pair)
+    if side is None:
+        print(f"\nNo seat model against {opponent}: the advice rests on the last result.")
+    for pair in pairs if side is not None else []:
+        rows = backtest.seat_model_forecasts(fdata, pair, side)
         if rows is None:
             continue
-        outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair])}
+        outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair], side)}
         forecasts = {code: fc for code, _n, _m, fc in rows}
         bands_by_pair[pair] = scorecard.calibration(scorecard.predictions(forecasts, outcomes))
         rule = {c.code: scorecard.certain(c.best_placed or None,
                                           list(forecasts[c.code].probabilities))
-                for c in backtest.calls(data, pair) if c.code in forecasts}
+                for c in backtest.calls(data, pair, options) if c.code in forecasts}
         model_brier = scorecard.brier({k: f.probabilities for k, f in forecasts.items()},
                                       outcomes)
         print(f"\nSeat model, {pair}: Brier {model_brier:.3f} "

@@ -117,11 +117,13 @@ class HowToVote:
 
     def model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
         self.kept.fresh()
-        return self._model_view(record, in_scope, guild_id)
+        return self._model_view(record, in_scope, guild_id,
+                                self.kept.settings(guild_id).opponent)
 
     # The helpers from here on read what is kept as it is: their public callers have just
     # called kept.fresh() (one pragma a command at most, not one per helper).
-    def _model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
+    def _model_view(self, record, in_scope, guild_id: int | None, opponent: str
+                    ) -> ModelView | None:
         if guild_id is not None and not self.kept.settings(guild_id).model_enabled:
             return None
         owners = self.kept.owner_polls().get(record.seat.nation)
@@ -129,7 +131,7 @@ class HowToVote:
         field = (field_of(record, self.data.parties, in_scope) if in_scope
                  else self._fields.get(code) or field_of(record, self.data.parties))
         return self.forecasts.view(code, field, owners, self.kept.today(),
-                                   self.kept.projections().get(code))
+                                   self.kept.projections().get(code), opponent)
 
     async def close(self) -> None:
         if self.session is not None:
@@ -324,7 +326,7 @@ class HowToVote:
         options = options or self.kept.settings(guild_id).advice_options
         in_scope = self.kept.updates(guild_id, code)
         advice = advise(record, self.data.parties, options, in_scope,
-                        self._model_view(record, in_scope, guild_id))
+                        self._model_view(record, in_scope, guild_id, options.opponent))
         projected = self._projected(record, options, in_scope, guild_id)
         others = self._other_sites(advice, guild_id)
         return Answer(resolution, advice,

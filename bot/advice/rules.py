@@ -10,7 +10,7 @@ from functools import cached_property
 from bot.elections.seats import Party, SeatRecord
 from bot.errors import UserFacingError
 from bot.forecast.live import Field, ModelView
-from bot.forecast.model import BLOC, Forecast, drivers, in_words
+from bot.forecast.model import AGAINST_CON, SIDES, Forecast, drivers, in_words
 from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
 
 DEFAULT_OPPONENT = "Con"
@@ -55,7 +55,8 @@ class AdviceOptions:
     @cached_property
     def backed_model_parties(self) -> frozenset[str]:
         """The seat model's parties this server backs."""
-        return frozenset(p for p in BLOC if self.backs(p))
+        side = SIDES.get(self.opponent)
+        return frozenset(p for p in side.bloc if self.backs(p)) if side else frozenset()
 
     @property
     def narrowed(self) -> bool:
@@ -225,7 +226,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         if model.case is not None and model.model is not None and analysis.recommended \
                 and general_call.recommended \
                 and analysis.recommended.party != general_call.recommended.party \
-                and general_call.recommended.party in BLOC:
+                and general_call.recommended.party in model.case.side.bloc:
             reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
         if model.case is not None and model.case.local:
@@ -288,7 +289,8 @@ def _stood_aside(byelection: Contest, general: Contest, general_call: _Analysis,
 
 def _model_forecast(model: ModelView | None, options: AdviceOptions) -> Forecast | None:
     """The seat model's chances among the parties this server backs, when it applies."""
-    if model is None or options.opponent != DEFAULT_OPPONENT:
+    side = model.case.side if model is not None and model.case is not None else AGAINST_CON
+    if model is None or side.opponent != options.opponent:
         return None
     forecast = model.forecast.among(options.backed_model_parties)
     return forecast if forecast.ranked else None

@@ -23,7 +23,7 @@ from bot.forecast import projection
 from bot.forecast.fit import fit_for
 from bot.forecast.inputs import PAIRS as FORECAST_PAIRS
 from bot.forecast.inputs import ForecastData, load_polls
-from bot.forecast.model import Forecast, forecast, leaders
+from bot.forecast.model import AGAINST_CON, SIDES, Forecast, Side, forecast, leaders
 from bot.models import Contest
 
 # pair -> (base election, target election, boundaries, polling day of the target)
@@ -178,23 +178,24 @@ def model(name: str, data: ElectionData | None = None, pair: str | None = None
                                                               after, names)
 
 
-def seat_model_forecasts(fdata: ForecastData, pair: str
+def seat_model_forecasts(fdata: ForecastData, pair: str, side: Side = AGAINST_CON
                          ) -> list[tuple[str, str, str, Forecast]] | None:
     """The seat model's forecast for every GB seat of the pair, from a model fitted only on
     earlier pairs (None when there are none to learn from)."""
-    fitted = fit_for(fdata, pair)
+    fitted = fit_for(fdata, pair, side)
     if fitted is None:
         return None
     m = fitted[0]
     return [(case.code, case.name, SEAT_MODEL, forecast(case, m))
-            for case, _o in fdata.pair_cases(FORECAST_PAIRS[pair])]
+            for case, _o in fdata.pair_cases(FORECAST_PAIRS[pair], side)]
 
 
-def published_calls(fdata: ForecastData, pair: str) -> dict[str, dict[str, str | None]]:
+def published_calls(fdata: ForecastData, pair: str, side: Side = AGAINST_CON
+                    ) -> dict[str, dict[str, str | None]]:
     """Each projection published before the pair's election, taken on its own: in every
     seat it covers, the bloc party it puts highest (of those standing) is named; a tie
     names none."""
-    cases = fdata.pair_cases(FORECAST_PAIRS[pair])
+    cases = fdata.pair_cases(FORECAST_PAIRS[pair], side)
     out: dict[str, dict[str, str | None]] = {}
     for case, _o in cases:
         for model_name, shares in zip(case.projected_by, case.projections, strict=True):
@@ -208,12 +209,16 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
     """Every model's score per pair; with the seat model, each published projection
     alone beside it (the combination has to beat each of its inputs)."""
     out = []
+    side = SIDES.get(options.opponent)
     for pair in pairs:
-        outcomes = {c.code: o for c, o in fdata.pair_cases(FORECAST_PAIRS[pair])}
+        outcomes = {c.code: o for c, o in fdata.pair_cases(FORECAST_PAIRS[pair],
+                                                           side or AGAINST_CON)}
         for name in models:
             if name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
+                if side is None:
+                    continue  # no seat model against this opponent
                 rows = seat_model_forecasts(fdata if name == SEAT_MODEL
-                                            else fdata.without_projections(), pair)
+                                            else fdata.without_projections(), pair, side)
                 if rows is None:
                     continue
                 picked = {code: fc.call for code, _n, _m, fc in rows}
@@ -221,9 +226,9 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
                 picked = {c.code: c.recommended or None
                           for c in calls(data, pair, options, model(name, data, pair), name)}
             out.append(scorecard.score(pair, name, picked, outcomes))
-        if SEAT_MODEL in models:
+        if SEAT_MODEL in models and side is not None:
             out += [scorecard.score(pair, PUBLISHED + m, picked, outcomes)
-                    for m, picked in published_calls(fdata, pair).items()]
+                    for m, picked in published_calls(fdata, pair, side).items()]
     return out
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.forecast.inputs import Outcome
-from bot.forecast.model import BLOC, WRONG_CALL_COST, Forecast
+from bot.forecast.model import WRONG_CALL_COST, Forecast
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def score(pair: str, model: str, calls: Mapping[str, str | None],
 
 def format_scores(scores: Sequence[Score]) -> str:
     lines = [f"{'pair':<12} {'model':<30} {'calls':>6} {'best-placed':>12} "
-             f"{'Con top 2':>10} {'right':>6} {'wrong':>6} {'net':>6}"]
+             f"{'opp. top 2':>10} {'right':>6} {'wrong':>6} {'net':>6}"]
     for s in scores:
         label = {"2015": "2010->2015", "2017": "2015->2017", "2019": "2017->2019",
                  "2024": "2019n->2024"}.get(s.pair, s.pair)
@@ -112,7 +112,7 @@ def brier(forecasts: Mapping[str, Mapping[str, float]], outcomes: Mapping[str, O
 
 def certain(party: str | None, standing: Sequence[str]) -> dict[str, float]:
     """A rule's call as probabilities: all on the party it names."""
-    return {p: float(p == party) for p in standing if p in BLOC}
+    return {p: float(p == party) for p in standing}
 
 
 def format_calibration(bands: Sequence[Band]) -> str:

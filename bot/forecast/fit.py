@@ -15,11 +15,13 @@ import numpy as np
 
 from bot.forecast.inputs import PAIRS, ForecastData, Outcome
 from bot.forecast.model import (
+    AGAINST_CON,
     CALL_THRESHOLD,
     FEATURES,
     WRONG_CALL_COST,
     Model,
     SeatCase,
+    Side,
     candidates,
     features,
     top_two_features,
@@ -148,12 +150,13 @@ def training_pairs(target: str) -> list[str]:
     return [name for name, pair in PAIRS.items() if pair.polling_day < day]
 
 
-def fit_for(data: ForecastData, target: str) -> tuple[Model, Choice] | None:
+def fit_for(data: ForecastData, target: str, side: Side = AGAINST_CON
+            ) -> tuple[Model, Choice] | None:
     """The model that forecasts `target`, from earlier pairs only; None if there are none."""
     names = training_pairs(target)
     if not names:
         return None
-    return fit_groups([data.pair_cases(PAIRS[n]) for n in names], tuple(names))
+    return fit_groups([data.pair_cases(PAIRS[n], side) for n in names], tuple(names))
 
 
 def fit_groups(groups: Sequence[Sequence[Example]], names: tuple[str, ...] = ()
@@ -218,10 +221,11 @@ def choose(folds: Sequence[tuple[Block, Block]]) -> Choice:
     best: tuple[float, float] | None = None
     choice: Choice | None = None
     for name, feats in FEATURE_SETS.items():
+        starts: list[np.ndarray | None] = [None] * len(folds)  # the last penalty's fit
         for penalty in PENALTIES:
             nets, losses = [], []
-            for train, test in folds:
-                beta = fit_bloc(train, feats, penalty)
+            for k, (train, test) in enumerate(folds):
+                beta = starts[k] = fit_bloc(train, feats, penalty, starts[k])
                 p = _group_softmax(test.columns(feats) @ beta, test.starts)
                 nets.append(net_per_seat(test, p))
                 losses.append(log_loss(test, p))
@@ -283,24 +287,28 @@ def _group_softmax(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return exps / np.add.reduceat(exps, starts)[ids]
 
 
-def fit_bloc(block: Block, feats: tuple[str, ...], penalty: float) -> np.ndarray:
+def fit_bloc(block: Block, feats: tuple[str, ...], penalty: float,
+             start: np.ndarray | None = None) -> np.ndarray:
     x = block.columns(feats)
     learn = block.chosen >= 0  # seats where one of the standing bloc parties came top
     ids = block.ids
 
+    observed = x[block.chosen[learn]].sum(axis=0)
+    ridge = penalty * np.eye(len(feats))
+
     def gradient_and_hessian(beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p = _group_softmax(x @ beta, block.starts) * learn[ids]
         mean = np.add.reduceat(p[:, None] * x, block.starts, axis=0)  # seats' rows are runs
-        grad = x[block.chosen[learn]].sum(axis=0) - mean.sum(axis=0) - penalty * beta
+        grad = observed - mean.sum(axis=0) - penalty * beta
         centred = x - mean[ids]
-        hess = (centred * p[:, None]).T @ centred + penalty * np.eye(len(feats))
-        return grad, hess
-    return _newton(gradient_and_hessian, len(feats))
+        return grad, (centred * p[:, None]).T @ centred + ridge
+    return _newton(gradient_and_hessian, len(feats), start)
 
 
-def _newton(gradient_and_hessian, size: int) -> np.ndarray:
-    """Maximise a concave penalised log likelihood from zero by Newton's method."""
-    theta = np.zeros(size)
+def _newton(gradient_and_hessian, size: int, start: np.ndarray | None = None) -> np.ndarray:
+    """Maximise a concave penalised log likelihood by Newton's method, from zero or from
+    a nearby solution (the same fit with another penalty): the maximum is the same."""
+    theta = np.zeros(size) if start is None else start.copy()
     for _ in range(50):
         grad, hess = gradient_and_hessian(theta)
         step = np.linalg.solve(hess, grad)
@@ -327,6 +335,8 @@ def fit_top_two(block: Block, penalty: float) -> np.ndarray:
 
 
 def top_two_log_loss(block: Block, gamma: np.ndarray) -> float:
+    if not len(block.t2_y):
+        return 0.0  # the opponent never stood in the held-out seats
     p = np.clip(1 / (1 + np.exp(-np.clip(block.t2_x @ gamma, -50, 50))), 1e-12, 1 - 1e-12)
     y = block.t2_y
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))

@@ -18,7 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.facts import fact
-from bot.forecast.model import BLOC, OPPONENT, SeatCase
+from bot.forecast.model import AGAINST_CON, SeatCase, Side
 from bot.forecast.projection import key
 
 POLLS_CSV = fact("national_polls.csv")
@@ -197,8 +197,8 @@ class ForecastData:
 
     def case(self, pair: Pair, seat_id: int, standing: Iterable[str] | None = None,
              poll: PollAverage | None = None, designated: str | None = None,
-             projections: Mapping[str, Mapping[str, float]] | None = None
-             ) -> SeatCase | None:
+             projections: Mapping[str, Mapping[str, float]] | None = None,
+             side: Side = AGAINST_CON) -> SeatCase | None:
         """The seat as it stood before the pair's polling day. `projections` (label ->
         shares) stands in for the ones published for the election, as owners load them
         for the coming one."""
@@ -220,7 +220,7 @@ class ForecastData:
         for election in pair.earlier:
             for p, s in self.mapped_shares(election, seat_id).items():
                 earlier[p] = max(earlier.get(p, 0.0), s)
-        base = self._fill_stand_asides(pair, seat_id, base, area)
+        base = self._fill_stand_asides(pair, seat_id, base, area, side.bloc)
         if by:  # the latest vote counts, in proportion to the people who cast it
             base = {p: weight * by.get(p, 0.0) + (1 - weight) * base.get(p, 0.0)
                     for p in set(base) | set(by)}
@@ -229,13 +229,13 @@ class ForecastData:
         standing_set = frozenset(standing)
         return SeatCase(
             code=code, name=name, nation=nation, base=base,
-            standing=frozenset(p for p in BLOC if p in standing_set),
+            standing=frozenset(p for p in side.bloc if p in standing_set),
             polls_before=before, polls_after=poll.shares if poll else before,
             earlier=earlier if pair.earlier else {}, byelection=by,
             byelection_weight=weight if by else 0.0, holder=holder, leave=leave,
             designated=(designated if designated is not None
                         else self.pacts.get((pair.target, seat_id), "")),
-            opponent_standing=OPPONENT in standing_set,
+            opponent_standing=side.opponent in standing_set, side=side,
             **self._projected(projections if projections is not None
                               else self.projections.get((pair.target, code))),
             **self._local_for(pair.target, code),
@@ -261,7 +261,7 @@ class ForecastData:
                 "projected_by": tuple(sorted(models))}
 
     def _fill_stand_asides(self, pair: Pair, seat_id: int, base: dict[str, float],
-                           area: str) -> dict[str, float]:
+                           area: str, bloc: tuple[str, ...]) -> dict[str, float]:
         """A bloc party missing from the base election (it stood aside, say for a pact)
         gets its share from the election before, moved by its national change since."""
         if not pair.earlier:
@@ -270,7 +270,7 @@ class ForecastData:
         old = self.mapped_shares(previous, seat_id)
         then, now = self.nation_shares(previous, area), self.nation_shares(pair.base, area)
         filled = dict(base)
-        for p in BLOC:
+        for p in bloc:
             if p not in base and old.get(p) and then.get(p):
                 filled[p] = old[p] * now.get(p, 0.0) / then[p]
         return filled
@@ -285,19 +285,21 @@ class ForecastData:
         total = sum(w for w, _v in pairs)
         return sum(w * v for w, v in pairs) / total if total else None
 
-    def outcome(self, pair: Pair, seat_id: int) -> Outcome:
+    def outcome(self, pair: Pair, seat_id: int, side: Side = AGAINST_CON) -> Outcome:
         shares = self.shares(pair.target, seat_id)
-        bloc = sorted((p for p in shares if p in BLOC), key=lambda p: -shares[p])
+        bloc = sorted((p for p in shares if p in side.bloc), key=lambda p: -shares[p])
         ranked = sorted(shares, key=lambda p: -shares[p])
-        return Outcome(bloc[0] if bloc else None, OPPONENT in ranked[:2], OPPONENT in shares)
+        return Outcome(bloc[0] if bloc else None, side.opponent in ranked[:2],
+                       side.opponent in shares)
 
-    def pair_cases(self, pair: Pair) -> list[tuple[SeatCase, Outcome]]:
+    def pair_cases(self, pair: Pair, side: Side = AGAINST_CON
+                   ) -> list[tuple[SeatCase, Outcome]]:
         """Every GB seat of the pair with what happened (fitting and scoring)."""
         out = []
         for sid in sorted(self.seats, key=lambda s: self.seats[s][0]):
-            case = self.case(pair, sid)
+            case = self.case(pair, sid, side=side)
             if case is not None:
-                out.append((case, self.outcome(pair, sid)))
+                out.append((case, self.outcome(pair, sid, side)))
         return out
 
 

@@ -12,7 +12,16 @@ import sqlite_utils
 
 from bot.forecast import store as forecast_store
 from bot.forecast.inputs import NEXT, PAIRS, ForecastData, PollAverage
-from bot.forecast.model import BLOC, OPPONENT, Forecast, Model, SeatCase, forecast
+from bot.forecast.model import (
+    AGAINST_CON,
+    BLOC,
+    OPPONENT,
+    SIDES,
+    Forecast,
+    Model,
+    SeatCase,
+    forecast,
+)
 from bot.forecast.national_polls import NationalPoll
 from bot.forecast.projection import key
 
@@ -47,6 +56,11 @@ class ModelView:
 class LiveForecasts:
     def __init__(self, db: sqlite_utils.Database, model: Model | None = None) -> None:
         self.model = model or forecast_store.load(db)
+        # each side's model (against Reform UK, say); the default side's is self.model
+        self.models = {side.opponent: found for side in SIDES.values()
+                       if (found := forecast_store.load(db, side.model_name)) is not None}
+        if self.model is not None:
+            self.models[AGAINST_CON.opponent] = self.model
         self.data = ForecastData(db)
         self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
                          if b == "2024"}
@@ -129,12 +143,14 @@ class LiveForecasts:
 
     def view(self, code: str, field: Field, owners: NationalPoll | None,
              today: date | None = None,
-             projections: Mapping[str, Mapping[str, float]] | None = None
-             ) -> ModelView | None:
-        """The seat's forecast. `projections`: the owners' seat projections for it, label
-        -> shares (none loaded: the result and the polls alone)."""
+             projections: Mapping[str, Mapping[str, float]] | None = None,
+             opponent: str = AGAINST_CON.opponent) -> ModelView | None:
+        """The seat's forecast against `opponent` (None: no model against that party).
+        `projections`: the owners' seat projections for it, label -> shares (none loaded:
+        the result and the polls alone)."""
         sid = self.seat_ids.get(code)
-        if self.model is None or sid is None:
+        model = self.models.get(opponent)
+        if model is None or sid is None:
             return None
         today = today or date.today()
         # the poll by what it says, not its id: services reading other guilds.db files
@@ -143,19 +159,20 @@ class LiveForecasts:
                     ) if owners else None
         projection_key = tuple((label, tuple(sorted(shares.items())))
                                for label, shares in sorted((projections or {}).items()))
-        cache_key = (code, field, poll_key, today, projection_key)
+        cache_key = (code, field, poll_key, today, projection_key, opponent)
         view = self._cache.get(cache_key)
         if view is None:
             poll = self.poll(owners, self.data.seats[sid][2])
             case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
-                                  designated=field.designated, projections=projections or {})
+                                  designated=field.designated, projections=projections or {},
+                                  side=SIDES[opponent])
             if case is None:
                 return None
             newer = self.newer_beyond(poll)
-            view = ModelView(forecast(case, self.model), _basis(poll, case.projected_by),
+            view = ModelView(forecast(case, model), _basis(poll, case.projected_by),
                              " ".join(filter(None, (_stale(poll, today), newer and (
                                  "Newer polls are not used: " + newer_words(*newer, full=False))))),
-                             case, self.model, self._beyond(case))
+                             case, model, self._beyond(case))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[cache_key] = view

@@ -23,6 +23,27 @@ from bot.forecast import projection
 # The bloc the call is scored on: the party finishing highest of these is "right".
 BLOC = ("Lab", "LD", "Green", "SNP", "PC")
 OPPONENT = "Con"
+ORDER = ("Con", "Lab", "LD", "Green", "SNP", "PC")  # ties are broken in this order
+
+
+@dataclass(frozen=True)
+class Side:
+    """Whom a server wants beaten, and the parties among which it looks for the one best
+    placed to do it. Each side has its own fitted model."""
+
+    opponent: str
+    bloc: tuple[str, ...]
+
+    @property
+    def model_name(self) -> str:
+        """Its fitted model's name in elections.db."""
+        return "next" if self.opponent == OPPONENT else f"next-against-{self.opponent}"
+
+
+AGAINST_CON = Side(OPPONENT, BLOC)
+# against Reform UK (and the Brexit Party before it): every other party of Great Britain
+AGAINST_RUK = Side("RUK", ORDER)
+SIDES = {side.opponent: side for side in (AGAINST_CON, AGAINST_RUK)}
 FLOOR = 0.01  # shares are floored at 1% before taking logs: a party that did not stand
 
 # Every feature the bloc model can use; a fitted model names the ones it chose.
@@ -67,6 +88,7 @@ class SeatCase:
     leave: float | None = None  # estimated 2016 Leave share
     designated: str = ""  # the party a pact backs here
     opponent_standing: bool = True
+    side: Side = AGAINST_CON
     # the seat projections published for this election: each model's shares by party,
     # their mean, and the models' names
     projections: tuple[Mapping[str, float], ...] = ()
@@ -144,7 +166,7 @@ def _log(share: float) -> float:
 def bloc_ranking(shares: Mapping[str, float], standing: frozenset[str]) -> list[str]:
     """The standing bloc parties by share, ties in BLOC order (never by set order, which
     changes from run to run)."""
-    return sorted(standing, key=lambda p: (-shares.get(p, 0.0), BLOC.index(p)))
+    return sorted(standing, key=lambda p: (-shares.get(p, 0.0), ORDER.index(p)))
 
 
 def leaders(shares: Mapping[str, float], standing: frozenset[str]) -> list[str]:
@@ -257,22 +279,23 @@ def drivers(case: SeatCase, model: Model, lead: str, other: str) -> list[tuple[s
 
 
 def candidates(case: SeatCase) -> list[str]:
-    """The bloc parties standing, in BLOC order (the model's choice set)."""
-    return [p for p in BLOC if p in case.standing]
+    """The bloc parties standing, in the side's order (the model's choice set)."""
+    return [p for p in case.side.bloc if p in case.standing]
 
 
 def top_two_features(case: SeatCase) -> tuple[float, ...]:
     """The opponent's margin over the strongest non-opponent party outside the top two
     (positive: it is in the top two), on the last result and as projected by the polls."""
     projected = projection.proportional(case.base, case.polls_before, case.polls_after)
-    return (1.0, _margin(case.base, case.standing), _margin(projected, case.standing))
+    return (1.0, _margin(case.base, case), _margin(projected, case))
 
 
-def _margin(shares: Mapping[str, float], standing: frozenset[str]) -> float:
+def _margin(shares: Mapping[str, float], case: SeatCase) -> float:
+    opponent, bloc = case.side.opponent, case.side.bloc
     others = sorted((s for p, s in shares.items()
-                     if p != OPPONENT and (p in standing or p not in BLOC)), reverse=True)
+                     if p != opponent and (p in case.standing or p not in bloc)), reverse=True)
     third = others[1] if len(others) > 1 else 0.0
-    return shares.get(OPPONENT, 0.0) - third
+    return shares.get(opponent, 0.0) - third
 
 
 def _softmax(scores: Sequence[float]) -> list[float]:
@@ -290,7 +313,7 @@ def forecast(case: SeatCase, model: Model) -> Forecast:
     scores = [sum(weights[f] * v for f, v in features(case, p).items() if f in weights)
               for p in parties]
     probs = dict(zip(parties, _softmax(scores), strict=True))
-    ranked = tuple(sorted(parties, key=lambda p: (-probs[p], BLOC.index(p))))
+    ranked = tuple(sorted(parties, key=lambda p: (-probs[p], ORDER.index(p))))
     return Forecast(probs, _top_two(case, model), ranked)
 
 

@@ -175,3 +175,32 @@ async def test_owners_load_list_and_remove_a_projection_on_discord(discord_bot, 
     assert "not a percentage" in discord_bot.reply().content
     assert discord_bot.bot.service.loaded_projections() == []
 
+
+
+# -- against Reform UK: a model of its own --------------------------------------------------
+async def test_an_anti_reform_server_gets_the_seat_model_against_reform(service):
+    before = await service.answer("Hendon", guild_id=5)
+    await service.set_setting(5, "opponent", "RUK", 7)
+    answer = await service.answer("Hendon", guild_id=5)
+    assert "Reform UK" in answer.advice.headline
+    assert answer.advice.forecast is not None and before.advice.forecast is not None
+    # Conservative is one of the parties it may name against Reform, never Reform itself
+    assert "Con" in answer.advice.forecast.probabilities
+    assert "RUK" not in answer.advice.forecast.probabilities
+    assert "Con" not in before.advice.forecast.probabilities
+    assert any(r.startswith("The chances rest on") for r in answer.advice.reasons)
+
+
+@pytest.mark.full_data
+def test_backtest_scores_the_model_against_reform_in_2024(settings):
+    from tests.elections.test_import import run_cli
+    out = run_cli("backtest", "--opponent", "RUK", "--election", "2024", "--model",
+                  "seat-model", env={"HOWTOVOTE_DB_DIR": str(settings.db_dir)})
+    assert out.returncode == 0, out.stderr
+    row = next(line.split() for line in out.stdout.splitlines()
+               if line.startswith("2019n->2024  seat-model "))
+    calls, seats, right, wrong, net = int(row[2]), int(row[4]), int(row[5]), int(row[6]), \
+        float(row[7])
+    assert seats > 90 and right + wrong <= seats and net == right - 3 * wrong
+    assert right >= 90 and wrong <= 5  # Reform finished top two in about 100 seats
+    assert "published:yougov" in out.stdout and calls > 500

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -117,15 +116,23 @@ def _leap(path: Path) -> Iterator[Contest]:
 
 
 def _sheet(path: Path):
-    import openpyxl  # only `data import` reads spreadsheets
-    from openpyxl.utils.exceptions import InvalidFileException
+    from python_calamine import (  # only `data import` reads spreadsheets
+        CalamineError,
+        CalamineWorkbook,
+        PasswordError,
+        XmlError,
+        ZipError,
+    )
 
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile) as exc:
+        book = CalamineWorkbook.from_path(str(path))
+        name = next((n for n in book.sheet_names if _key(n) in ("wardsresults", "wardresults")),
+                    None)
+        if name is None:
+            raise ValueError("no 'Wards results' sheet")
+        rows = iter(book.get_sheet_by_name(name).to_python())
+    except (CalamineError, PasswordError, XmlError, ZipError) as exc:
         raise ValueError(f"not a spreadsheet ({exc})") from None
-    name = next(n for n in book.sheetnames if _key(n) in ("wardsresults", "wardresults"))
-    rows = book[name].iter_rows(values_only=True)
     for row in rows:  # the header is the first row naming the ward code column
         header = [_key(c) if c is not None else "" for c in row]
         if any(h in ("wardcode", "wardedcode", "onswardcode") for h in header):
