@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     backup = data_commands.add_parser("backup", help="a consistent copy of guilds.db (safe "
                                                      "while the bot runs)")
     backup.add_argument("file", type=Path)
+    move = data_commands.add_parser("migrate", help="copy guilds.db into an empty PostgreSQL "
+                                                    "database, verified, in one transaction")
+    move.add_argument("--to", required=True, metavar="postgresql://...",
+                      help="the PostgreSQL database to copy into (must hold no data)")
     cache = data_commands.add_parser("cache", help="the postcode cache in guilds.db")
     cache.add_argument("action", choices=["clear"])
 
@@ -153,6 +157,26 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
             print(f"Backed up {settings.guilds_db_path} to {args.file} ({size:,} bytes)")
         else:
             print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
+        return 0
+    if args.data_command == "migrate":
+        from bot import db as dbmod
+        from bot import pg
+
+        if not args.to.startswith(("postgresql://", "postgres://")):
+            print("--to takes a PostgreSQL URL: postgresql://user@host:5432/database",
+                  file=sys.stderr)
+            return 2
+        guilds = dbmod.open_guilds(settings.guilds_db_path)
+        try:
+            copied = pg.copy_guilds_db(guilds.conn, args.to)
+        except pg.PostgresError as exc:
+            print(f"howtovote: {exc}", file=sys.stderr)
+            return 2
+        for item in copied:
+            print(f"{item.table:<18} {item.rows:>8,} rows  sha256 {item.checksum[:16]}  "
+                  "equal")
+        print(f"Copied {settings.guilds_db_path} into {pg.safe_url(args.to)}: every table's "
+              "rows and checksum match.")
         return 0
     if args.data_command == "import-postcodes":
         from bot.places.postcodes import import_postcodes

@@ -1,0 +1,166 @@
+"""guilds.db's data in a real PostgreSQL server: the schema and its migrations under a
+lock, and `data migrate --to` copying a real guilds.db in one verified transaction.
+
+Needs HOWTOVOTE_TEST_DATABASE_URL (CI sets it, and .ci/run fails when the server is not
+reachable); each test gets a database of its own, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from bot import db as dbmod
+from bot import pg
+from bot.community import polls, projections, sites, subscriptions, updates
+from bot.community import settings as guild_settings
+from bot.forecast import national_polls
+from tests.elections.test_import import run_cli
+
+ADMIN_URL = os.environ.get("HOWTOVOTE_TEST_DATABASE_URL")
+PARTIES = {"Con", "Lab", "LD", "Green", "RUK", "SNP", "PC"}
+SNOWFLAKE = 2**63 - 1  # the largest id Discord can hand us
+
+
+@pytest.fixture
+def pg_url():
+    if not ADMIN_URL:
+        pytest.skip("PostgreSQL tests need HOWTOVOTE_TEST_DATABASE_URL=postgresql://user@host"
+                    "/database (CI sets it); skipped on this machine")
+    admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
+    name = f"howtovote_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"create database {name}")
+    parts = urlsplit(ADMIN_URL)
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        admin.execute(f"drop database {name} with (force)")
+        admin.close()
+
+
+def full_guilds_db(path):
+    """A guilds.db with something in every table, written the way the bot writes it, with
+    the awkward values real servers produce."""
+    db = dbmod.open_guilds(path)
+    guild_settings.set_value(db, SNOWFLAKE, "opponent", "RUK", SNOWFLAKE, PARTIES)
+    guild_settings.set_value(db, 7, "mod-role", "123456789012345678", 1, PARTIES)
+    pact = updates.add(db, guild_id=SNOWFLAKE, seat_code="E14001196", kind="note", party=None,
+                       payload={"text": "**bold** @everyone 🗳️ ‘quotes’ \u200b"},
+                       author_id=SNOWFLAKE, author_name="Zoë <@1>", known_parties=PARTIES)
+    updates.revert(db, update_id=pact.id, guild_id=SNOWFLAKE, author_id=2, author_name="m")
+    updates.add(db, guild_id=None, seat_code="E14001279", kind="note", party=None,
+                payload={"text": "national"}, author_id=3, author_name="owner",
+                known_parties=PARTIES)
+    subscriptions.subscribe(db, SNOWFLAKE, SNOWFLAKE, "E14001196", "Vote Labour")
+    poll = polls.create(db, guild_id=SNOWFLAKE, channel_id=SNOWFLAKE, message_id=SNOWFLAKE,
+                        seat_code="E14001196", question="Who?", options=["Lab", "Ind"],
+                        hours=24, created_by=SNOWFLAKE)
+    polls.record_vote(db, poll.message_id, 1, SNOWFLAKE, True)
+    national_polls.add(db, {"date": "2026-11-20", "pollster": "YouGov", "area": "GB",
+                            "shares": {"Lab": 20.5, "Con": 18, "RUK": 28}, "source": "x"},
+                       by=None, owners=None)
+    sites.store(db, "Site A", "next", {"E14001196": "Lab", "E14001279": None})
+    projections.store(db, "Test MRP", "2026-11-01", {"E14001279": {"LD": 0.4, "Con": 0.3}},
+                      None)
+    with dbmod.transaction(db) as conn:
+        conn.execute("insert into postcode_cache values ('WF13 1AB', 'E14001196', 'live', "
+                     "null, '2026-11-30T10:00:00')")
+    return db
+
+
+def test_data_migrate_copies_every_table_and_refuses_a_second_time(tmp_path, pg_url):
+    db = full_guilds_db(tmp_path / "guilds.db")
+    env = {"HOWTOVOTE_DB_DIR": str(tmp_path)}
+    out = run_cli("data", "migrate", "--to", pg_url, env=env)
+    assert out.returncode == 0, out.stderr
+    assert "every table's rows and checksum match" in out.stdout
+    with psycopg.connect(pg_url) as conn:
+        for table, _keys, _identity in pg.TABLES:
+            columns = [r[1] for r in db.conn.execute(f"pragma table_info({table})")]
+            ours = db.conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
+            theirs = conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
+            assert ours, table  # every table had something to copy
+            assert sorted(map(repr, ours)) == sorted(map(repr, theirs)), table
+        # ids carry on after the copied ones, and the triggers count changes
+        before = dict(conn.execute("select scope, version from answer_versions").fetchall())
+        new = conn.execute("insert into seat_updates (guild_id, seat_code, kind, payload, "
+                           "author_id, author_name, created_at) values (7, 'E14001196', "
+                           "'note', '{}', 1, 'm', 'now') returning id").fetchone()[0]
+        assert new == db.conn.execute("select max(id) from seat_updates").fetchone()[0] + 1
+        after = dict(conn.execute("select scope, version from answer_versions").fetchall())
+        assert after[7] == before.get(7, 0) + 1
+        # one revert per update, as in SQLite
+        reverted = db.conn.execute("select reverts_id from seat_updates where reverts_id "
+                                   "is not null").fetchone()[0]
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("insert into seat_updates (guild_id, seat_code, kind, payload, "
+                         "author_id, author_name, created_at, reverts_id) values (7, 'x', "
+                         "'revert', '{}', 1, 'm', 'now', %s)", (reverted,))
+        conn.rollback()
+    again = run_cli("data", "migrate", "--to", pg_url, env=env)
+    assert again.returncode == 2 and "already holds data" in again.stderr
+    with psycopg.connect(pg_url) as conn:  # nothing was added the second time
+        assert conn.execute("select count(*) from seat_updates").fetchone()[0] == 3
+
+
+def test_a_file_postgresql_cannot_take_leaves_the_target_untouched(tmp_path, pg_url):
+    db = full_guilds_db(tmp_path / "guilds.db")
+    # SQLite keeps what it is given: text where a member's id belongs
+    db.conn.execute("insert into subscriptions values (7, 'not-a-number', 'E14001196', "
+                    "'now', null, null)")
+    with pytest.raises(psycopg.Error):
+        pg.copy_guilds_db(db.conn, pg_url)
+    with psycopg.connect(pg_url) as conn:  # the schema went too: one transaction
+        assert conn.execute("select to_regclass('guild_settings')").fetchone()[0] is None
+
+
+def test_processes_starting_together_migrate_once(pg_url):
+    errors, barrier = [], threading.Barrier(6)
+
+    def start() -> None:
+        try:
+            with psycopg.connect(pg_url) as conn:
+                barrier.wait()
+                pg.migrate(conn)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("select version from schema_migrations").fetchall() == [
+            (pg.SCHEMA_VERSION,)]
+
+
+def test_migrate_refuses_what_is_not_a_postgresql_url_and_an_unreachable_server(tmp_path):
+    full_guilds_db(tmp_path / "guilds.db")
+    env = {"HOWTOVOTE_DB_DIR": str(tmp_path)}
+    bad = run_cli("data", "migrate", "--to", "sqlite:///x.db", env=env)
+    assert bad.returncode == 2 and "PostgreSQL URL" in bad.stderr
+    gone = run_cli("data", "migrate", "--to", "postgresql://nobody:secret@127.0.0.1:1/x",
+                   env=env)
+    assert gone.returncode == 2 and "cannot connect to PostgreSQL" in gone.stderr
+    assert "secret" not in gone.stderr  # the password is never printed
+
+
+def test_the_sqlite_and_postgresql_schemas_have_the_same_tables_and_columns(tmp_path,
+                                                                            pg_url):
+    lite = sqlite3.connect(tmp_path / "g.db")
+    dbmod.migrate(lite)
+    with psycopg.connect(pg_url) as conn:
+        pg.migrate(conn)
+        for table, _k, _i in pg.TABLES:
+            ours = [r[1] for r in lite.execute(f"pragma table_info({table})")]
+            theirs = [r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_name = %s "
+                "order by ordinal_position", (table,))]
+            assert ours == theirs, table
+    assert dbmod.schema_version(lite) == pg.SCHEMA_VERSION
