@@ -40,6 +40,8 @@ class Settings:
     shard_ids: tuple[int, ...] | None = None
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object per line
+    # HOWTOVOTE_DATABASE_URL: guild data in PostgreSQL rather than guilds.db
+    database_url: str | None = None
 
     @property
     def elections_db_path(self) -> Path:
@@ -84,6 +86,11 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         kwargs["db_dir"] = Path(db_dir).expanduser().resolve()
     if data := get("HOWTOVOTE_DATA"):
         kwargs["data_source"] = data
+    if url := get("HOWTOVOTE_DATABASE_URL"):
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ConfigError("HOWTOVOTE_DATABASE_URL must be a PostgreSQL URL "
+                              "(postgresql://user@host:5432/database)")
+        kwargs["database_url"] = url
     if api := get("POSTCODES_API_URL"):
         if not api.startswith(("http://", "https://")):
             raise ConfigError(f"POSTCODES_API_URL must start with http:// or https://: {api!r}")

@@ -14,7 +14,9 @@ refused; nothing is written to it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
 _BUMP = """
 create function {name}() returns trigger language plpgsql as $$
 begin
+    perform nextval('answer_changes');
     insert into answer_versions values ({scope}, 0) on conflict do nothing;
     update answer_versions set version = version + 1 where scope = {scope};
     return null;
@@ -143,6 +146,9 @@ create table answer_versions (
     scope bigint primary key,
     version bigint not null
 );
+insert into answer_versions values (0, 0);
+-- SQLite's data_version: any change a reader must look at bumps it
+create sequence answer_changes;
 """ + _BUMP.format(name="bump_guild_version", scope="coalesce(new.guild_id, 0)")
         + _BUMP.format(name="bump_settings_version",
                        scope="coalesce(new.guild_id, old.guild_id)")
@@ -276,3 +282,136 @@ def checksum(rows: Iterable[Sequence]) -> str:
         digest.update(line.encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+# -- serving from PostgreSQL: guilds.db's interface over a PostgreSQL connection ---------
+# The community modules speak SQLite's DB-API (`?` parameters, `insert or replace`,
+# `cursor.lastrowid`, `begin immediate`, sqlite3's exceptions). `Connection` below gives
+# them the same over PostgreSQL, translating each statement once, so that one store
+# interface serves both engines and no SQL is written twice.
+WRITE_LOCK = 0x686F77746F777269  # "howtowri": one writer at a time across the fleet
+_UPSERT_KEYS = {table: keys for table, keys, _i in TABLES}
+_RETURNING = {table for table, _k, identity in TABLES if identity}
+
+
+@functools.lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """One SQLite statement of ours as PostgreSQL runs it."""
+    text = " ".join(sql.split())
+    lowered = text.lower()
+    if lowered == "begin immediate":  # SQLite's write lock up front: ours, fleet-wide
+        return f"begin; select pg_advisory_xact_lock({WRITE_LOCK})"
+    if lowered == "pragma data_version":  # bumped by every write that changes an answer
+        return "select last_value + (case when is_called then 1 else 0 end) " \
+               "from answer_changes"
+    text = re.sub(r"json_extract\((\w+), '\$\.(\w+)'\) = \?",
+                  r"(\1::jsonb -> '\2') = to_jsonb(?)", text)
+    if lowered.startswith("insert or ignore into"):
+        text = "insert into" + text[len("insert or ignore into"):] + " on conflict do nothing"
+    elif lowered.startswith("insert or replace into"):
+        match = re.match(r"insert or replace into (\w+) \(([^)]*)\)", text, re.IGNORECASE)
+        if match is None:
+            raise ValueError(f"cannot translate {text[:60]!r}: name the columns")
+        table, columns = match[1], [c.strip() for c in match[2].split(",")]
+        keys = _UPSERT_KEYS[table]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+        text = ("insert into" + text[len("insert or replace into"):]
+                + f" on conflict ({', '.join(keys)}) do update set {updates}")
+    match = re.match(r"insert into (\w+)", text, re.IGNORECASE)
+    if match and match[1] in _RETURNING and " returning " not in text.lower():
+        text += " returning id"
+    return text.replace("?", "%s")
+
+
+class Cursor:
+    """What our code reads of a sqlite3 cursor."""
+
+    def __init__(self, cursor: psycopg.Cursor, returning: bool) -> None:
+        self._cursor = cursor
+        self.rowcount = cursor.rowcount
+        self.lastrowid = cursor.fetchone()[0] if returning else None
+
+    def fetchone(self):
+        return self._cursor.fetchone() if self._cursor.description else None
+
+    def fetchall(self):
+        return self._cursor.fetchall() if self._cursor.description else []
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+class Connection:
+    """A sqlite3-like connection to PostgreSQL: autocommit unless a `begin immediate`
+    opened a transaction; reconnects after the server went away, and says so in SQLite's
+    own exception types, so the callers' handling is the same on both engines."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection | None = None
+
+    def _live(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
+            except psycopg.OperationalError as exc:
+                raise sqlite3.OperationalError("the database is unreachable (restarting?); "
+                                               "try again in a moment") from exc
+        return self._conn
+
+    def execute(self, sql: str, params: Sequence = ()) -> Cursor:
+        return self._run(sql, [tuple(params)], many=False)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence]) -> Cursor:
+        return self._run(sql, [tuple(r) for r in rows], many=True)
+
+    def _run(self, sql: str, rows: list[tuple], many: bool) -> Cursor:
+        text = translate(sql)
+        conn = self._live()
+        try:
+            cursor = conn.cursor()
+            if text.startswith("begin; "):
+                cursor.execute("begin")
+                cursor.execute(text.removeprefix("begin; "))
+                return Cursor(cursor, False)
+            if many:
+                if rows:
+                    cursor.executemany(text, rows)
+                return Cursor(cursor, False)
+            cursor.execute(text, rows[0] if rows else ())
+            return Cursor(cursor, text.endswith(" returning id"))
+        except psycopg.errors.IntegrityError as exc:
+            raise sqlite3.IntegrityError(str(exc).splitlines()[0]) from exc
+        except psycopg.OperationalError as exc:
+            raise sqlite3.OperationalError("the database went away mid-command (restarting?); "
+                                           "nothing was half-written: try again in a "
+                                           "moment") from exc
+        except psycopg.Error as exc:
+            raise sqlite3.DatabaseError(str(exc).splitlines()[0]) from exc
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    @property
+    def conn(self) -> Connection:  # code that takes either a Database or its connection
+        return self
+
+
+class Database:
+    """What our code reads of a sqlite_utils.Database."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = Connection(url)
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "select table_name from information_schema.tables where table_schema = "
+            "current_schema()")]
+
+
+def open_guilds(url: str) -> Database:
+    """The guild data in PostgreSQL, migrated to the current schema (under the lock)."""
+    with connect(url) as conn:
+        migrate(conn)
+    return Database(url)

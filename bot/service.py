@@ -96,7 +96,7 @@ class HowToVote:
         parts = election_parts(await ensure_data(self.settings))
         self.elections_db, self.data, self.forecasts = parts.db, parts.data, parts.forecasts
         self._fields = parts.fields
-        self.store = GuildStore(self.settings.guilds_db_path)
+        self.store = GuildStore(self.settings.guilds_db_path, self.settings.database_url)
         self.guilds_db = self.store.read  # reads only: writes go through self.store.write
         self.kept = Kept(self.guilds_db)  # what guilds.db says, until a write changes it
         self.store.on_write = self.kept.versions.written

@@ -129,3 +129,28 @@ async def discord_bot(settings, fake_postcodes):
     harness = await start(replace(settings, postcodes_api_url=fake_postcodes.url))
     yield harness
     await stop(harness)
+
+
+# -- PostgreSQL: a database of its own for each test ------------------------------------------
+PG_ADMIN_URL = os.environ.get("HOWTOVOTE_TEST_DATABASE_URL")
+
+
+@pytest.fixture
+def pg_url():
+    """A new, empty PostgreSQL database, dropped afterwards. Skips, saying why, without
+    HOWTOVOTE_TEST_DATABASE_URL (CI sets it and .ci/run checks the server answers)."""
+    if not PG_ADMIN_URL:
+        pytest.skip("PostgreSQL tests need HOWTOVOTE_TEST_DATABASE_URL=postgresql://user@host"
+                    "/database (CI sets it); skipped on this machine")
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    name = f"howtovote_test_{uuid.uuid4().hex[:12]}"
+    admin.execute(f"create database {name}")
+    try:
+        yield urlunsplit(urlsplit(PG_ADMIN_URL)._replace(path=f"/{name}"))
+    finally:
+        admin.execute(f"drop database {name} with (force)")
+        admin.close()

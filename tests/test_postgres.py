@@ -6,11 +6,8 @@ reachable); each test gets a database of its own, dropped afterwards."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
-import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -22,25 +19,8 @@ from bot.community import settings as guild_settings
 from bot.forecast import national_polls
 from tests.elections.test_import import run_cli
 
-ADMIN_URL = os.environ.get("HOWTOVOTE_TEST_DATABASE_URL")
 PARTIES = {"Con", "Lab", "LD", "Green", "RUK", "SNP", "PC"}
 SNOWFLAKE = 2**63 - 1  # the largest id Discord can hand us
-
-
-@pytest.fixture
-def pg_url():
-    if not ADMIN_URL:
-        pytest.skip("PostgreSQL tests need HOWTOVOTE_TEST_DATABASE_URL=postgresql://user@host"
-                    "/database (CI sets it); skipped on this machine")
-    admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5)
-    name = f"howtovote_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"create database {name}")
-    parts = urlsplit(ADMIN_URL)
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        admin.execute(f"drop database {name} with (force)")
-        admin.close()
 
 
 def full_guilds_db(path):

@@ -103,7 +103,7 @@ def remove(db: sqlite_utils.Database, name: str) -> int:
 
 def loaded(db: sqlite_utils.Database) -> list[Loaded]:
     return [Loaded(*row) for row in db.conn.execute(
-        "select name, published, count(distinct seat_code), max(loaded_at) "
+        "select name, max(published), count(distinct seat_code), max(loaded_at) "
         "from owner_projections group by name order by name")]
 
 

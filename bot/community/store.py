@@ -1,7 +1,8 @@
 """guilds.db as the running bot uses it: reads on the event loop's own connection (WAL:
 readers never wait for a writer), and every write on one writer thread with a connection
 of its own. A write lock held by another process then costs that thread a wait, never
-the event loop (and with it the gateway heartbeat)."""
+the event loop (and with it the gateway heartbeat). With HOWTOVOTE_DATABASE_URL the same
+two roles are two PostgreSQL connections (`bot.pg`), writes serialised fleet-wide."""
 
 from __future__ import annotations
 
@@ -15,16 +16,22 @@ from typing import TypeVar
 import sqlite_utils
 
 from bot import db as dbmod
+from bot import pg
 
 T = TypeVar("T")
 READ_BUSY_MS = 200  # the loop's connection only reads and caches: it never waits long
 
 
 class GuildStore:
-    def __init__(self, path: Path) -> None:
-        self.read = dbmod.open_guilds(path)
-        self.read.conn.execute(f"pragma busy_timeout = {READ_BUSY_MS}")
-        self._writer_db = dbmod.open_guilds(path)
+    def __init__(self, path: Path, url: str | None = None) -> None:
+        """guilds.db at `path`, or the PostgreSQL database at `url` when one is given."""
+        if url is not None:  # same interface, same SQL: bot.pg translates
+            self.read = pg.open_guilds(url)
+            self._writer_db = pg.Database(url)
+        else:
+            self.read = dbmod.open_guilds(path)
+            self.read.conn.execute(f"pragma busy_timeout = {READ_BUSY_MS}")
+            self._writer_db = dbmod.open_guilds(path)
         self._executor = ThreadPoolExecutor(max_workers=1,
                                             thread_name_prefix="guilds-db-writer")
         self.on_write: Callable[[], None] = lambda: None

@@ -30,11 +30,6 @@ def count(db) -> int:
     return db.conn.execute("select count(*) from seat_updates").fetchone()[0]
 
 
-@pytest.fixture
-def guilds(tmp_path):
-    return dbmod.open_guilds(tmp_path / "guilds.db")
-
-
 @pytest.mark.parametrize("kind, party, payload, message", [
     ("pact", "XYZ", {}, "unknown party"),
     ("withdraw", "SNP", {}, "did not stand here"),

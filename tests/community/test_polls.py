@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import discord
 import pytest
+import sqlite_utils
 
-from bot import db as dbmod
 from bot.community import polls
-
-
-@pytest.fixture
-def guilds(tmp_path):
-    return dbmod.open_guilds(tmp_path / "guilds.db")
 
 
 def new_poll(db, message_id=500, options=("Lab", "LD", "Not sure")):
@@ -20,7 +15,7 @@ def new_poll(db, message_id=500, options=("Lab", "LD", "Not sure")):
                         options=list(options), hours=24, created_by=9)
 
 
-def test_votes_add_remove_idempotent_and_private(guilds, tmp_path):
+def test_votes_add_remove_idempotent_and_private(guilds, reopen):
     poll = new_poll(guilds)
     for user, answer in [(1, 1), (2, 1), (3, 2), (1, 1)]:  # user 1's second add is a repeat
         assert polls.record_vote(guilds, poll.message_id, answer, user, True)
@@ -32,9 +27,12 @@ def test_votes_add_remove_idempotent_and_private(guilds, tmp_path):
     assert tally.counts == (("Lab", 1), ("LD", 1), ("Not sure", 1)) and tally.voters == 3
     stored = guilds.conn.execute("select voter from poll_votes").fetchall()
     assert all(len(v) == 64 for (v,) in stored)  # salted hashes, no user ids
-    columns = [c[1] for c in guilds.conn.execute("pragma table_info(poll_votes)")]
+    columns = [c[1] for c in guilds.conn.execute("pragma table_info(poll_votes)")] \
+        if isinstance(guilds, sqlite_utils.Database) else [c[0] for c in guilds.conn.execute(
+            "select column_name from information_schema.columns where table_name = ?",
+            ("poll_votes",))]
     assert columns == ["message_id", "answer_id", "voter"]
-    reopened = dbmod.open_guilds(tmp_path / "guilds.db")  # a restart keeps the counts
+    reopened = reopen()  # a restart keeps the counts
     assert polls.tally(reopened, poll).counts == tally.counts
 
 
