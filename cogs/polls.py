@@ -159,18 +159,23 @@ class Polls(commands.Cog):
     def _expired(poll: polls.Poll) -> bool:
         return datetime.fromisoformat(poll.ends_at) <= datetime.now(UTC)
 
-    @tasks.loop(minutes=5)
+    @tasks.loop(minutes=1)
     async def close_due(self) -> None:
-        """Post the results of polls whose time is up."""
+        """Post the results of polls whose time is up. Every process of the fleet looks,
+        whatever its shards: closing is claimed in the database (of racing closers exactly
+        one succeeds), so each poll closes once, and a process's polls still close within
+        a minute when it has died."""
         for poll in self.service.open_polls():
-            # several processes share guilds.db: each closes only its own servers' polls
-            if not self._expired(poll) or self.bot.get_guild(poll.guild_id) is None:
+            if not self._expired(poll):
                 continue
-            channel = self.bot.get_channel(poll.channel_id)
             try:
                 ended = await self.service.end_poll(poll.id, poll.guild_id)
             except UserFacingError:
-                continue
+                continue  # another process claimed it first
+            channel = self.bot.get_channel(poll.channel_id)
+            if channel is None:  # another shard's server: reach it over the REST API
+                with contextlib.suppress(discord.HTTPException):
+                    channel = await self.bot.fetch_channel(poll.channel_id)
             await self._take_discord_counts(ended, end=True)
             if channel is not None:
                 with contextlib.suppress(discord.HTTPException):

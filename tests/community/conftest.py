@@ -16,18 +16,19 @@ def engine(request) -> str:
 
 
 @pytest.fixture
-def guilds(tmp_path, engine, request):
+def guilds(settings, engine, request):
+    """The store the `settings` name: its guilds.db, or its PostgreSQL database."""
     if engine == "sqlite":
-        return dbmod.open_guilds(tmp_path / "guilds.db")
-    return pg.open_guilds(request.getfixturevalue("pg_url"))
+        return dbmod.open_guilds(settings.guilds_db_path)
+    return pg.open_guilds(settings.database_url)
 
 
 @pytest.fixture
-def reopen(tmp_path, engine, request):
+def reopen(settings, engine):
     """Open the same store again, as a restarted bot would."""
     if engine == "sqlite":
-        return lambda: dbmod.open_guilds(tmp_path / "guilds.db")
-    return lambda: pg.open_guilds(request.getfixturevalue("pg_url"))
+        return lambda: dbmod.open_guilds(settings.guilds_db_path)
+    return lambda: pg.open_guilds(settings.database_url)
 
 
 @pytest.fixture

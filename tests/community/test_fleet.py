@@ -1,0 +1,114 @@
+"""Several bot processes on one store, on both engines: real processes writing at once,
+racing to close the same due poll, and one killed mid-write."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+
+from bot.community import polls
+from bot.config import PROJECT_ROOT
+
+KNOWN = '{"Green", "Lab", "LD", "Con"}'
+
+
+def opener(settings) -> str:
+    return (f"pg.open_guilds({settings.database_url!r})" if settings.database_url
+            else f"dbmod.open_guilds(Path({str(settings.guilds_db_path)!r}))")
+
+
+def start(settings, code: str) -> subprocess.Popen:
+    """A separate Python process with `db` open on the same guild data."""
+    script = textwrap.dedent(f"""
+        import json, sys, time
+        from pathlib import Path
+        from bot import db as dbmod, pg
+        from bot.community import polls, updates
+        db = {opener(settings)}
+    """) + textwrap.dedent(code)
+    return subprocess.Popen([sys.executable, "-c", script], cwd=PROJECT_ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+WRITER = """
+    done = 0
+    for i in range({writes}):
+        made = updates.add(db, guild_id={guild}, seat_code="E14001196", kind="note",
+                           party=None, payload={{"text": f"{{i}}"}}, author_id=7,
+                           author_name="m", known_parties={known})
+        updates.revert(db, update_id=made.id, guild_id={guild}, author_id=7, author_name="m")
+        done += 1
+    print(json.dumps({{"pairs": done}}))
+"""
+
+
+def test_processes_writing_at_once_lose_and_repeat_nothing(guilds, settings):
+    processes, writes = 4, 60
+    running = [start(settings, WRITER.format(writes=writes, guild=g, known=KNOWN))
+               for g in range(1, processes + 1)]
+    outputs = [p.communicate(timeout=120) for p in running]
+    assert all(p.returncode == 0 for p in running), [err for _o, err in outputs]
+    assert [json.loads(out)["pairs"] for out, _e in outputs] == [writes] * processes
+    rows = guilds.conn.execute("select id, guild_id, kind, reverts_id from seat_updates"
+                               ).fetchall()
+    notes = {r[0]: r[1] for r in rows if r[2] == "note"}
+    reverts = [(r[1], r[3]) for r in rows if r[2] == "revert"]
+    assert len(notes) == len(reverts) == processes * writes
+    # each note reverted exactly once, by a revert of its own server
+    assert sorted(target for _g, target in reverts) == sorted(notes)
+    assert all(notes[target] == guild for guild, target in reverts)
+    versions = dict(guilds.conn.execute("select scope, version from answer_versions"))
+    assert all(versions[g] == 2 * writes for g in range(1, processes + 1))
+
+
+def test_a_due_poll_is_closed_once_however_many_processes_race(guilds, settings):
+    poll = polls.create(guilds, guild_id=1, channel_id=2, message_id=77, seat_code=None,
+                        question="Which?", options=["a", "b"], hours=1, created_by=9)
+    closer = f"""
+        while time.time() < {time.time() + 1.5}:  # start together
+            time.sleep(0.01)
+        try:
+            polls.end(db, {poll.id}, 1)
+            print("closed")
+        except polls.PollError:
+            print("already")
+    """
+    running = [start(settings, closer) for _ in range(6)]
+    said = [p.communicate(timeout=60)[0].strip() for p in running]
+    assert sorted(said) == ["already"] * 5 + ["closed"]
+    assert polls.get(guilds, poll.id).ended_at is not None
+
+
+def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
+    writer = start(settings, WRITER.format(writes=100_000, guild=5, known=KNOWN))
+    deadline = time.time() + 30
+    while time.time() < deadline and guilds.conn.execute(
+            "select count(*) from seat_updates").fetchone()[0] < 40:
+        time.sleep(0.05)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait(timeout=30)
+    assert writer.returncode == -signal.SIGKILL
+    rows = guilds.conn.execute("select id, kind, reverts_id, payload, author_name from "
+                               "seat_updates").fetchall()
+    assert len(rows) >= 40
+    ids = {r[0] for r in rows}
+    for _id, kind, reverts, payload, author in rows:  # every committed row is whole
+        assert author == "m" and json.loads(payload) is not None
+        assert kind == "note" or reverts in ids
+    # at most one note is left unreverted: the pair the kill cut between its two writes
+    reverted = {r[2] for r in rows if r[1] == "revert"}
+    assert len([r for r in rows if r[1] == "note" and r[0] not in reverted]) <= 1
+    # and another process still closes a poll that fell due
+    poll = polls.create(guilds, guild_id=5, channel_id=2, message_id=78, seat_code=None,
+                        question="Which?", options=["a", "b"], hours=1, created_by=9)
+    closer = start(settings, f"polls.end(db, {poll.id}, 5); print('closed')")
+    assert closer.communicate(timeout=60)[0].strip() == "closed"
+    assert polls.get(guilds, poll.id).ended_at is not None
+    assert datetime.fromisoformat(polls.get(guilds, poll.id).ended_at) <= \
+        datetime.now(UTC) + timedelta(seconds=1)
