@@ -182,7 +182,8 @@ def bench_postcode_file(rows: int) -> None:
             f"({like_med / med:.0f}x slower)")
 
 
-async def bench_discord(settings: Settings, users: int, rounds: int) -> None:
+async def bench_discord(settings: Settings, users: int, rounds: int,
+                        label: str = "(6) end to end through discord.py") -> None:
     try:
         import discord.ext.test as dpytest
         from discord.ext.test import backend
@@ -213,7 +214,7 @@ async def bench_discord(settings: Settings, users: int, rounds: int) -> None:
     single_rate = 200 / (time.perf_counter() - single)
     harness.replies()
     await stop(harness)
-    add(f"(6) end to end through discord.py, {users} concurrent users",
+    add(f"{label}, {users} concurrent users",
         f"{replies / seconds:.0f} commands/s", f"{replies:,} replies in {seconds:.1f} s",
         f"one user at a time {single_rate:.0f}/s")
 
@@ -229,6 +230,52 @@ async def bench_versus_bare(settings: Settings) -> None:
     add(f"(6b) end to end against a bare discord.py bot, {VOTERS} voters x {ROUNDS}",
         f"{share:.2f}x", f"ours {ours:.0f}/s, bare {bare:.0f}/s",
         "same harness, same embed; target 0.8x")
+
+
+WRITES = 300
+
+
+async def bench_writes(settings: Settings) -> float:
+    """Moderator updates a second, one after another, each validated and committed with
+    the answers it changes worked out before and after (as `!note` does)."""
+    service = await HowToVote(settings).start(offline=True)
+    try:
+        code = next(iter(service.data.current))
+        started = time.perf_counter()
+        for i in range(WRITES):
+            await service.post_update(1, code, "note", None, {"text": f"bench {i}"}, 7, "m")
+        return WRITES / (time.perf_counter() - started)
+    finally:
+        await service.close()
+
+
+async def bench_engines(settings: Settings) -> None:
+    """(7) guild data in guilds.db and in PostgreSQL, side by side in the same run: writes
+    a second, and the end-to-end rate of (6) with each."""
+    url = os.environ.get("HOWTOVOTE_BENCH_DATABASE_URL") or \
+        os.environ.get("HOWTOVOTE_TEST_DATABASE_URL")
+    if not url:
+        add("(7) guild data: SQLite against PostgreSQL", "-", "-",
+            "set HOWTOVOTE_BENCH_DATABASE_URL=postgresql://... to compare")
+        return
+    import uuid
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    name = f"howtovote_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"create database {name}")
+    try:
+        on_pg = replace(settings, database_url=urlunsplit(urlsplit(url)._replace(
+            path=f"/{name}")))
+        lite, postgres = await bench_writes(settings), await bench_writes(on_pg)
+        add("(7a) moderator updates written, one after another", f"SQLite {lite:.0f}/s",
+            f"PostgreSQL {postgres:.0f}/s", f"{WRITES} each, same run")
+        await bench_discord(on_pg, users=100, rounds=5,
+                            label="(7b) end to end with guild data in PostgreSQL")
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"drop database {name} with (force)")
 
 
 RSS_SCRIPT = """
@@ -297,6 +344,7 @@ def run(settings: Settings, queries: int = 10_000, postcode_rows: int = 1_000_00
             await service.close()
             await bench_discord(local, users=100, rounds=5)
             await bench_versus_bare(local)
+            await bench_engines(local)
         await fake.close()
         await bench_import(settings)
 
