@@ -154,3 +154,43 @@ def pg_url():
     finally:
         admin.execute(f"drop database {name} with (force)")
         admin.close()
+
+
+@pytest.fixture
+def private_postgres():
+    """A PostgreSQL server of this test's own (initdb in a temporary folder, a free port),
+    so that a test may restart it without disturbing the others. Yields (url, restart)."""
+    import glob
+    import shutil
+    import socket
+    import subprocess
+    import tempfile
+
+    if not PG_ADMIN_URL:
+        pytest.skip("PostgreSQL tests need HOWTOVOTE_TEST_DATABASE_URL (CI sets it)")
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")) or \
+        [p for p in [shutil.which("pg_ctl")] if p]
+    if not found:
+        pytest.fail("pg_ctl not found: the fault tests need PostgreSQL's server binaries")
+    bindir = os.path.dirname(found[-1])
+    folder = Path(tempfile.mkdtemp(prefix="howtovote-pg-"))  # pytest's tmp is root's only
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    data = folder / "data"
+    subprocess.run([*as_postgres, f"{bindir}/initdb", "-D", str(data), "-A", "trust",
+                    "-U", "postgres"], check=True, capture_output=True)
+    ctl = [*as_postgres, f"{bindir}/pg_ctl", "-D", str(data), "-l", str(folder / "log"),
+           "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-w"]
+    subprocess.run([*ctl, "start"], check=True, capture_output=True)
+
+    def restart() -> None:
+        subprocess.run([*ctl, "-m", "fast", "restart"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", restart
+    finally:
+        subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(folder, ignore_errors=True)

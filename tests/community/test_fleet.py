@@ -112,3 +112,47 @@ def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
     assert polls.get(guilds, poll.id).ended_at is not None
     assert datetime.fromisoformat(polls.get(guilds, poll.id).ended_at) <= \
         datetime.now(UTC) + timedelta(seconds=1)
+
+
+async def test_postgresql_restarting_under_traffic_loses_and_doubles_nothing(
+        private_postgres, built_db_dir, tmp_path):
+    """Writes keep coming while the server restarts: each either commits once or is
+    refused with a clear message, and the bot reconnects by itself afterwards."""
+    import asyncio
+    import sqlite3
+    import threading
+    from dataclasses import replace
+
+    from bot.config import Settings
+    from bot.service import HowToVote
+
+    url, restart = private_postgres
+    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
+    service = await HowToVote(replace(Settings(db_dir=tmp_path), database_url=url)).start(
+        offline=True)
+    code = next(iter(service.data.current))
+    done, refused = [], []
+    restarter = threading.Timer(0.5, restart)
+    restarter.start()
+    try:
+        i = 0
+        while (restarter.is_alive() or len(done) < 50 or i < 100) and i < 20_000:
+            i += 1
+            try:
+                await service.post_update(1, code, "note", None, {"text": f"w{i}"}, 7, "m")
+                done.append(f"w{i}")
+            except sqlite3.Error as exc:
+                refused.append((f"w{i}", str(exc)))
+                await asyncio.sleep(0.05)
+        restarter.join()
+        after = await service.post_update(1, code, "note", None, {"text": "after"}, 7, "m")
+        rows = [json.loads(p)["text"] for (p,) in service.guilds_db.conn.execute(
+            "select payload from seat_updates")]
+    finally:
+        await service.close()
+    assert after.update.id > 0  # reconnected by itself
+    assert refused, "the restart should have refused some writes"
+    assert all("try again in a moment" in message for _w, message in refused)
+    assert len(rows) == len(set(rows))  # nothing written twice
+    assert set(done) <= set(rows)  # nothing that was said to be done is missing
+    assert set(rows) - set(done) - {"after"} <= {w for w, _m in refused}
