@@ -42,3 +42,12 @@ def test_values_are_read_and_cleaned(tmp_path: Path):
 def test_bad_values_are_clear_errors(env, message):
     with pytest.raises(ConfigError, match=message):
         settings_from(env)
+
+
+def test_the_database_url_must_be_postgresql():
+    assert settings_from({}).database_url is None  # guilds.db, as before
+    url = "postgresql://bot:secret@db.example:5432/howtovote"
+    assert settings_from({"HOWTOVOTE_DATABASE_URL": url}).database_url == url
+    for bad in ("mysql://x/y", "sqlite:///guilds.db", "db.example:5432", "'; drop --"):
+        with pytest.raises(ConfigError, match="must be a PostgreSQL URL"):
+            settings_from({"HOWTOVOTE_DATABASE_URL": bad})
