@@ -239,6 +239,7 @@ async def bench_writes(settings: Settings) -> float:
     """Moderator updates a second, one after another, each validated and committed with
     the answers it changes worked out before and after (as `!note` does)."""
     service = await HowToVote(settings).start(offline=True)
+    service.moderator_rate = None  # one moderator posting 300 in a row: measure, not limit
     try:
         code = next(iter(service.data.current))
         started = time.perf_counter()

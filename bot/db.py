@@ -346,6 +346,16 @@ MIGRATIONS: list[tuple[int, str]] = [
         end;
         """,
     ),
+    (
+        10,
+        """
+        create table rate_limits (         -- per-user limits that hold across processes
+            key text primary key,          -- "moderator:<user id>"
+            window_start real not null,    -- unix time the window opened
+            used integer not null
+        );
+        """,
+    ),
 ]
 
 BUSY_TIMEOUT_SECONDS = 5  # a write waits at most this long for another process's lock

@@ -3,8 +3,9 @@
 One numbered history for both engines: PostgreSQL's begins at migration 9, the schema
 SQLite reached through migrations 1 to 9 (`bot.db.MIGRATIONS`), written for PostgreSQL
 (64-bit ids for Discord's snowflakes, identity columns, the triggers in PL/pgSQL, the
-one-revert rule as a unique index). Migrations run at start under an advisory lock, so
-processes starting together migrate once.
+one-revert rule as a unique index); from 10 on, each migration is written for both.
+Migrations run at start under an advisory lock, so processes starting together migrate
+once.
 
 `copy_guilds_db` moves an existing guilds.db into an empty PostgreSQL database inside one
 transaction: every table copied, then its row count and a checksum of its rows compared
@@ -38,6 +39,7 @@ TABLES: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("site_calls", ("site", "election", "seat_code"), None),
     ("owner_projections", ("name", "seat_code", "party"), None),
     ("answer_versions", ("scope",), None),
+    ("rate_limits", ("key",), None),
 )
 
 _BUMP = """
@@ -163,6 +165,13 @@ create trigger site_calls_version after insert or delete on site_calls
     for each row execute function bump_shared_version();
 create trigger owner_projections_version after insert or delete on owner_projections
     for each row execute function bump_shared_version();
+"""),
+    (10, """
+create table rate_limits (
+    key text primary key,
+    window_start double precision not null,
+    used integer not null
+);
 """),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]

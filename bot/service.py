@@ -3,6 +3,8 @@ answer through HowToVote, so they cannot drift apart."""
 
 from __future__ import annotations
 
+import contextlib
+import math
 import sqlite3
 import statistics
 import time
@@ -28,7 +30,7 @@ from bot.advice.render import (
     render_text,
 )
 from bot.advice.rules import Advice, AdviceOptions, advise, field_of, local_line
-from bot.community import polls, projections, sites, subscriptions, updates
+from bot.community import limits, polls, projections, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.community.kept import Kept
 from bot.community.store import GuildStore
@@ -36,7 +38,7 @@ from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
 from bot.elections.importers import projections as seat_projections
-from bot.errors import NotRecorded
+from bot.errors import NotRecorded, UserFacingError
 from bot.forecast import national_polls, projection
 from bot.forecast.live import ModelView
 from bot.models import Resolution, SeatRef, SeatUpdate
@@ -90,6 +92,7 @@ class HowToVote:
         # application's owner); the core checks this set, not a flag a caller passes
         self.owner_ids: set[int] = set(settings.owner_ids)
         self.answers_served = 0
+        self.moderator_rate: tuple[int, float] | None = limits.MODERATOR_RATE
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
     async def start(self, *, offline: bool = False) -> HowToVote:
@@ -177,33 +180,56 @@ class HowToVote:
                                       "as Con, Lab, LD, Green, SNP, PC or RUK")
         return match
 
+    @contextlib.asynccontextmanager
+    async def _moderator_allowance(self, author_id: int):
+        """One of the moderator's updates a minute, counted in the store (so across every
+        process); given back when the update is refused."""
+        if self.moderator_rate is None:
+            yield
+            return
+        key = f"moderator:{author_id}"
+        wait = await self.store.write(limits.take, key, *self.moderator_rate, time.time())
+        if wait:
+            raise limits.LimitReached(f"you are posting updates quickly: try again in "
+                                      f"{math.ceil(wait)} s")
+        try:
+            yield
+        except UserFacingError:
+            await self.store.write(limits.refund, key)
+            raise
+
     async def post_update(self, guild_id: int | None, code: str, kind: str, party: str | None,
                           payload: dict, author_id: int, author_name: str) -> Change:
         """Validate and append one update, with the seat's answer before and after."""
         record = self.data.record(code)
         stood = {c.party for c in record.latest.candidates} if record else set()
         before = self.answer_for_seat(code, guild_id)
-        update = await self.store.write(
-            updates.add, guild_id=guild_id, seat_code=code, kind=kind, party=party,
-            payload=payload, author_id=author_id, author_name=author_name,
-            known_parties=self.known_parties, stood=stood,
-            opponent=self.settings_for(guild_id).opponent if guild_id is not None else None)
+        async with self._moderator_allowance(author_id):
+            update = await self.store.write(
+                updates.add, guild_id=guild_id, seat_code=code, kind=kind, party=party,
+                payload=payload, author_id=author_id, author_name=author_name,
+                known_parties=self.known_parties, stood=stood,
+                opponent=self.settings_for(guild_id).opponent if guild_id is not None
+                else None)
         return Change(update, before, self.answer_for_seat(code, guild_id))
 
     async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
                             author_name: str) -> Change:
         target = updates.get(self.guilds_db, update_id)
         before = self.answer_for_seat(target.seat_code, guild_id) if target else None
-        update = await self.store.write(updates.revert, update_id=update_id,
-                                        guild_id=guild_id, author_id=author_id,
-                                        author_name=author_name, owners=set(self.owner_ids))
+        async with self._moderator_allowance(author_id):
+            update = await self.store.write(updates.revert, update_id=update_id,
+                                            guild_id=guild_id, author_id=author_id,
+                                            author_name=author_name,
+                                            owners=set(self.owner_ids))
         return Change(update, before, self.answer_for_seat(update.seat_code, guild_id))
 
     async def make_global(self, update_id: int, author_id: int, author_name: str
                           ) -> SeatUpdate:
-        return await self.store.write(updates.make_global, update_id=update_id,
-                                      author_id=author_id, author_name=author_name,
-                                      owners=set(self.owner_ids))
+        async with self._moderator_allowance(author_id):
+            return await self.store.write(updates.make_global, update_id=update_id,
+                                          author_id=author_id, author_name=author_name,
+                                          owners=set(self.owner_ids))
 
     def history(self, guild_id: int, code: str) -> list[updates.HistoryItem]:
         return updates.history(self.guilds_db, guild_id, code)

@@ -17,14 +17,11 @@ from bot.service import Answer, Change
 from bot.textnorm import safe_text
 from cogs.utils.checks import can_manage_server, is_moderator
 from cogs.utils.context import GuildContext
-from cogs.utils.cooldowns import cooldown
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
 
 log = logging.getLogger("howtovote.moderation")
 SEAT = "The seat (put names with spaces in quotes for ! commands)"
-# a moderator posting faster than this is a script or a slip; either way, slow it down
-MODERATOR_COOLDOWN = cooldown(10, 60.0)
 
 
 def describe(update: SeatUpdate) -> str:
@@ -125,7 +122,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="pact")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
                            standing_aside="Parties standing aside, e.g. LD Green")
     async def pact(self, ctx: GuildContext, seat: Seat, party: str, *,
@@ -138,7 +134,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="pact-end")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT)
     async def pact_end(self, ctx: GuildContext, *, seat: Seat) -> None:
         """End the pact on a seat."""
@@ -147,7 +142,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="candidate")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
     async def candidate(self, ctx: GuildContext, seat: Seat, party: str, *, name: str
                         ) -> None:
@@ -157,7 +151,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="withdraw")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party that withdrew")
     async def withdraw(self, ctx: GuildContext, seat: Seat, party: str) -> None:
         """A party withdraws: it drops out of the recommendation."""
@@ -166,7 +159,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="note")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
     async def note(self, ctx: GuildContext, seat: Seat, *, text: str) -> None:
         """Add a short note shown under the advice."""
@@ -175,7 +167,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="override")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
     async def override(self, ctx: GuildContext, seat: Seat, party: str, *, reason: str
                        ) -> None:
@@ -186,7 +177,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="byelection")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
     async def byelection(self, ctx: GuildContext, seat: Seat, *, results: str) -> None:
         """Record a newer result (party=votes ... [date]) that the advice then uses."""
@@ -212,7 +202,6 @@ class Moderation(commands.Cog):
     @commands.hybrid_command(name="revert")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members
     @is_moderator()
-    @MODERATOR_COOLDOWN
     @app_commands.describe(update_id="The update's number, from history")
     async def revert(self, ctx: GuildContext, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""

@@ -325,6 +325,7 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
     db.conn.execute("alter table subscriptions drop column notified_at")
     db.conn.execute("drop table site_calls")
     db.conn.execute("drop table owner_projections")
+    db.conn.execute("drop table rate_limits")
     db.conn.execute("drop table answer_versions")
     for (name,) in db.conn.execute("select name from sqlite_master where type = 'trigger' "
                                    "and name like '%_version%'").fetchall():

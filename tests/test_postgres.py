@@ -14,7 +14,7 @@ import pytest
 
 from bot import db as dbmod
 from bot import pg
-from bot.community import polls, projections, sites, subscriptions, updates
+from bot.community import limits, polls, projections, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.forecast import national_polls
 from tests.elections.test_import import run_cli
@@ -47,6 +47,7 @@ def full_guilds_db(path):
     sites.store(db, "Site A", "next", {"E14001196": "Lab", "E14001279": None})
     projections.store(db, "Test MRP", "2026-11-01", {"E14001279": {"LD": 0.4, "Con": 0.3}},
                       None)
+    limits.take(db, f"moderator:{SNOWFLAKE}", 10, 60.0, 1_800_000_000.25)
     with dbmod.transaction(db) as conn:
         conn.execute("insert into postcode_cache values ('WF13 1AB', 'E14001196', 'live', "
                      "null, '2026-11-30T10:00:00')")
@@ -116,8 +117,8 @@ def test_processes_starting_together_migrate_once(pg_url):
         t.join()
     assert errors == []
     with psycopg.connect(pg_url) as conn:
-        assert conn.execute("select version from schema_migrations").fetchall() == [
-            (pg.SCHEMA_VERSION,)]
+        assert conn.execute("select version from schema_migrations order by version"
+                            ).fetchall() == [(n,) for n, _script in pg.MIGRATIONS]
 
 
 def test_migrate_refuses_what_is_not_a_postgresql_url_and_an_unreachable_server(tmp_path):

@@ -130,6 +130,7 @@ async def test_postgresql_restarting_under_traffic_loses_and_doubles_nothing(
     (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
     service = await HowToVote(replace(Settings(db_dir=tmp_path), database_url=url)).start(
         offline=True)
+    service.moderator_rate = None  # one moderator posting hundreds: the server is on test
     code = next(iter(service.data.current))
     done, refused = [], []
     restarter = threading.Timer(0.5, restart)
@@ -156,3 +157,19 @@ async def test_postgresql_restarting_under_traffic_loses_and_doubles_nothing(
     assert len(rows) == len(set(rows))  # nothing written twice
     assert set(done) <= set(rows)  # nothing that was said to be done is missing
     assert set(rows) - set(done) - {"after"} <= {w for w, _m in refused}
+
+
+def test_a_moderators_limit_holds_across_processes(guilds, settings):
+    """Four processes spend one moderator's allowance at once: ten in all get through."""
+    spender = f"""
+        from bot.community import limits
+        while time.time() < {time.time() + 1.5}:  # start together
+            time.sleep(0.01)
+        allowed = sum(limits.take(db, "moderator:7", 10, 60.0, time.time()) == 0
+                      for _ in range(8))
+        print(allowed)
+    """
+    running = [start(settings, spender) for _ in range(4)]
+    outputs = [p.communicate(timeout=60) for p in running]
+    assert all(p.returncode == 0 for p in running), [err for _o, err in outputs]
+    assert sum(int(out) for out, _e in outputs) == 10

@@ -248,3 +248,21 @@ async def test_moderator_role_from_settings(discord_bot):
     assert discord_bot.reply().content.startswith("Update #1 on Godalming and Ash")
     await discord_bot.send("!config opponent Pirates", member=1)  # a moderator, not a manager
     assert "Manage Server" in discord_bot.reply().content
+
+
+async def test_a_refused_update_gives_the_moderator_back_their_allowance(settings):
+    from bot.community import limits
+    from bot.service import HowToVote
+    service = await HowToVote(settings).start(offline=True)
+    try:
+        code = next(iter(service.data.current))
+        for _ in range(12):  # refused: an unknown party; each refunded
+            with pytest.raises(updates.UpdateError):
+                await service.post_update(1, code, "pact", "XYZ", {}, 7, "m")
+        for i in range(10):
+            await service.post_update(1, code, "note", None, {"text": f"n{i}"}, 7, "m")
+        with pytest.raises(limits.LimitReached, match="try again in"):
+            await service.post_update(1, code, "note", None, {"text": "one more"}, 7, "m")
+        await service.post_update(1, code, "note", None, {"text": "another"}, 8, "m2")
+    finally:
+        await service.close()
