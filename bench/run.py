@@ -274,9 +274,45 @@ async def bench_engines(settings: Settings) -> None:
             f"PostgreSQL {postgres:.0f}/s", f"{WRITES} each, same run")
         await bench_discord(on_pg, users=100, rounds=5,
                             label="(7b) end to end with guild data in PostgreSQL")
+        bench_two_processes(on_pg)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"drop database {name} with (force)")
+
+
+TWO_PROCESS_SCRIPT = """
+import asyncio, sys, time
+from dataclasses import replace
+from pathlib import Path
+from bench import run
+from bot.config import Settings
+start_at = float(sys.argv[3])
+while time.time() < start_at:  # both processes start their rounds together
+    time.sleep(0.005)
+settings = Settings(db_dir=Path(sys.argv[1]), database_url=sys.argv[2])
+asyncio.run(run.bench_discord(settings, users=100, rounds=5))
+print("RATE", run.ROWS[-1][1].split()[0])
+"""
+
+
+def bench_two_processes(settings: Settings) -> None:
+    """(7c) two bot processes on one PostgreSQL store, each driving its own stand-in
+    Discord at once: their rates added up."""
+    begin = time.time() + 8  # time for both to load the data
+    running = [subprocess.Popen([sys.executable, "-c", TWO_PROCESS_SCRIPT,
+                                 str(settings.db_dir), settings.database_url, str(begin)],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+               for _ in range(2)]
+    rates = []
+    for child in running:
+        out, _ = child.communicate(timeout=300)
+        rates += [float(line.split()[1]) for line in out.splitlines() if line.startswith("RATE")]
+    if len(rates) != 2:
+        add("(7c) two processes on one PostgreSQL", "-", "-", "a process failed")
+        return
+    add("(7c) end to end, two bot processes on one PostgreSQL at once",
+        f"{sum(rates):.0f} commands/s", f"{rates[0]:.0f} + {rates[1]:.0f}",
+        f"{os.cpu_count()} cores; compare (7b), one process")
 
 
 RSS_SCRIPT = """
