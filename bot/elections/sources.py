@@ -196,6 +196,16 @@ def _local(day: str, kind: str, filename: str, url: str, sha256: str, licence: s
                   description=f"council election results by ward, {day} ({kind})")
 
 
+_HANDBOOKS = (  # the Commons Library's spreadsheets: (polling day, file, sha256)
+    ("2021-05-06", "local_elections_2021_results-2.xlsx",
+     "b80b10d51856b82623cdaef48f33bc68a890fb2474d73a34f4e7affd5586850e"),
+    ("2022-05-05", "local-elections-2022.xlsx",
+     "0848b583f44aa277826d67b71a1b164cbd4e71cd658cea253e69441d26745681"),
+    ("2024-05-02", "LEH-2024-results-HoC-version.xlsx",
+     "90b076b0cd542fceeea6b1c1c420ec51581262fed5d9e4dc5c7e064f625f67b1"),
+    ("2025-05-01", "LEH-2025-results-HoC.xlsx",
+     "4efb40c192e89c71a9b172e71f786fdb2932f5a11f1f8583114f58862ed16f08"),
+)
 LOCAL_ELECTIONS: tuple[Source, ...] = (
     *(_local(day, "leap", f"leap-{day}.csv", f"{_ELECTIONRESULTS}leap/{day[:4]}/leap-{day}.csv",
              sha, _LEAP) for day, sha in (
@@ -203,12 +213,8 @@ LOCAL_ELECTIONS: tuple[Source, ...] = (
         ("2017-05-04", "3b51b1ab582133c15327ad3aa0353ad00774688072c04204e783d7788b24a9da"),
         ("2018-05-03", "b8383c0d9e331a121efe0e135d4e3a11003197259cdda3b7cb0019356aafd1b0"),
         ("2019-05-02", "102adb4f1e62afdd5de084dfc4ee98dded233a6a900a658bc255f600ad990d5a"))),
-    _local("2021-05-06", "wards-xlsx", "local_elections_2021_results-2.xlsx",
-           f"{_ELECTIONRESULTS}local_elections_2021_results-2.xlsx",
-           "b80b10d51856b82623cdaef48f33bc68a890fb2474d73a34f4e7affd5586850e", OPL),
-    _local("2022-05-05", "wards-xlsx", "local-elections-2022.xlsx",
-           f"{_ELECTIONRESULTS}local-elections-2022.xlsx",
-           "0848b583f44aa277826d67b71a1b164cbd4e71cd658cea253e69441d26745681", OPL),
+    *(_local(day, "wards-xlsx", name, _ELECTIONRESULTS + name, sha, OPL)
+      for day, name, sha in _HANDBOOKS[:2]),
     _local("2023-05-04", "wards-2023", "LEH-2023-ward-level.csv",
            "https://raw.githubusercontent.com/tom-draper/uk-data-atlas/"
            "a5252647647cb95d0b2b183ec1240310d0b3160d/public/data/elections/local-elections/"
@@ -216,12 +222,8 @@ LOCAL_ELECTIONS: tuple[Source, ...] = (
            "3e034b3d964b2cfb95a0a7570a2e0606b5dd57bc69a341002a4dd32318d3ec3c",
            "Commons Library figures (Open Parliament Licence); the copy's repository states "
            "no licence, so it is downloaded at import, never shipped"),
-    _local("2024-05-02", "wards-xlsx", "LEH-2024-results-HoC-version.xlsx",
-           f"{_ELECTIONRESULTS}LEH-2024-results-HoC-version.xlsx",
-           "90b076b0cd542fceeea6b1c1c420ec51581262fed5d9e4dc5c7e064f625f67b1", OPL),
-    _local("2025-05-01", "wards-xlsx", "LEH-2025-results-HoC.xlsx",
-           f"{_ELECTIONRESULTS}LEH-2025-results-HoC.xlsx",
-           "4efb40c192e89c71a9b172e71f786fdb2932f5a11f1f8583114f58862ed16f08", OPL),
+    *(_local(day, "wards-xlsx", name, _ELECTIONRESULTS + name, sha, OPL)
+      for day, name, sha in _HANDBOOKS[2:]),
 )
 
 
