@@ -242,8 +242,9 @@ def copy_guilds_db(source: sqlite3.Connection, url: str) -> list[Copied]:
             found = ", ".join(f"{t} {n:,}" for t, n in held.items() if n)
             raise PostgresError(f"the PostgreSQL database at {safe_url(url)} already holds data "
                                 f"({found}); nothing was copied. Migrate into an empty one.")
+        copied = {}
         for table, keys, identity in TABLES:
-            columns, rows = _rows(source, table, keys)
+            columns, rows = copied[table] = _rows(source, table, keys)
             if table == "answer_versions":  # the copies above bumped it: take the file's
                 conn.execute("delete from answer_versions")
             _insert(conn, table, columns, rows, identity is not None)
@@ -251,8 +252,7 @@ def copy_guilds_db(source: sqlite3.Connection, url: str) -> list[Copied]:
                 conn.execute(f"select setval(pg_get_serial_sequence('{table}', '{identity}'), "
                              f"(select max({identity}) from {table}))")
         report = []
-        for table, keys, _i in TABLES:
-            columns, rows = _rows(source, table, keys)
+        for table, (columns, rows) in copied.items():
             theirs = conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
             ours, copied = checksum(rows), checksum(theirs)
             if len(theirs) != len(rows) or ours != copied:
@@ -412,11 +412,6 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.conn = Connection(url)
-
-    def table_names(self) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "select table_name from information_schema.tables where table_schema = "
-            "current_schema()")]
 
 
 def open_guilds(url: str) -> Database:

@@ -37,13 +37,12 @@ from bot.community.store import GuildStore
 from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
-from bot.elections.importers import projections as seat_projections
 from bot.errors import NotRecorded, UserFacingError
 from bot.forecast import national_polls, projection
 from bot.forecast.live import ModelView
 from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.places.postcodes import PostcodeLookup, clear_cache
-from bot.textnorm import shorten
+from bot.textnorm import match_key, shorten
 
 
 @dataclass(frozen=True)
@@ -387,7 +386,7 @@ class HowToVote:
     async def import_projection(self, name: str, raw: bytes, label: str,
                                 published: str | None, by: int | None) -> projections.Loaded:
         seats = {s.code: s.name for s in self.data.seats.values() if s.boundaries == "2024"}
-        names = {seat_projections.normalised(n): c for c, n in seats.items()}
+        names = {match_key(n): c for c, n in seats.items()}
         self.check_projection_size(len(raw))
         day = projections.check_date(published, self.kept.today())
         shares = projections.parse(raw, label, seats, names)

@@ -39,6 +39,20 @@ def shows_anything(text: str) -> bool:
     return not text.isascii() and bool(visible(text))
 
 
+LABEL_CHARACTERS = " -_.'"
+
+
+def label(name: str, limit: int) -> str | None:
+    """A name owners give a loaded file ("Site A", "YouGov MRP"): 1 to `limit` visible
+    letters, digits, spaces or -_.' (nothing that renders as markdown or pings); None if
+    it is not one."""
+    name = visible(name)
+    if not name or len(name) > limit or not all(c.isalnum() or c in LABEL_CHARACTERS
+                                                for c in name):
+        return None
+    return name
+
+
 def match_key(text: str) -> str:
     """The form names are compared in: lower case, no accents or punctuation, `&` = `and`,
     `St`/`Saint` the same (Ynys Môn = ynys mon; Brecon, Radnor & Cwm Tawe = brecon radnor and

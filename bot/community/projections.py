@@ -20,7 +20,7 @@ from bot.db import transaction
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.projections import read
 from bot.errors import UserFacingError
-from bot.textnorm import visible
+from bot.textnorm import label, visible
 
 NAME_LIMIT = 40
 MAX_BYTES = 2_000_000  # a seat table is about 40 kB; anything this big is not one
@@ -44,11 +44,11 @@ class Loaded:
 
 
 def check_name(name: str) -> str:
-    name = visible(name)
-    if not name or len(name) > NAME_LIMIT or not all(c.isalnum() or c in " -_.'" for c in name):
+    found = label(name, NAME_LIMIT)
+    if found is None:
         raise ProjectionError(f"a projection's name is 1 to {NAME_LIMIT} letters, digits, "
                               "spaces or -_.'")
-    return name
+    return found
 
 
 def check_date(published: str | None, today: date) -> str:
@@ -66,7 +66,7 @@ def check_date(published: str | None, today: date) -> str:
 
 def parse(raw: bytes, label: str, seats: Mapping[str, str],
           names: Mapping[str, str]) -> dict[str, dict[str, float]]:
-    """seat code -> shares, for 2024 seats only. `names`: normalised seat name -> code."""
+    """seat code -> shares, for 2024 seats only. `names`: seat name (`match_key`) -> code."""
     try:
         rows = read(raw, label, seat_names=names)
     except ImportFailed as exc:

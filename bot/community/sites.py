@@ -19,7 +19,7 @@ import sqlite_utils
 
 from bot.db import transaction
 from bot.errors import UserFacingError
-from bot.textnorm import match_key, visible
+from bot.textnorm import label, match_key, visible
 
 NO_CALL = {"", "heart", "any", "not sure", "unsure", "none", "n/a", "-", "vote with your heart",
            "too close", "too close to call", "tbc"}
@@ -121,10 +121,10 @@ def _seat_column(columns: Mapping[str, str], chosen: str | None) -> tuple[str, b
 
 
 def check_name(name: str) -> str:
-    name = visible(name)
-    if not name or len(name) > NAME_LIMIT or not all(c.isalnum() or c in " -_.'" for c in name):
+    found = label(name, NAME_LIMIT)
+    if found is None:
         raise SiteError(f"a site's name is 1 to {NAME_LIMIT} letters, digits, spaces or -_.'")
-    return name
+    return found
 
 
 def store(db: sqlite_utils.Database, name: str, election: str, calls: Mapping[str, str | None]

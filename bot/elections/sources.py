@@ -36,6 +36,9 @@ class Source:
     sha256: str
     licence: str
     description: str
+    # what its importer needs to know: (election, model, release date) for a projection,
+    # (polling day, file kind) for council results
+    details: tuple[str, ...] = ()
 
 
 PSEPHOLOGY = Source(
@@ -129,10 +132,11 @@ def _projection(election: str, model: str, published: str, repo: str, path: str,
         sha256=sha256,
         licence=_PROJECTION_LICENCE.format(publisher),
         description=f"{publisher}'s per-seat projection for {election}, {published}",
+        details=(election, model, published),
     )
 
 
-_APOGEE = "inglesp/apogee/1f7020ba3fdd4843d95089dea9447d9282d84bb5/data/processed"
+_APOGEE = "inglesp/apogee/1f7020ba3fdd4843d95089dea9447d9282d84bb5"
 _2024 = {  # model -> (scrape date, publisher, sha256)
     "britainpredicts": ("2024-07-03", "Britain Predicts (New Statesman)",
                         "f5831a8ad6c16de171ee1716308287304d24a7c9c854a0cff24f80c483e485b1"),
@@ -175,7 +179,7 @@ PROJECTIONS: tuple[Source, ...] = (
                 "jazzmuesli/ge2017/0b1144d957fc0bee65420e3b542bf3f29591f0f2", "combined.csv",
                 "11c7fd97485a9f5225a05e988c2c4aca5148d5c73bfecfd72ffcb77382c7b905", "YouGov",
                 filename="projections/ge2019/yougov-mrp-2019-combined.csv"),
-    *(_projection("ge2024", model, day, _APOGEE.split("/data/")[0],
+    *(_projection("ge2024", model, day, _APOGEE,
                   f"data/processed/{model}/{day}/data.csv", sha, publisher)
       for model, (day, publisher, sha) in _2024.items()),
 )
@@ -193,7 +197,8 @@ def _local(day: str, kind: str, filename: str, url: str, sha256: str, licence: s
            ) -> Source:
     return Source(name=f"local-{day}", filename=f"local-elections/{filename}", url=url,
                   sha256=sha256, licence=licence,
-                  description=f"council election results by ward, {day} ({kind})")
+                  description=f"council election results by ward, {day} ({kind})",
+                  details=(day, kind))
 
 
 _HANDBOOKS = (  # the Commons Library's spreadsheets: (polling day, file, sha256)

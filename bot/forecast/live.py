@@ -54,13 +54,11 @@ class ModelView:
 
 
 class LiveForecasts:
-    def __init__(self, db: sqlite_utils.Database, model: Model | None = None) -> None:
-        self.model = model or forecast_store.load(db)
-        # each side's model (against Reform UK, say); the default side's is self.model
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        # each side's model: against the Conservatives (self.model), Reform UK, ...
         self.models = {side.opponent: found for side in SIDES.values()
                        if (found := forecast_store.load(db, side.model_name)) is not None}
-        if self.model is not None:
-            self.models[AGAINST_CON.opponent] = self.model
+        self.model = self.models.get(AGAINST_CON.opponent)
         self.data = ForecastData(db)
         self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
                          if b == "2024"}

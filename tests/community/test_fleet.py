@@ -10,7 +10,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import UTC, datetime, timedelta
 
 from bot.community import polls
 from bot.config import PROJECT_ROOT
@@ -99,8 +98,9 @@ def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
     assert len(rows) >= 40
     ids = {r[0] for r in rows}
     for _id, kind, reverts, payload, author in rows:  # every committed row is whole
-        assert author == "m" and json.loads(payload) is not None
-        assert kind == "note" or reverts in ids
+        assert author == "m"
+        assert (kind, reverts is None) == ("note", True) and json.loads(payload)["text"] \
+            or kind == "revert" and reverts in ids
     # at most one note is left unreverted: the pair the kill cut between its two writes
     reverted = {r[2] for r in rows if r[1] == "revert"}
     assert len([r for r in rows if r[1] == "note" and r[0] not in reverted]) <= 1
@@ -110,8 +110,6 @@ def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
     closer = start(settings, f"polls.end(db, {poll.id}, 5); print('closed')")
     assert closer.communicate(timeout=60)[0].strip() == "closed"
     assert polls.get(guilds, poll.id).ended_at is not None
-    assert datetime.fromisoformat(polls.get(guilds, poll.id).ended_at) <= \
-        datetime.now(UTC) + timedelta(seconds=1)
 
 
 async def test_postgresql_restarting_under_traffic_loses_and_doubles_nothing(

@@ -78,12 +78,8 @@ def byelection_pairs(fetched: dict[str, Fetched]) -> list[tuple[Path, Path]]:
 
 def published_projections(fetched: dict[str, Fetched]) -> list[projections.Published]:
     """The pinned projection files, each with its election, model and release date."""
-    out = []
-    for source in PROJECTIONS:
-        _kind, election, model = source.name.split("-", 2)
-        published = source.description.rsplit(", ", 1)[1]
-        out += projections.pinned(election, model, published, fetched[source.name].path)
-    return out
+    return [release for source in PROJECTIONS
+            for release in projections.pinned(*source.details, fetched[source.name].path)]
 
 
 def build_elections_db(
@@ -121,9 +117,7 @@ def build_elections_db(
                 recent_polls.load(db, fetched[RECENT_POLLS.name].path)
                 projections.load(db, published_projections(fetched))
                 local_elections.load(db, [
-                    local_elections.LocalFile(s.name.removeprefix("local-"),
-                                              s.description.rsplit("(", 1)[1].rstrip(")"),
-                                              fetched[s.name].path)
+                    local_elections.LocalFile(*s.details, fetched[s.name].path)
                     for s in LOCAL_ELECTIONS])
                 step("local elections")
                 validate(db)

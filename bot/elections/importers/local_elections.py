@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.elections.importers.errors import ImportFailed
+from bot.elections.importers.projections import normalised
 
 # party codes in the files -> swing keys; every other code counts as "Other"
 PARTIES = {"c": "Con", "con": "Con", "conservative": "Con", "lab": "Lab", "labour": "Lab",
@@ -46,12 +46,8 @@ class LocalFile:
     path: Path
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[^a-z]", "", str(text).lower())
-
-
 def _party(code: str) -> str:
-    return PARTIES.get(_key(code), "Other")
+    return PARTIES.get(normalised(code), "Other")
 
 
 def load(db: sqlite_utils.Database, files: list[LocalFile]) -> dict[str, float]:
@@ -64,7 +60,7 @@ def load(db: sqlite_utils.Database, files: list[LocalFile]) -> dict[str, float]:
         seen = found = 0
         for code, name, votes in _contests(f):
             seen += 1
-            ward = code if code in lookup else by_name.get(_key(name))
+            ward = code if code in lookup else by_name.get(normalised(name))
             if ward is None:
                 continue
             found += 1
@@ -126,15 +122,15 @@ def _sheet(path: Path):
 
     try:
         book = CalamineWorkbook.from_path(str(path))
-        name = next((n for n in book.sheet_names if _key(n) in ("wardsresults", "wardresults")),
-                    None)
+        name = next((n for n in book.sheet_names
+                     if normalised(n) in ("wardsresults", "wardresults")), None)
         if name is None:
             raise ValueError("no 'Wards results' sheet")
         rows = iter(book.get_sheet_by_name(name).to_python())
     except (CalamineError, PasswordError, XmlError, ZipError) as exc:
         raise ValueError(f"not a spreadsheet ({exc})") from None
     for row in rows:  # the header is the first row naming the ward code column
-        header = [_key(c) if c is not None else "" for c in row]
+        header = [normalised(str(c)) if c is not None else "" for c in row]
         if any(h in ("wardcode", "wardedcode", "onswardcode") for h in header):
             return header, rows
     raise ValueError("no header row with a ward code column")
@@ -171,7 +167,7 @@ def _wards_2023(path: Path) -> Iterator[Contest]:
     """2023: no ward codes (matched by name), party columns summed over candidates."""
     text = path.read_text(encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text))
-    header = [_key(h) for h in next(reader)]
+    header = [normalised(h) for h in next(reader)]
     col = {h: i for i, h in enumerate(header)}
     first = col["elect"] + 2  # ELECT, TURNOUT, then the parties
     parties = [(i, _party(h)) for i, h in enumerate(header) if i >= first
@@ -201,7 +197,7 @@ def _ward_lookup(db: sqlite_utils.Database) -> dict[str, list[tuple[str, int]]]:
 def _unique_names(db: sqlite_utils.Database) -> dict[str, str]:
     codes: dict[str, set[str]] = defaultdict(set)
     for name, code in db.conn.execute("select ward, ward_code from wards"):
-        codes[_key(name)].add(code)
+        codes[normalised(name)].add(code)
     return {name: next(iter(c)) for name, c in codes.items() if len(c) == 1}
 
 

@@ -23,6 +23,7 @@ import sqlite_utils
 
 from bot.elections.importers.errors import ImportFailed
 from bot.places.postcodes import REVISED_SCOTTISH_CODES
+from bot.textnorm import match_key
 
 # Header (lower-cased, punctuation dropped) -> swing key. Others' columns are not read.
 PARTY_HEADERS = {
@@ -83,7 +84,7 @@ def _rows(f: Published, seat_names: Mapping[str, str] | None) -> Iterator[dict]:
 
 
 def normalised(text: str) -> str:
-    """A header or seat name as compared: lower-case letters only."""
+    """A column header or party code as compared: lower-case letters only."""
     return re.sub(r"[^a-z]", "", text.lower())
 
 
@@ -91,8 +92,8 @@ def read(raw: bytes, label: str, prefix: str = "",
          seat_names: Mapping[str, str] | None = None, boundaries: str = "2024"
          ) -> list[tuple[str, dict[str, float]]]:
     """(seat code, {party: share as a fraction}) per seat with figures. A row of all zeros
-    (a model's missing seat) is left out. `seat_names` maps normalised names to codes, for
-    files keyed by seat name. On 2024 boundaries, five Scottish seats' first codes are
+    (a model's missing seat) is left out. `seat_names` maps names (`match_key`) to codes,
+    for files keyed by seat name. On 2024 boundaries, five Scottish seats' first codes are
     read as their revised ones."""
     try:
         text = raw.decode("utf-8-sig")
@@ -163,7 +164,7 @@ def _seat(row: list[str], code_col: int | None, name_col: int | None,
         if name_col is None:
             raise ImportFailed(f"{where}: {code[:20]!r} is not a constituency code")
     name = row[name_col].strip() if name_col is not None and name_col < len(row) else ""
-    code = (seat_names or {}).get(normalised(name))
+    code = (seat_names or {}).get(match_key(name))
     if code is None:
         raise ImportFailed(f"{where}: no constituency called {name[:60]!r}")
     return code

@@ -32,16 +32,15 @@ def load(db: sqlite_utils.Database, path: Path) -> None:
     if not polls:
         return
     newest, oldest = max(p["end"] for p in polls), min(p["end"] for p in polls)
-    rows: list[dict] = []
-    day = newest
-    while day >= oldest + timedelta(days=WINDOW_DAYS) or not rows:
+    days = [newest]  # the newest, then a fortnight back at a time while a window is full
+    while days[-1] - timedelta(days=STEP_DAYS) >= oldest + timedelta(days=WINDOW_DAYS):
+        days.append(days[-1] - timedelta(days=STEP_DAYS))
+    averages = {}  # by the date each is as of: two steps with no poll between are one
+    for day in days:
         average = _average(polls, day)
-        if average and all(r["date"] != average[0]["date"] for r in rows):
-            rows += average
-        day -= timedelta(days=STEP_DAYS)
-        if day < oldest:
-            break
-    db["poll_average"].insert_all(rows)
+        if average:
+            averages.setdefault(average[0]["date"], average)
+    db["poll_average"].insert_all(row for average in averages.values() for row in average)
 
 
 def _average(polls: list[dict], day: date) -> list[dict]:
