@@ -15,14 +15,19 @@ refused; nothing is written to it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from bot.errors import StoreUnavailable, StoreUncertain
 
 MIGRATION_LOCK = 0x686F77746F766F74  # "howtovot": pg_advisory_xact_lock's key
 
@@ -173,6 +178,12 @@ create table rate_limits (
     used integer not null
 );
 """),
+    (11, """
+alter table polls add column claimed_by text;
+alter table polls add column claimed_until double precision;
+alter table polls add column announced_at text;
+update polls set announced_at = ended_at where ended_at is not null;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
@@ -293,7 +304,7 @@ def checksum(rows: Iterable[Sequence]) -> str:
     return digest.hexdigest()
 
 
-# -- serving from PostgreSQL: guilds.db's interface over a PostgreSQL connection ---------
+# -- serving from PostgreSQL: guilds.db's interface over a pool of connections -----------
 # The community modules speak SQLite's DB-API (`?` parameters, `insert or replace`,
 # `cursor.lastrowid`, `begin immediate`, sqlite3's exceptions). `Connection` below gives
 # them the same over PostgreSQL, translating each statement once, so that one store
@@ -301,6 +312,20 @@ def checksum(rows: Iterable[Sequence]) -> str:
 WRITE_LOCK = 0x686F77746F777269  # "howtowri": one writer at a time across the fleet
 _UPSERT_KEYS = {table: keys for table, keys, _i in TABLES}
 _RETURNING = {table for table, _k, identity in TABLES if identity}
+POOL_WAIT_SECONDS = 3.0  # a command waits at most this long for a connection
+# psycopg_pool retries a lost connection with a doubling delay: give up (and start again
+# at one second, when the next command asks) after 5 s, so that however long the server
+# was away the bot is back within about a second of it (300 s, the default, grows the
+# delay past half a minute)
+RECONNECT_SECONDS = 5.0
+# Every session: a write waits at most 5 s for the fleet's write lock (SQLite's busy
+# timeout), no statement runs past 15 s, and a process that stalls inside a transaction
+# (frozen, or its host gone) loses it after 30 s rather than holding the lock for ever;
+# keepalives notice a peer that vanished without closing the socket.
+SESSION = {"autocommit": True, "connect_timeout": 3, "keepalives_idle": 10,
+           "keepalives_interval": 5, "keepalives_count": 3,
+           "options": "-c lock_timeout=5000 -c statement_timeout=15000 "
+                      "-c idle_in_transaction_session_timeout=30000"}
 
 
 @functools.lru_cache(maxsize=512)
@@ -332,75 +357,109 @@ def translate(sql: str) -> str:
     return text.replace("?", "%s")
 
 
-class Cursor:
-    """What our code reads of a sqlite3 cursor."""
+def _is_read(text: str) -> bool:
+    return text[:7].lower() in ("select ", "pragma ") or text[:5].lower() == "with "
 
-    def __init__(self, cursor: psycopg.Cursor, returning: bool) -> None:
-        self._cursor = cursor
-        self.rowcount = cursor.rowcount
-        self.lastrowid = cursor.fetchone()[0] if returning else None
+
+class Cursor:
+    """What our code reads of a sqlite3 cursor; its rows are fetched before the connection
+    goes back to the pool."""
+
+    def __init__(self, cursor: psycopg.Cursor | None = None, returning: bool = False) -> None:
+        described = cursor is not None and cursor.description is not None
+        self._rows = cursor.fetchall() if described else []
+        self.rowcount = cursor.rowcount if cursor is not None else -1
+        self.lastrowid = self._rows.pop()[0] if returning else None
 
     def fetchone(self):
-        return self._cursor.fetchone() if self._cursor.description else None
+        return self._rows.pop(0) if self._rows else None
 
     def fetchall(self):
-        return self._cursor.fetchall() if self._cursor.description else []
+        rows, self._rows = self._rows, []
+        return rows
 
     def __iter__(self):
         return iter(self.fetchall())
 
 
 class Connection:
-    """A sqlite3-like connection to PostgreSQL: autocommit unless a `begin immediate`
-    opened a transaction; reconnects after the server went away, and says so in SQLite's
-    own exception types, so the callers' handling is the same on both engines."""
+    """A sqlite3-like connection over a pool: each statement borrows a connection in
+    autocommit, and a `begin immediate` keeps one until its commit or rollback. When the
+    server is out of reach it says so in SQLite's exception types, in words a user can
+    act on, so the callers' handling is the same on both engines:
+    - `StoreUnavailable` when nothing was written (no connection, a read, or a failure
+      inside a transaction, which the server rolls back);
+    - `StoreUncertain` when the server went away while a write was committing."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._conn: psycopg.Connection | None = None
-
-    def _live(self) -> psycopg.Connection:
-        if self._conn is None or self._conn.closed or self._conn.broken:
-            try:
-                self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5)
-            except psycopg.OperationalError as exc:
-                raise sqlite3.OperationalError("the database is unreachable (restarting?); "
-                                               "try again in a moment") from exc
-        return self._conn
+    def __init__(self, pool: ConnectionPool, *, owns_pool: bool) -> None:
+        self._pool = pool
+        self._owns_pool = owns_pool
+        self._held: psycopg.Connection | None = None  # inside a transaction
+        self._down_until = 0.0
 
     def execute(self, sql: str, params: Sequence = ()) -> Cursor:
-        return self._run(sql, [tuple(params)], many=False)
+        return self._run(translate(sql), [tuple(params)], many=False)
 
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> Cursor:
-        return self._run(sql, [tuple(r) for r in rows], many=True)
+        return self._run(translate(sql), [tuple(r) for r in rows], many=True)
 
-    def _run(self, sql: str, rows: list[tuple], many: bool) -> Cursor:
-        text = translate(sql)
-        conn = self._live()
+    def _borrow(self) -> psycopg.Connection:
+        # once the pool has found no server, the next second's commands are told at once
+        # rather than each waiting its full wait (the reader's wait holds up the event loop)
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailable()
         try:
-            cursor = conn.cursor()
-            if text.startswith("begin; "):
-                cursor.execute("begin")
-                cursor.execute(text.removeprefix("begin; "))
-                return Cursor(cursor, False)
-            if many:
-                if rows:
-                    cursor.executemany(text, rows)
-                return Cursor(cursor, False)
-            cursor.execute(text, rows[0] if rows else ())
-            return Cursor(cursor, text.endswith(" returning id"))
+            return self._pool.getconn(timeout=POOL_WAIT_SECONDS)
+        except (PoolTimeout, psycopg.OperationalError) as exc:
+            self._down_until = time.monotonic() + 1.0
+            raise StoreUnavailable() from exc
+
+    def _run(self, text: str, rows: list[tuple], many: bool) -> Cursor:
+        if text.startswith("begin; "):
+            return self._begin(text.removeprefix("begin; "))
+        ending = text.lower() in ("commit", "rollback")
+        in_transaction = self._held is not None and not ending
+        conn = self._held or self._borrow()
+        try:
+            with conn.cursor() as cursor:
+                if many:
+                    if rows:
+                        cursor.executemany(text, rows)
+                    return Cursor()
+                cursor.execute(text, rows[0] if rows else ())
+                return Cursor(cursor, text.endswith(" returning id"))
         except psycopg.errors.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).splitlines()[0]) from exc
         except psycopg.OperationalError as exc:
-            raise sqlite3.OperationalError("the database went away mid-command (restarting?); "
-                                           "nothing was half-written: try again in a "
-                                           "moment") from exc
+            if in_transaction or _is_read(text) or text.lower() == "rollback":
+                raise StoreUnavailable() from exc
+            raise StoreUncertain() from exc
         except psycopg.Error as exc:
             raise sqlite3.DatabaseError(str(exc).splitlines()[0]) from exc
+        finally:
+            if not in_transaction:
+                self._held = None
+                self._pool.putconn(conn)  # a broken one is thrown away and replaced
+
+    def _begin(self, take_lock: str) -> Cursor:
+        conn = self._borrow()
+        try:
+            conn.execute("begin")
+            conn.execute(take_lock)
+        except psycopg.Error as exc:
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
+            self._pool.putconn(conn)
+            raise StoreUnavailable() from exc
+        self._held = conn
+        return Cursor()
 
     def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
+        if self._held is not None:
+            self._pool.putconn(self._held)  # an open transaction is rolled back
+            self._held = None
+        if self._owns_pool:
+            self._pool.close()
 
     @property
     def conn(self) -> Connection:  # code that takes either a Database or its connection
@@ -410,12 +469,21 @@ class Connection:
 class Database:
     """What our code reads of a sqlite_utils.Database."""
 
-    def __init__(self, url: str) -> None:
-        self.conn = Connection(url)
+    def __init__(self, pool: ConnectionPool, *, owns_pool: bool = True) -> None:
+        self.pool = pool
+        self.conn = Connection(pool, owns_pool=owns_pool)
+
+    def sibling(self) -> Database:
+        """Another connection on the same pool (the store's writer thread has its own)."""
+        return Database(self.pool, owns_pool=False)
 
 
-def open_guilds(url: str) -> Database:
-    """The guild data in PostgreSQL, migrated to the current schema (under the lock)."""
+def open_guilds(url: str, *, connections: int = 4) -> Database:
+    """The guild data in PostgreSQL, migrated to the current schema (under the lock), on
+    a pool of up to `connections` that reconnects by itself after a restart."""
     with connect(url) as conn:
         migrate(conn)
-    return Database(url)
+    pool = ConnectionPool(url, kwargs=SESSION, min_size=1, max_size=connections,
+                          check=ConnectionPool.check_connection, name="howtovote",
+                          reconnect_timeout=RECONNECT_SECONDS, open=True)
+    return Database(pool)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import socket
 import sqlite3
 import statistics
 import time
@@ -37,7 +39,7 @@ from bot.community.store import GuildStore
 from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
-from bot.errors import NotRecorded, UserFacingError
+from bot.errors import NotRecorded, SavedUnshown, StoreUnavailable, UserFacingError
 from bot.forecast import national_polls, projection
 from bot.forecast.live import ModelView
 from bot.models import Resolution, SeatRef, SeatUpdate
@@ -91,6 +93,7 @@ class HowToVote:
         # application's owner); the core checks this set, not a flag a caller passes
         self.owner_ids: set[int] = set(settings.owner_ids)
         self.answers_served = 0
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"  # this process, in claims
         self.moderator_rate: tuple[int, float] | None = limits.MODERATOR_RATE
         self._answer_seconds: deque[float] = deque(maxlen=1000)  # the latest answers
 
@@ -210,7 +213,17 @@ class HowToVote:
                 known_parties=self.known_parties, stood=stood,
                 opponent=self.settings_for(guild_id).opponent if guild_id is not None
                 else None)
-        return Change(update, before, self.answer_for_seat(code, guild_id))
+        return Change(update, before, self._answer_after(update, guild_id))
+
+    def _answer_after(self, update: SeatUpdate, guild_id: int | None) -> Answer:
+        """The seat's answer once `update` is stored. The update is committed by now: if
+        the database goes away before the answer is worked out, say it is saved."""
+        try:
+            return self.answer_for_seat(update.seat_code, guild_id)
+        except StoreUnavailable as exc:
+            raise SavedUnshown(f"update #{update.id} is saved, but the database went away "
+                               "before the new advice could be worked out: ask for the "
+                               "seat again in a moment.") from exc
 
     async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
                             author_name: str) -> Change:
@@ -221,7 +234,7 @@ class HowToVote:
                                             guild_id=guild_id, author_id=author_id,
                                             author_name=author_name,
                                             owners=set(self.owner_ids))
-        return Change(update, before, self.answer_for_seat(update.seat_code, guild_id))
+        return Change(update, before, self._answer_after(update, guild_id))
 
     async def make_global(self, update_id: int, author_id: int, author_name: str
                           ) -> SeatUpdate:
@@ -295,6 +308,13 @@ class HowToVote:
 
     async def end_poll(self, poll_id: int, guild_id: int) -> polls.Poll:
         return await self.store.write(polls.end, poll_id, guild_id)
+
+    async def claim_due_polls(self) -> list[polls.Poll]:
+        """Due polls for this process to close and announce (claimed fleet-wide)."""
+        return await self.store.write(polls.claim_due, self.worker, time.time())
+
+    async def poll_announced(self, poll_id: int) -> bool:
+        return await self.store.write(polls.announced, poll_id, self.worker)
 
     async def record_poll_vote(self, message_id: int, answer_id: int, user_id: int,
                                added: bool) -> None:

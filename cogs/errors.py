@@ -32,7 +32,7 @@ def friendly(error: Exception, prefix: str, command: str | None) -> tuple[str | 
     if isinstance(error, commands.CommandNotFound):
         return None, None
     if isinstance(error, UserFacingError):
-        return f"Not done: {safe_text(str(error), 1500)}", None
+        return f"{error.heading}: {safe_text(str(error), 1500)}", None
     if isinstance(error, commands.CommandOnCooldown | app_commands.CommandOnCooldown):
         when = discord.utils.format_dt(
             discord.utils.utcnow() + timedelta(seconds=error.retry_after), "R")

@@ -159,7 +159,9 @@ def pg_url():
 @pytest.fixture
 def private_postgres():
     """A PostgreSQL server of this test's own (initdb in a temporary folder, a free port),
-    so that a test may restart it without disturbing the others. Yields (url, restart)."""
+    so that a test may restart or stop it without disturbing the others. Yields (url,
+    control): control("restart"), control("stop") and control("start") each return once
+    the server has done it."""
     import glob
     import shutil
     import socket
@@ -187,10 +189,10 @@ def private_postgres():
            "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1", "-w"]
     subprocess.run([*ctl, "start"], check=True, capture_output=True)
 
-    def restart() -> None:
-        subprocess.run([*ctl, "-m", "fast", "restart"], check=True, capture_output=True)
+    def control(action: str) -> None:
+        subprocess.run([*ctl, "-m", "fast", action], check=True, capture_output=True)
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", restart
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", control
     finally:
         subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -2,7 +2,8 @@
 readers never wait for a writer), and every write on one writer thread with a connection
 of its own. A write lock held by another process then costs that thread a wait, never
 the event loop (and with it the gateway heartbeat). With HOWTOVOTE_DATABASE_URL the same
-two roles are two PostgreSQL connections (`bot.pg`), writes serialised fleet-wide."""
+two roles borrow from one pool of PostgreSQL connections (`bot.pg`), writes serialised
+fleet-wide."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class GuildStore:
         """guilds.db at `path`, or the PostgreSQL database at `url` when one is given."""
         if url is not None:  # same interface, same SQL: bot.pg translates
             self.read = pg.open_guilds(url)
-            self._writer_db = pg.Database(url)
+            self._writer_db = self.read.sibling()
         else:
             self.read = dbmod.open_guilds(path)
             self.read.conn.execute(f"pragma busy_timeout = {READ_BUSY_MS}")
@@ -48,7 +49,7 @@ class GuildStore:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
-        for db in (self.read, self._writer_db):
+        for db in (self._writer_db, self.read):  # the reader's closes the pool
             db.conn.close()
 
     @property
