@@ -356,6 +356,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        11,
+        """
+        alter table polls add column claimed_by text;      -- the process announcing it
+        alter table polls add column claimed_until real;   -- unix time its claim lapses
+        alter table polls add column announced_at text;    -- results posted (or not due)
+        update polls set announced_at = ended_at where ended_at is not null;
+        """,
+    ),
 ]
 
 BUSY_TIMEOUT_SECONDS = 5  # a write waits at most this long for another process's lock

@@ -13,7 +13,7 @@ from discord.ext import commands, tasks
 
 from bot.advice.render import EmbedSpec, fit
 from bot.community import poll_rules as polls
-from bot.errors import NotRecorded, UserFacingError
+from bot.errors import NotRecorded
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
 from cogs.utils.context import GuildContext
@@ -21,6 +21,9 @@ from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
 
 log = logging.getLogger("howtovote.polls")
+# how often each process looks for due polls: with the claim's lease (LEASE_SECONDS), the
+# polls of a process that died are announced by another within a minute (30 s + 20 s)
+LOOP_SECONDS = 20
 PARTY_EMOJI = {"Con": "🔵", "Lab": "🔴", "LD": "🟠", "Green": "🟢", "SGP": "🟢", "GPNI": "🟢",
                "SNP": "🟡", "PC": "🟩", "RUK": "🩵", "SDLP": "🟩", "APNI": "🟨", "": "❔"}
 
@@ -159,27 +162,24 @@ class Polls(commands.Cog):
     def _expired(poll: polls.Poll) -> bool:
         return datetime.fromisoformat(poll.ends_at) <= datetime.now(UTC)
 
-    @tasks.loop(minutes=1)
+    @tasks.loop(seconds=LOOP_SECONDS)
     async def close_due(self) -> None:
         """Post the results of polls whose time is up. Every process of the fleet looks,
-        whatever its shards: closing is claimed in the database (of racing closers exactly
-        one succeeds), so each poll closes once, and a process's polls still close within
-        a minute when it has died."""
-        for poll in self.service.open_polls():
-            if not self._expired(poll):
-                continue
-            try:
-                ended = await self.service.end_poll(poll.id, poll.guild_id)
-            except UserFacingError:
-                continue  # another process claimed it first
+        whatever its shards: each due poll is claimed in the store for a while (so it is
+        announced once), and a claim left by a process that died lapses, so its polls
+        are announced by another within a minute."""
+        for poll in await self.service.claim_due_polls():
             channel = self.bot.get_channel(poll.channel_id)
             if channel is None:  # another shard's server: reach it over the REST API
                 with contextlib.suppress(discord.HTTPException):
                     channel = await self.bot.fetch_channel(poll.channel_id)
-            await self._take_discord_counts(ended, end=True)
+            await self._take_discord_counts(poll, end=True)
             if channel is not None:
                 with contextlib.suppress(discord.HTTPException):
-                    await self._send_results(channel, ended)
+                    await self._send_results(channel, poll)
+            if not await self.service.poll_announced(poll.id):
+                log.warning("poll %s was announced late: another process took it over",
+                            poll.id)
 
     @close_due.before_loop
     async def _wait_until_ready(self) -> None:

@@ -323,6 +323,8 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
                         "(10, 'E14001196', 'revert', '{}', 1, 'm', 'now', ?)", (target.id,))
     db.conn.execute("alter table national_polls drop column deleted_at")
     db.conn.execute("alter table subscriptions drop column notified_at")
+    for column in ("claimed_by", "claimed_until", "announced_at"):
+        db.conn.execute(f"alter table polls drop column {column}")
     db.conn.execute("drop table site_calls")
     db.conn.execute("drop table owner_projections")
     db.conn.execute("drop table rate_limits")

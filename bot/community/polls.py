@@ -21,7 +21,13 @@ from bot.community.poll_rules import (  # noqa: F401  (the rules, re-exported fo
     parse_options,
     validate,
 )
+from bot.db import transaction
 from bot.models import Poll, Tally  # noqa: F401  (re-exported for callers)
+
+# Closing a poll whose time is up is claimed in the store for this long: the process that
+# claimed it ends it, posts its results and marks it announced; if it dies first, its claim
+# lapses and the next process to look does it all again.
+LEASE_SECONDS = 30.0
 
 COLUMNS = ("id, guild_id, channel_id, message_id, seat_code, question, options, ends_at, "
            "ended_at")
@@ -102,17 +108,50 @@ def open_polls(db: sqlite_utils.Database, guild_id: int | None = None) -> list[P
 
 
 def end(db: sqlite_utils.Database, poll_id: int, guild_id: int) -> Poll:
-    """Close a poll once: of several racing closers, exactly one succeeds."""
+    """Close a poll now (a moderator's `poll end`, whose reply posts the results): of
+    several racing closers, exactly one succeeds."""
     if not 1 <= poll_id <= 2**63 - 1:
         raise PollError(f"there is no poll #{str(poll_id)[:20]} in this server")
     poll = get(db, poll_id)
     if poll is None or poll.guild_id != guild_id:
         raise PollError(f"there is no poll #{poll_id} in this server")
-    closed = db.conn.execute("update polls set ended_at = ? where id = ? and ended_at is null",
-                             (datetime.now(UTC).isoformat(timespec="seconds"), poll_id))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    closed = db.conn.execute("update polls set ended_at = ?, announced_at = ? where id = ? "
+                             "and ended_at is null", (now, now, poll_id))
     if closed.rowcount != 1:
         raise PollError(f"poll #{poll_id} has already ended")
     return get(db, poll_id)
+
+
+_UNANNOUNCED = ("announced_at is null and ends_at <= ? and "
+                "(claimed_until is null or claimed_until < ?)")
+
+
+def claim_due(db: sqlite_utils.Database, worker: str, now: float) -> list[Poll]:
+    """The polls whose time is up and whose results nobody has posted, ended and claimed
+    for `worker` for LEASE_SECONDS. A live claim of another process is left alone; a
+    lapsed one (that process died between closing and posting) is taken over."""
+    due = (datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"), now)
+    if db.conn.execute(f"select 1 from polls where {_UNANNOUNCED} limit 1", due
+                       ).fetchone() is None:
+        return []  # the usual case, and no write lock taken for it
+    with transaction(db) as conn:
+        ids = [row[0] for row in conn.execute(
+            f"select id from polls where {_UNANNOUNCED} order by id limit 50", due)]
+        for poll_id in ids:
+            conn.execute("update polls set claimed_by = ?, claimed_until = ?, "
+                         "ended_at = coalesce(ended_at, ?) where id = ?",
+                         (worker, now + LEASE_SECONDS, due[0], poll_id))
+    return [get(db, poll_id) for poll_id in ids]
+
+
+def announced(db: sqlite_utils.Database, poll_id: int, worker: str) -> bool:
+    """`worker` has posted the poll's results; False if its claim had lapsed and another
+    process took the poll over."""
+    done = db.conn.execute("update polls set announced_at = ? where id = ? and claimed_by = ? "
+                           "and announced_at is null",
+                           (datetime.now(UTC).isoformat(timespec="seconds"), poll_id, worker))
+    return done.rowcount == 1
 
 
 def latest_for_seat(db: sqlite_utils.Database, guild_id: int, seat_code: str) -> Poll | None:
