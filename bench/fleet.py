@@ -18,16 +18,26 @@ answers voters and turns the poll loop (`keep` below).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import sys
 import time
 from pathlib import Path
 
-from bench.discord_harness import start, stop
+import discord
+from discord.ext.test import factories
+
+from bench.discord_harness import Harness, start, stop
 from bot.config import Settings
 
-SEAT = "Hartlepool"
+SEAT = "Hartlepool"  # voters' questions
+# each process's notes go on a seat of its own (the seat's answer reads all its updates,
+# and one seat with the whole fleet's thousands is not what a server sees); the fleet's
+# withdrawals, and the members following them, are on one seat they share
+NOTE_SEATS = ("Bath", "Cambridge", "Chelmsford", "Chippenham", "Clacton", "Hendon",
+              "Huddersfield", "Bassetlaw")
+SHARED_SEAT = "Wimbledon"
 POSTED = re.compile(r"(?:Update|Done: update) \\?#(\d+) (?:on|is saved)")  # "\#": escaped
 
 
@@ -38,33 +48,80 @@ def sort_reply(text: str) -> str:
         return "refused"
     if "may have been saved" in text:
         return "unsure"
+    if text.startswith("Not done: "):
+        return "declined"  # a rule refused it (a party that has already withdrawn, say)
     return "other"
 
 
+def same_ids_in_every_process() -> None:
+    """dpytest numbers its fake servers, channels and members from the clock; counted
+    instead, every process of the fleet sees one server with the same members, as the
+    shards of one bot see the one Discord."""
+    factories.make_id = itertools.count(10**18).__next__
+
+
+def posted_polls(harness: Harness) -> list[str]:
+    """The titles of poll results sent since the last call (dpytest drops an embed sent
+    with a file, so they are read from what the harness recorded)."""
+    titles = [embed["title"] for payload in harness.payloads
+              for embed in payload.get("embeds") or []
+              if embed.get("title", "").startswith("Poll #")]
+    harness.payloads.clear()
+    return titles
+
+
 async def drive(settings: Settings, tag: str, notes: int, go: Path) -> dict:
-    harness = await start(settings, record=False)
+    same_ids_in_every_process()
+    harness = await start(settings)
     harness.lift_cooldowns()
     await harness.grant_manage_server()
-    outcome: dict[str, list] = {"done": [], "refused": [], "unsure": [], "other": []}
+    service, guild = harness.bot.service, harness.channel().guild
+    seat = NOTE_SEATS[int(tag.removeprefix("p")) % len(NOTE_SEATS)]
+    if tag == "p0":  # two members follow the shared seat (the same two in every process)
+        for member in (1, 2):
+            await harness.send(f"!subscribe {SHARED_SEAT}", member=member)
+        harness.replies()
+    shared = await service.one_seat(SHARED_SEAT)
+    named = service.answer_for_seat(shared.code, guild.id).advice.recommended_party
+    outcome: dict[str, list] = {"done": [], "refused": [], "unsure": [], "declined": [],
+                                "other": [], "dms": [], "polls": []}
+    member_send = discord.Member.send
+
+    async def dm(member: discord.Member, *args, **kwargs):  # who was told, by id
+        outcome["dms"].append(member.id)
+        return await member_send(member, *args, **kwargs)
+    discord.Member.send = dm
 
     async def write(command: str, label: str) -> tuple[str, int | None]:
         await harness.send(command)
-        texts = [m.content for m in harness.replies()]
+        replies = harness.replies()
+        texts = [m.content for m in replies if not isinstance(m.channel, discord.DMChannel)]
         kind = sort_reply(texts[0]) if len(texts) == 1 else "other"
         outcome[kind].append([label, texts[:2]])
         return kind, int(POSTED.match(texts[0])[1]) if kind == "done" else None
 
-    print("ready", flush=True)
-    while not go.exists():
-        await asyncio.sleep(0.01)
-    began = time.perf_counter()
-    for i in range(notes):
-        label = f"{tag}-{i}"
-        _kind, update_id = await write(f"!note {SEAT} {label}", label)
-        # a refused revert is asked again, as a moderator would: the note must not stand
+    async def post_and_revert(command: str, label: str) -> None:
+        _kind, update_id = await write(command, label)
+        # a refused revert is asked again, as a moderator would: the update must not stand
         while update_id is not None and (await write(f"!revert {update_id}",
                                                      f"revert {update_id}"))[0] == "refused":
             await asyncio.sleep(0.05)
+
+    print("ready", guild.id, harness.channel().id, flush=True)
+    while not go.exists():
+        await asyncio.sleep(0.01)
+    began = time.perf_counter()
+    # every process at once withdraws the party the advice names, and reverts that: the
+    # advice flips back and forth, and each follower hears of it once, whichever
+    # processes made the changes (one DM per seat per follower per five minutes)
+    await post_and_revert(f"!withdraw {SHARED_SEAT} {named}", "withdraw")
+    for i in range(notes):
+        await post_and_revert(f"!note {seat} {tag}-{i}", f"{tag}-{i}")
+        if i % 20 == 0:  # a turn of the poll loop (every 20 s when deployed)
+            harness.payloads.clear()
+            await harness.bot.get_cog("Polls").close_due()
+            harness.replies()  # the results it posted, read from the record instead
+            outcome["polls"] += posted_polls(harness)
     outcome["seconds"] = time.perf_counter() - began
     await stop(harness)
     return outcome
@@ -89,11 +146,8 @@ async def keep(settings: Settings, go: Path, stuck: bool) -> None:
         if go.exists():
             await loop_turn()  # one turn of the loop, which runs every 20 s when deployed
         harness.replies()
-        for payload in harness.payloads:
-            for embed in payload.get("embeds") or []:
-                if embed.get("title", "").startswith("Poll #"):
-                    print("posted", embed["title"], flush=True)
-        harness.payloads.clear()
+        for title in posted_polls(harness):
+            print("posted", title, flush=True)
         await asyncio.sleep(0.1)
 
 

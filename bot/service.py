@@ -4,6 +4,7 @@ answer through HowToVote, so they cannot drift apart."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import socket
@@ -45,6 +46,8 @@ from bot.forecast.live import ModelView
 from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.places.postcodes import PostcodeLookup, clear_cache
 from bot.textnorm import match_key, shorten
+
+log = logging.getLogger("howtovote.service")
 
 
 @dataclass(frozen=True)
@@ -277,7 +280,14 @@ class HowToVote:
 
     async def subscribers_to_tell(self, guild_id: int, code: str, fingerprint: str
                                   ) -> list[int]:
-        return await self.store.write(subscriptions.due, guild_id, code, fingerprint)
+        """Subscribers to DM about a change, once each. Asked after the change is stored:
+        if the database fails now, the change stands and nobody is told this time (they
+        are at the next change, compared with what they were last told)."""
+        try:
+            return await self.store.write(subscriptions.due, guild_id, code, fingerprint)
+        except sqlite3.Error as exc:
+            log.warning("could not look up subscribers to tell: %s", exc)
+            return []
 
     def describe_polls(self, quote: Callable[[str], str] = str) -> str:
         """What answers rest on, nation by nation, and the owners' polls on record

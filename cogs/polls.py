@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import discord
@@ -167,19 +168,29 @@ class Polls(commands.Cog):
         """Post the results of polls whose time is up. Every process of the fleet looks,
         whatever its shards: each due poll is claimed in the store for a while (so it is
         announced once), and a claim left by a process that died lapses, so its polls
-        are announced by another within a minute."""
-        for poll in await self.service.claim_due_polls():
-            channel = self.bot.get_channel(poll.channel_id)
-            if channel is None:  # another shard's server: reach it over the REST API
-                with contextlib.suppress(discord.HTTPException):
-                    channel = await self.bot.fetch_channel(poll.channel_id)
-            await self._take_discord_counts(poll, end=True)
-            if channel is not None:
-                with contextlib.suppress(discord.HTTPException):
-                    await self._send_results(channel, poll)
-            if not await self.service.poll_announced(poll.id):
-                log.warning("poll %s was announced late: another process took it over",
-                            poll.id)
+        are announced by another within a minute. Nothing here may stop the loop."""
+        try:
+            due = await self.service.claim_due_polls()
+        except sqlite3.Error as exc:  # the database is restarting, say: the next turn asks
+            log.warning("could not look for due polls: %s", exc)
+            return
+        for poll in due:
+            try:
+                await self._announce(poll)
+            except Exception:  # its claim lapses, and this or another process tries again
+                log.exception("could not announce poll %s", poll.id)
+
+    async def _announce(self, poll: polls.Poll) -> None:
+        channel = self.bot.get_channel(poll.channel_id)
+        if channel is None:  # another shard's server: reach it over the REST API
+            with contextlib.suppress(discord.HTTPException):
+                channel = await self.bot.fetch_channel(poll.channel_id)
+        await self._take_discord_counts(poll, end=True)
+        if channel is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await self._send_results(channel, poll)
+        if not await self.service.poll_announced(poll.id):
+            log.warning("poll %s was announced late: another process took it over", poll.id)
 
     @close_due.before_loop
     async def _wait_until_ready(self) -> None:

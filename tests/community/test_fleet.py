@@ -170,37 +170,63 @@ def test_a_moderators_limit_holds_across_processes(guilds, settings):
 
 def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db_dir,
                                                      tmp_path):
-    """Eight bot processes on the stand-in Discord, each a moderator posting notes and
-    reverting them, all at once on one PostgreSQL, which restarts under them: every write
-    the bots said was done is stored once, every one refused is not stored, none is
-    stored twice, and every process carries on by itself after the restart."""
+    """Eight bot processes on the stand-in Discord, all shards of one bot in one server,
+    all at once on one PostgreSQL, which restarts under them. Each process's moderator
+    withdraws the party the advice names, then posts 400 notes, reverting each; each
+    turns the poll loop every twenty notes (a withdrawal another process made first is
+    declined, by the rules). Every write the bots said was done is stored
+    once, every one refused is not stored, none is stored twice; each due poll is
+    announced once and each follower of the seat is told of the change once, across the
+    fleet; and every process carries on by itself after the restart."""
     import threading
+    from collections import Counter
+
+    import psycopg
 
     url, control = private_postgres
     fleet, notes = 8, 400
     (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
     go = tmp_path / "go"
-    running = [subprocess.Popen([sys.executable, "-m", "bench.fleet", "write", str(tmp_path), url,
-                                 f"p{n}", str(notes), str(go)], cwd=PROJECT_ROOT,
+
+    def writer(n: int) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "bench.fleet", "write", str(tmp_path),
+                                 url, f"p{n}", str(notes), str(go)], cwd=PROJECT_ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for n in range(fleet)]
-    for process in running:  # each has migrated (under the lock) and started its bot
-        assert process.stdout.readline().strip() == "ready", process.stderr.read()[-3000:]
+
+    running = [writer(0)]  # the first subscribes the followers before the others start
+    ready = [running[0].stdout.readline().split()]
+    running += [writer(n) for n in range(1, fleet)]
+    ready += [p.stdout.readline().split() for p in running[1:]]
+    assert all(r[0] == "ready" for r in ready), [p.stderr.read()[-3000:] for p in running]
+    guild, channel = ready[0][1:]
+    assert {tuple(r[1:]) for r in ready} == {(guild, channel)}  # one server, as shards see
+    with psycopg.connect(url) as conn:  # polls that fall due as the fleet writes
+        for n in range(5):
+            conn.execute("insert into polls (guild_id, channel_id, message_id, question, "
+                         "options, created_by, created_at, ends_at, salt) values "
+                         "(%s, %s, %s, %s, '[\"a\", \"b\"]', 9, '2020-01-01', "
+                         "'2020-01-01T00:00:00+00:00', 'salt')",
+                         (int(guild), int(channel), 500 + n, f"Due {n}?"))
     restarted = threading.Timer(2.0, control, ["restart"])
     go.touch()
     restarted.start()
     outputs = [p.communicate(timeout=600) for p in running]
     restarted.join()
-    assert all(p.returncode == 0 for p in running), [err[-3000:] for _o, err in outputs]
+    assert all(p.returncode == 0 for p in running), [err[err.rfind("Traceback"):][:3000]
+                                                     for _o, err in outputs]
     said = [json.loads(out) for out, _err in outputs]
-    assert [s["other"] for s in said] == [[]] * fleet  # every reply is one of the three
+    assert [s["other"] for s in said] == [[]] * fleet  # every reply is one of the four
+    # the rules refused only withdrawals of a party another process had just withdrawn
+    assert {label for s in said for label, _t in s["declined"]} <= {"withdraw"}
+    changes = [label for s in said for label, _t in s["done"] if label == "withdraw"]
 
-    import psycopg
     with psycopg.connect(url) as conn:
         rows = conn.execute("select id, kind, payload, reverts_id from seat_updates").fetchall()
         restarted_at, first, last = conn.execute(
             "select pg_postmaster_start_time(), min(created_at::timestamptz), "
             "max(created_at::timestamptz) from seat_updates").fetchone()
+        unannounced = conn.execute("select count(*) from polls where announced_at is null"
+                                   ).fetchone()[0]
     assert first < restarted_at < last  # the server restarted while the fleet wrote
     stored = [json.loads(payload).get("text") for _i, kind, payload, _r in rows
               if kind == "note"]
@@ -208,9 +234,9 @@ def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db
     note_ids = {json.loads(payload)["text"]: i for i, kind, payload, _r in rows
                 if kind == "note"}
     assert len(stored) == len(set(stored))  # nothing stored twice
-    done = [label for s in said for label, _t in s["done"] if not label.startswith("revert")]
-    refused = [label for s in said for label, _t in s["refused"]
-               if not label.startswith("revert")]
+    done = [label for s in said for label, _t in s["done"]
+            if label[0] == "p"]
+    refused = [label for s in said for label, _t in s["refused"] if label[0] == "p"]
     assert set(done) <= set(stored)  # nothing the bot said was done is missing
     assert not set(refused) & set(stored)  # nothing it said was not saved was saved
     assert set(stored) - set(done) <= {label for s in said for label, _t in s["unsure"]}
@@ -220,7 +246,14 @@ def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db
                       if label.startswith("revert")}
     assert {note_ids[label] for label in done} - reverted <= unsure_reverts
     assert len(done) >= fleet * notes * 0.9  # and the fleet came through it
-    print({"done": len(done), "refused": len(refused),
+    # each due poll announced once, by whichever process claimed it
+    posted = Counter(title for s in said for title in s["polls"])
+    assert sorted(posted.values()) == [1] * 5 and unannounced == 0
+    assert {title.split(": ", 1)[1] for title in posted} == {f"Due {n}?" for n in range(5)}
+    # each follower told once, though the advice changed with each withdrawal and revert
+    told = Counter(user for s in said for user in s["dms"])
+    assert changes and len(told) == 2 and set(told.values()) == {1}
+    print({"done": len(done), "refused": len(refused), "withdrawals": len(changes),
            "unsure": sum(len(s["unsure"]) for s in said),
            "seconds": max(s["seconds"] for s in said)})
 
