@@ -20,6 +20,7 @@ from pathlib import Path
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import StorageError
+from bot.pg import PostgresError
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.sources import SourceError
 from bot.errors import UserFacingError
@@ -149,14 +150,25 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.data_command in ("backup", "cache"):
         from bot import db as dbmod
+        from bot import pg
+        from bot.community.store import open_guild_data, where
         from bot.places.postcodes import clear_cache
 
-        guilds = dbmod.open_guilds(settings.guilds_db_path)
-        if args.data_command == "backup":
-            size = dbmod.backup(guilds, args.file)
-            print(f"Backed up {settings.guilds_db_path} to {args.file} ({size:,} bytes)")
-        else:
-            print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
+        if args.data_command == "backup" and settings.database_url:
+            copied = pg.export_guilds_db(settings.database_url, args.file)
+            print(f"Backed up {where(settings)} to {args.file} as a guilds.db file "
+                  f"({sum(c.rows for c in copied):,} rows, every table's checksum equal; "
+                  "`data migrate --to` loads it back)")
+            return 0
+        guilds = open_guild_data(settings)
+        try:
+            if args.data_command == "backup":
+                size = dbmod.backup(guilds, args.file)
+                print(f"Backed up {where(settings)} to {args.file} ({size:,} bytes)")
+            else:
+                print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
+        finally:
+            guilds.conn.close()
         return 0
     if args.data_command == "migrate":
         from bot import db as dbmod
@@ -235,16 +247,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
     from bot import db as dbmod
+    from bot.community.store import open_guild_data, where
     from bot.elections.dataset import ensure_data
     from bot.forecast import national_polls
     from bot.service import HowToVote
 
     elections = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     parties = {code for (code,) in elections.conn.execute("select code from parties")}
-    guilds = dbmod.open_guilds(settings.guilds_db_path)
+    guilds = open_guild_data(settings)
     if args.polls_command == "import":
         count = national_polls.import_csv(guilds, args.file, parties)
-        print(f"Imported {count} new national poll(s) into {settings.guilds_db_path}")
+        print(f"Imported {count} new national poll(s) into {where(settings)}")
     if args.polls_command == "delete":
         gone = national_polls.delete(guilds, args.poll_id)  # the operator's own shell
         print(f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})")
@@ -334,7 +347,8 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     scores = backtest.scores(data, fdata, pairs, models, options)
     if args.site:
         from bot.community import sites
-        guilds = dbmod.open_guilds(settings.guilds_db_path)
+        from bot.community.store import open_guild_data
+        guilds = open_guild_data(settings)
         for pair in pairs:
             calls = sites.election_calls(guilds, args.site, pair)
             outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair], side or AGAINST_CON)}
@@ -454,12 +468,13 @@ def cmd_run(settings: Settings) -> int:
     if not settings.discord_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    from bot import db as dbmod
+    from bot.community.store import open_guild_data
     from bot.elections.dataset import ensure_data
 
-    # refuse what cannot work before connecting to Discord: missing or corrupt data
+    # refuse what cannot work before connecting to Discord: missing or corrupt data, a
+    # guild database that cannot be opened or reached
     asyncio.run(ensure_data(settings))
-    dbmod.open_guilds(settings.guilds_db_path).conn.close()
+    open_guild_data(settings).conn.close()
     # the one place the core reaches up into the Discord layer: starting it
     from bot.service import HowToVote
     from cogs.utils.client import run_bot
@@ -503,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ImportFailed, SourceError, UserFacingError, PostcodeImportError) as exc:
         print(f"howtovote: {exc}", file=sys.stderr)  # a bad input file or value: no traceback
         return 1
-    except StorageError as exc:
+    except (StorageError, PostgresError) as exc:
         print(f"howtovote: {exc}", file=sys.stderr)
         return 4
     except KeyboardInterrupt:

@@ -23,6 +23,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -275,11 +276,48 @@ def copy_guilds_db(source: sqlite3.Connection, url: str) -> list[Copied]:
     return report
 
 
+def export_guilds_db(url: str, target: Path) -> list[Copied]:
+    """The guild data in PostgreSQL written out as a guilds.db file (`data backup` with
+    HOWTOVOTE_DATABASE_URL set; `data migrate` loads it back): every table read in one
+    snapshot, written to a temporary file in one transaction, each table's count and
+    checksum compared, and only then moved into place."""
+    from bot import db as dbmod
+
+    target = target.expanduser()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    out = dbmod.open_guilds(tmp)
+    report = []
+    try:
+        with connect(url) as conn:
+            conn.execute("set transaction isolation level repeatable read, read only")
+            with dbmod.transaction(out) as lite:
+                for table, keys, _identity in TABLES:
+                    columns = [row[1] for row in lite.execute(f"pragma table_info({table})")]
+                    rows = conn.execute(f"select {', '.join(columns)} from {table} "
+                                        f"order by {', '.join(keys)}").fetchall()
+                    if table == "answer_versions":  # the copies above bumped it
+                        lite.execute("delete from answer_versions")
+                    lite.executemany(f"insert into {table} ({', '.join(columns)}) values "
+                                     f"({', '.join(['?'] * len(columns))})", rows)
+                    report.append(Copied(table, len(rows), checksum(rows)))
+        for item in report:
+            _c, written = _rows(out.conn, item.table, ())
+            if len(written) != item.rows or checksum(written) != item.checksum:
+                raise PostgresError(f"{item.table}: the file's copy differs; nothing was "
+                                    "written")
+    finally:
+        out.conn.close()
+    tmp.replace(target)
+    return report
+
+
 def _rows(source: sqlite3.Connection, table: str, keys: Sequence[str]
           ) -> tuple[list[str], list[tuple]]:
     columns = [row[1] for row in source.execute(f"pragma table_info({table})")]
-    rows = source.execute(f"select {', '.join(columns)} from {table} "
-                          f"order by {', '.join(keys)}").fetchall()
+    order = f" order by {', '.join(keys)}" if keys else ""
+    rows = source.execute(f"select {', '.join(columns)} from {table}{order}").fetchall()
     return columns, rows
 
 

@@ -145,3 +145,38 @@ def test_the_sqlite_and_postgresql_schemas_have_the_same_tables_and_columns(tmp_
                 "order by ordinal_position", (table,))]
             assert ours == theirs, table
     assert dbmod.schema_version(lite) == pg.SCHEMA_VERSION
+
+
+def test_the_command_line_works_on_postgresql_and_backs_it_up_as_a_guilds_db(
+        tmp_path, pg_url, settings):
+    """With HOWTOVOTE_DATABASE_URL set, `polls import` and `ask` use PostgreSQL, not a
+    guilds.db, and `data backup` writes PostgreSQL's data as a guilds.db file that holds
+    exactly what the original file held, plus the import."""
+    from tests.test_one_truth import POLLS_CSV
+
+    original = full_guilds_db(tmp_path / "guilds.db")
+    moved = run_cli("data", "migrate", "--to", pg_url, env={"HOWTOVOTE_DB_DIR": str(tmp_path)})
+    assert moved.returncode == 0, moved.stderr
+    env = {"HOWTOVOTE_DB_DIR": str(settings.db_dir), "HOWTOVOTE_DATABASE_URL": pg_url}
+    (tmp_path / "polls.csv").write_text(POLLS_CSV)
+    imported = run_cli("polls", "import", str(tmp_path / "polls.csv"), env=env)
+    assert imported.returncode == 0, imported.stderr
+    assert "Imported 1 new national poll(s) into postgresql://" in imported.stdout
+    asked = run_cli("ask", "Bath", env=env).stdout
+    assert "GB polls of 2026-11-20" in asked, asked  # the owners' polls in PostgreSQL
+    assert not settings.guilds_db_path.exists()  # nothing went to a file meanwhile
+    backup = tmp_path / "backups" / "guilds-copy.db"
+    out = run_cli("data", "backup", str(backup), env=env)
+    assert out.returncode == 0, out.stderr
+    assert "as a guilds.db file" in out.stdout and "checksum equal" in out.stdout
+    copy = dbmod.open_guilds(backup)
+    for table, _keys, _identity in pg.TABLES:
+        columns = [r[1] for r in original.conn.execute(f"pragma table_info({table})")]
+        ours = original.conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
+        theirs = copy.conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
+        if table == "national_polls":  # the import, and the rest as it was
+            assert sorted(map(repr, ours)) == sorted(map(repr, theirs[:1]))
+            assert theirs[1][1:3] == ("2026-11-20", "YouGov")
+        elif table != "answer_versions":  # the import bumped the shared version
+            assert sorted(map(repr, ours)) == sorted(map(repr, theirs)), table
+    assert list(tmp_path.glob("backups/.*")) == []  # no temporary file left behind

@@ -23,6 +23,20 @@ T = TypeVar("T")
 READ_BUSY_MS = 200  # the loop's connection only reads and caches: it never waits long
 
 
+def open_guild_data(settings) -> sqlite_utils.Database | pg.Database:
+    """The guild data the settings name, for the command line: guilds.db, or PostgreSQL
+    with HOWTOVOTE_DATABASE_URL."""
+    if settings.database_url:
+        return pg.open_guilds(settings.database_url, connections=1)
+    return dbmod.open_guilds(settings.guilds_db_path)
+
+
+def where(settings) -> str:
+    """Where the guild data is, for messages (a URL without its password)."""
+    return pg.safe_url(settings.database_url) if settings.database_url \
+        else str(settings.guilds_db_path)
+
+
 class GuildStore:
     def __init__(self, path: Path, url: str | None = None) -> None:
         """guilds.db at `path`, or the PostgreSQL database at `url` when one is given."""
