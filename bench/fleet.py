@@ -76,7 +76,7 @@ async def drive(settings: Settings, tag: str, notes: int, go: Path) -> dict:
     harness.lift_cooldowns()
     await harness.grant_manage_server()
     service, guild = harness.bot.service, harness.channel().guild
-    seat = NOTE_SEATS[int(tag.removeprefix("p")) % len(NOTE_SEATS)]
+    seat = NOTE_SEATS[int(re.sub(r"\D", "", tag) or 0) % len(NOTE_SEATS)]
     if tag == "p0":  # two members follow the shared seat (the same two in every process)
         for member in (1, 2):
             await harness.send(f"!subscribe {SHARED_SEAT}", member=member)

@@ -275,6 +275,7 @@ async def bench_engines(settings: Settings) -> None:
         await bench_discord(on_pg, users=100, rounds=5,
                             label="(7b) end to end with guild data in PostgreSQL")
         bench_two_processes(on_pg)
+        bench_fleet(on_pg)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"drop database {name} with (force)")
@@ -313,6 +314,33 @@ def bench_two_processes(settings: Settings) -> None:
     add("(7c) end to end, two bot processes on one PostgreSQL at once",
         f"{sum(rates):.0f} commands/s", f"{rates[0]:.0f} + {rates[1]:.0f}",
         f"{os.cpu_count()} cores; compare (7b), one process")
+
+
+def bench_fleet(settings: Settings, processes: int = 4, notes: int = 100) -> None:
+    """(7d) a fleet of bot processes on one PostgreSQL, each a moderator posting notes
+    and reverting them through the stand-in Discord (bench/fleet.py, as the fleet test
+    runs it): the moderator writes a second the fleet commits, all told."""
+    import json
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        go = Path(folder) / "go"
+        running = [subprocess.Popen([sys.executable, "-m", "bench.fleet", "write",
+                                     str(settings.db_dir), settings.database_url,
+                                     f"b{n}", str(notes), str(go)], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, text=True)
+                   for n in range(processes)]
+        if not all(child.stdout.readline().startswith("ready") for child in running):
+            add(f"(7d) {processes} bot processes writing", "-", "-", "a process failed")
+            return
+        go.touch()
+        said = [json.loads(child.communicate(timeout=600)[0]) for child in running]
+    writes = sum(len(s["done"]) for s in said)
+    seconds = max(s["seconds"] for s in said)
+    add(f"(7d) moderator writes, {processes} bot processes on one PostgreSQL at once",
+        f"{writes / seconds:.0f} writes/s", f"{writes:,} in {seconds:.1f} s",
+        f"notes and reverts; {os.cpu_count()} cores; compare (7a), one process")
 
 
 RSS_SCRIPT = """

@@ -20,10 +20,10 @@ from pathlib import Path
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import StorageError
-from bot.pg import PostgresError
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.sources import SourceError
 from bot.errors import UserFacingError
+from bot.pg import PostgresError
 from bot.places.postcodes import PostcodeImportError
 
 NO_TOKEN = """\

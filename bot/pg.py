@@ -15,10 +15,10 @@ refused; nothing is written to it.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import re
+import select
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -420,11 +420,22 @@ class Cursor:
         return iter(self.fetchall())
 
 
+def _alive(conn: psycopg.Connection) -> bool:
+    """Whether an idle connection is still open at the server's end, without a round
+    trip: a server that restarted or hung up has left its goodbye on the socket, so an
+    idle connection with something to read is a dead one."""
+    if conn.closed or conn.broken:
+        return False
+    readable, _w, _x = select.select([conn.fileno()], [], [], 0)
+    return not readable
+
+
 class Connection:
-    """A sqlite3-like connection over a pool: each statement borrows a connection in
-    autocommit, and a `begin immediate` keeps one until its commit or rollback. When the
-    server is out of reach it says so in SQLite's exception types, in words a user can
-    act on, so the callers' handling is the same on both engines:
+    """A sqlite3-like connection borrowed from the pool: kept while it works, looked at
+    (`_alive`) before each statement outside a transaction, and exchanged for a fresh
+    one when the server has dropped it, so a restart between commands goes unnoticed.
+    When the server is out of reach it says so in SQLite's exception types, in words a
+    user can act on, so the callers' handling is the same on both engines:
     - `StoreUnavailable` when nothing was written (no connection, a read, or a failure
       inside a transaction, which the server rolls back);
     - `StoreUncertain` when the server went away while a write was committing."""
@@ -432,7 +443,8 @@ class Connection:
     def __init__(self, pool: ConnectionPool, *, owns_pool: bool) -> None:
         self._pool = pool
         self._owns_pool = owns_pool
-        self._held: psycopg.Connection | None = None  # inside a transaction
+        self._conn: psycopg.Connection | None = None
+        self._in_transaction = False
         self._down_until = 0.0
 
     def execute(self, sql: str, params: Sequence = ()) -> Cursor:
@@ -441,25 +453,45 @@ class Connection:
     def executemany(self, sql: str, rows: Iterable[Sequence]) -> Cursor:
         return self._run(translate(sql), [tuple(r) for r in rows], many=True)
 
-    def _borrow(self) -> psycopg.Connection:
+    def _connection(self) -> psycopg.Connection:
+        if self._conn is not None and (self._in_transaction or _alive(self._conn)):
+            return self._conn
+        self._give_back()
         # once the pool has found no server, the next second's commands are told at once
         # rather than each waiting its full wait (the reader's wait holds up the event loop)
         if time.monotonic() < self._down_until:
             raise StoreUnavailable()
         try:
-            return self._pool.getconn(timeout=POOL_WAIT_SECONDS)
+            self._conn = self._pool.getconn(timeout=POOL_WAIT_SECONDS)
         except (PoolTimeout, psycopg.OperationalError) as exc:
             self._down_until = time.monotonic() + 1.0
             raise StoreUnavailable() from exc
+        return self._conn
+
+    def _give_back(self) -> None:
+        """Return the connection, closed if it is dead, so the pool replaces it."""
+        conn, self._conn, self._in_transaction = self._conn, None, False
+        if conn is not None:
+            if not _alive(conn):
+                conn.close()
+            self._pool.putconn(conn)  # an open transaction is rolled back
 
     def _run(self, text: str, rows: list[tuple], many: bool) -> Cursor:
-        if text.startswith("begin; "):
-            return self._begin(text.removeprefix("begin; "))
         ending = text.lower() in ("commit", "rollback")
-        in_transaction = self._held is not None and not ending
-        conn = self._held or self._borrow()
+        if ending and not self._in_transaction:
+            if text.lower() == "rollback":  # its connection failed, and took it along
+                return Cursor()
+            raise sqlite3.OperationalError("cannot commit - no transaction is active")
+        begins = text.startswith("begin; ")
+        in_transaction = self._in_transaction and not ending
+        conn = self._connection()
         try:
             with conn.cursor() as cursor:
+                if begins:
+                    cursor.execute("begin")
+                    self._in_transaction = True
+                    cursor.execute(text.removeprefix("begin; "))
+                    return Cursor()
                 if many:
                     if rows:
                         cursor.executemany(text, rows)
@@ -469,33 +501,18 @@ class Connection:
         except psycopg.errors.IntegrityError as exc:
             raise sqlite3.IntegrityError(str(exc).splitlines()[0]) from exc
         except psycopg.OperationalError as exc:
-            if in_transaction or _is_read(text) or text.lower() == "rollback":
+            self._give_back()
+            if begins or in_transaction or _is_read(text) or text.lower() == "rollback":
                 raise StoreUnavailable() from exc
             raise StoreUncertain() from exc
         except psycopg.Error as exc:
             raise sqlite3.DatabaseError(str(exc).splitlines()[0]) from exc
         finally:
-            if not in_transaction:
-                self._held = None
-                self._pool.putconn(conn)  # a broken one is thrown away and replaced
-
-    def _begin(self, take_lock: str) -> Cursor:
-        conn = self._borrow()
-        try:
-            conn.execute("begin")
-            conn.execute(take_lock)
-        except psycopg.Error as exc:
-            with contextlib.suppress(psycopg.Error):
-                conn.rollback()
-            self._pool.putconn(conn)
-            raise StoreUnavailable() from exc
-        self._held = conn
-        return Cursor()
+            if ending:
+                self._in_transaction = False
 
     def close(self) -> None:
-        if self._held is not None:
-            self._pool.putconn(self._held)  # an open transaction is rolled back
-            self._held = None
+        self._give_back()
         if self._owns_pool:
             self._pool.close()
 
@@ -518,7 +535,8 @@ class Database:
 
 def open_guilds(url: str, *, connections: int = 4) -> Database:
     """The guild data in PostgreSQL, migrated to the current schema (under the lock), on
-    a pool of up to `connections` that reconnects by itself after a restart."""
+    a pool of up to `connections` (the store's reader and writer keep one each) that
+    reconnects by itself after a restart."""
     with connect(url) as conn:
         migrate(conn)
     pool = ConnectionPool(url, kwargs=SESSION, min_size=1, max_size=connections,

@@ -2,8 +2,8 @@
 readers never wait for a writer), and every write on one writer thread with a connection
 of its own. A write lock held by another process then costs that thread a wait, never
 the event loop (and with it the gateway heartbeat). With HOWTOVOTE_DATABASE_URL the same
-two roles borrow from one pool of PostgreSQL connections (`bot.pg`), writes serialised
-fleet-wide."""
+two roles each keep a connection from one pool of PostgreSQL connections (`bot.pg`),
+writes serialised fleet-wide."""
 
 from __future__ import annotations
 
