@@ -375,3 +375,19 @@ async def test_the_seat_converter_one_several_none(discord_bot):
     param = next(p for p in discord_bot.bot.tree.get_command("history").parameters
                  if p.name == "seat")
     assert param.autocomplete
+
+
+async def test_a_process_of_the_fleet_connects_only_its_own_shards(settings):
+    """HOWTOVOTE_SHARD_COUNT and HOWTOVOTE_SHARD_IDS reach discord.py: this process opens
+    shards 2 and 5 of 8, and the others are left to the rest of the fleet."""
+    from dataclasses import replace
+
+    from discord.ext import commands as ext
+
+    from bot.service import HowToVote
+    from cogs.utils.client import make_bot
+
+    fleet = replace(settings, shard_count=8, shard_ids=(2, 5))
+    bot = make_bot(fleet, HowToVote(fleet))
+    assert isinstance(bot, ext.AutoShardedBot)
+    assert (bot.shard_count, bot.shard_ids) == (8, [2, 5])
