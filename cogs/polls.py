@@ -6,7 +6,7 @@ import contextlib
 import io
 import logging
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import discord
 from discord import app_commands
@@ -158,10 +158,6 @@ class Polls(commands.Cog):
         were down are in them)."""
         for poll in self.service.open_polls():
             await self._take_discord_counts(poll)
-
-    @staticmethod
-    def _expired(poll: polls.Poll) -> bool:
-        return datetime.fromisoformat(poll.ends_at) <= datetime.now(UTC)
 
     @tasks.loop(seconds=LOOP_SECONDS)
     async def close_due(self) -> None:

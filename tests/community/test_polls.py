@@ -76,6 +76,31 @@ def vote(bot, message_id, answer_id, user_id, added=True):
     bot.dispatch("raw_poll_vote_add" if added else "raw_poll_vote_remove", event)
 
 
+def test_a_due_poll_is_claimed_for_a_while_then_taken_over(guilds):
+    """The poll loop's claim, on both engines: one process claims a due poll; another
+    finds nothing while the claim is live, takes the poll over once it lapses (the first
+    died before posting), and the first, back too late, is told so."""
+    import time
+
+    poll = polls.create(guilds, guild_id=1, channel_id=2, message_id=3, seat_code=None,
+                        question="Which?", options=["a", "b"], hours=1, created_by=9)
+    later = time.time() + 2 * 3600  # the poll's hour is up
+    assert polls.claim_due(guilds, "host:1", later - 3600 - 60) == []  # not yet due
+    [claimed] = polls.claim_due(guilds, "host:1", later)
+    assert claimed.id == poll.id and claimed.ended_at is not None  # ended as it is claimed
+    assert polls.claim_due(guilds, "host:2", later + 10) == []  # the claim is live
+    [taken] = polls.claim_due(guilds, "host:2", later + polls.LEASE_SECONDS + 1)
+    assert taken.id == poll.id and taken.ended_at == claimed.ended_at
+    assert polls.announced(guilds, poll.id, "host:1") is False  # it lost the poll
+    assert polls.announced(guilds, poll.id, "host:2") is True
+    assert polls.claim_due(guilds, "host:3", later + 3600) == []  # announced: never again
+    # a poll a moderator ended (and whose results the reply posted) is not announced again
+    ended = polls.create(guilds, guild_id=1, channel_id=2, message_id=4, seat_code=None,
+                         question="Other?", options=["a", "b"], hours=1, created_by=9)
+    polls.end(guilds, ended.id, 1)
+    assert polls.claim_due(guilds, "host:3", later + 3600) == []
+
+
 async def test_seat_poll_lifecycle(discord_bot):
     import asyncio
     await enable_polls(discord_bot)
@@ -124,3 +149,20 @@ async def test_polls_refused_clearly(discord_bot):
     assert "Only this server's moderators" in discord_bot.reply().content
     db = discord_bot.bot.service.guilds_db
     assert db.conn.execute("select count(*) from polls").fetchone() == (0,)
+
+
+async def test_the_poll_loop_posts_a_due_polls_results_once(discord_bot):
+    await enable_polls(discord_bot)
+    await discord_bot.send('!poll ask "Pick one" a | b')
+    discord_bot.replies()
+    db = discord_bot.bot.service.guilds_db
+    [poll] = polls.open_polls(db, discord_bot.member(0).guild.id)
+    db.conn.execute("update polls set ends_at = '2020-01-01T00:00:00+00:00' where id = ?",
+                    (poll.id,))
+    loop_turn = discord_bot.bot.get_cog("Polls").close_due
+    discord_bot.payloads.clear()
+    for _ in range(3):
+        await loop_turn()
+    titles = [e["title"] for p in discord_bot.payloads for e in p.get("embeds") or []]
+    assert titles == [f"Poll #{poll.id}: Pick one"]
+    assert polls.get(db, poll.id).ended_at is not None
