@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import sqlite3
 from datetime import timedelta
 
 import discord
@@ -167,7 +166,7 @@ class Polls(commands.Cog):
         are announced by another within a minute. Nothing here may stop the loop."""
         try:
             due = await self.service.claim_due_polls()
-        except sqlite3.Error as exc:  # the database is restarting, say: the next turn asks
+        except Exception as exc:  # the database is restarting, say: the next turn asks
             log.warning("could not look for due polls: %s", exc)
             return
         for poll in due:
