@@ -507,6 +507,25 @@ async def test_a_write_waiting_for_a_lock_does_not_block_the_loop(settings):
         await service.close()
 
 
+async def test_a_lock_held_past_the_busy_timeout_is_refused_in_words(settings):
+    """Another process keeps guilds.db's write lock longer than SQLite waits: the update
+    is refused as PostgreSQL's are, "nothing was saved", and nothing is."""
+    from bot.errors import StoreUnavailable
+    from bot.service import HowToVote
+    service = await HowToVote(settings).start(offline=True)
+    other = sqlite3.connect(settings.guilds_db_path, isolation_level=None)
+    try:
+        other.execute("begin immediate")
+        with pytest.raises(StoreUnavailable, match="busy with another process's write: "
+                                                   "nothing was saved"):
+            await service.post_update(10, "E14001196", "note", None, {"text": "hi"}, 1, "m")
+        other.execute("commit")
+        assert other.execute("select count(*) from seat_updates").fetchone()[0] == 0
+    finally:
+        other.close()
+        await service.close()
+
+
 # -- 9. abuse ---------------------------------------------------------------------------------
 def test_a_subscriber_gets_one_dm_per_seat_per_pause(tmp_path):
     db = guilds(tmp_path)

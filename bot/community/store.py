@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +19,7 @@ import sqlite_utils
 
 from bot import db as dbmod
 from bot import pg
+from bot.errors import StoreUnavailable
 
 T = TypeVar("T")
 READ_BUSY_MS = 200  # the loop's connection only reads and caches: it never waits long
@@ -58,6 +60,14 @@ class GuildStore:
         call = functools.partial(fn, self._writer_db, *args, **kwargs)
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except sqlite3.OperationalError as exc:
+            if "database is locked" not in str(exc):
+                raise
+            # another process held guilds.db's write lock past the busy timeout: SQLite
+            # wrote nothing, so say it as PostgreSQL's refusals are said
+            raise StoreUnavailable("the bot's database is busy with another process's "
+                                   "write: nothing was saved. Please try again in a "
+                                   "moment.") from exc
         finally:
             self.on_write()
 
