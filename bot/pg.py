@@ -15,13 +15,17 @@ refused; nothing is written to it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 import re
 import select
+import socket
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -350,7 +354,6 @@ def checksum(rows: Iterable[Sequence]) -> str:
 WRITE_LOCK = 0x686F77746F777269  # "howtowri": one writer at a time across the fleet
 _UPSERT_KEYS = {table: keys for table, keys, _i in TABLES}
 _RETURNING = {table for table, _k, identity in TABLES if identity}
-POOL_WAIT_SECONDS = 3.0  # a command waits at most this long for a connection
 # psycopg_pool retries a lost connection with a doubling delay: give up (and start again
 # at one second, when the next command asks) after 5 s, so that however long the server
 # was away the bot is back within about a second of it (300 s, the default, grows the
@@ -420,6 +423,65 @@ class Cursor:
         return iter(self.fetchall())
 
 
+@dataclass(frozen=True)
+class Role:
+    """How long a connection's statements may go unanswered before the watchdog fails
+    them (a server that hangs, or a network that drops every packet, never errors), and
+    how long it waits for a connection from the pool."""
+
+    deadline: float
+    pool_wait: float
+
+
+# The reader's thread is the event loop: a read answers in a millisecond, so two seconds
+# is a hung server, and the loop is never held longer. A write takes milliseconds too,
+# after a wait of up to 5 s for the fleet's write lock (the session's lock_timeout): a
+# moderator is told within 8 s.
+READER = Role(deadline=2.0, pool_wait=2.0)
+WRITER = Role(deadline=8.0, pool_wait=3.0)
+BREAK_SECONDS = 2.0  # after a wait that ran out, commands are refused at once for this long
+
+
+class _Watchdog:
+    """One thread for the process that shuts down the socket of any statement past its
+    deadline: the blocked read then returns, and psycopg raises as for a dropped
+    connection. Entries are added, removed and acted on under one lock, so a socket is
+    only ever shut while its statement is still waiting on it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[int, tuple[float, int]] = {}  # id(conn): (deadline, fd)
+        self._thread: threading.Thread | None = None
+
+    @contextlib.contextmanager
+    def guard(self, conn: psycopg.Connection, seconds: float) -> Iterator[None]:
+        with self._lock:
+            self._waiting[id(conn)] = (time.monotonic() + seconds, conn.fileno())
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._watch, daemon=True,
+                                                name="postgresql-watchdog")
+                self._thread.start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._waiting.pop(id(conn), None)
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.25)
+            with self._lock:
+                now = time.monotonic()
+                for key, (deadline, fd) in list(self._waiting.items()):
+                    if now > deadline:
+                        del self._waiting[key]
+                        with contextlib.suppress(OSError):
+                            socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RDWR)
+
+
+WATCHDOG = _Watchdog()
+
+
 def _alive(conn: psycopg.Connection) -> bool:
     """Whether an idle connection is still open at the server's end, without a round
     trip: a server that restarted or hung up has left its goodbye on the socket, so an
@@ -440,9 +502,11 @@ class Connection:
       inside a transaction, which the server rolls back);
     - `StoreUncertain` when the server went away while a write was committing."""
 
-    def __init__(self, pool: ConnectionPool, *, owns_pool: bool) -> None:
+    def __init__(self, pool: ConnectionPool, *, owns_pool: bool, role: Role = READER
+                 ) -> None:
         self._pool = pool
         self._owns_pool = owns_pool
+        self._role = role
         self._conn: psycopg.Connection | None = None
         self._in_transaction = False
         self._down_until = 0.0
@@ -457,14 +521,14 @@ class Connection:
         if self._conn is not None and (self._in_transaction or _alive(self._conn)):
             return self._conn
         self._give_back()
-        # once the pool has found no server, the next second's commands are told at once
-        # rather than each waiting its full wait (the reader's wait holds up the event loop)
+        # once a wait has run out, the next commands are told at once rather than each
+        # waiting its full wait (the reader's wait holds up the event loop)
         if time.monotonic() < self._down_until:
             raise StoreUnavailable()
         try:
-            self._conn = self._pool.getconn(timeout=POOL_WAIT_SECONDS)
+            self._conn = self._pool.getconn(timeout=self._role.pool_wait)
         except (PoolTimeout, psycopg.OperationalError) as exc:
-            self._down_until = time.monotonic() + 1.0
+            self._down_until = time.monotonic() + BREAK_SECONDS
             raise StoreUnavailable() from exc
         return self._conn
 
@@ -485,8 +549,9 @@ class Connection:
         begins = text.startswith("begin; ")
         in_transaction = self._in_transaction and not ending
         conn = self._connection()
+        started = time.monotonic()
         try:
-            with conn.cursor() as cursor:
+            with WATCHDOG.guard(conn, self._role.deadline), conn.cursor() as cursor:
                 if begins:
                     cursor.execute("begin")
                     self._in_transaction = True
@@ -502,6 +567,8 @@ class Connection:
             raise sqlite3.IntegrityError(str(exc).splitlines()[0]) from exc
         except psycopg.OperationalError as exc:
             self._give_back()
+            if time.monotonic() - started >= self._role.deadline:  # the watchdog's doing
+                self._down_until = time.monotonic() + BREAK_SECONDS
             if begins or in_transaction or _is_read(text) or text.lower() == "rollback":
                 raise StoreUnavailable() from exc
             raise StoreUncertain() from exc
@@ -524,22 +591,24 @@ class Connection:
 class Database:
     """What our code reads of a sqlite_utils.Database."""
 
-    def __init__(self, pool: ConnectionPool, *, owns_pool: bool = True) -> None:
+    def __init__(self, pool: ConnectionPool, *, owns_pool: bool = True, role: Role = READER
+                 ) -> None:
         self.pool = pool
-        self.conn = Connection(pool, owns_pool=owns_pool)
+        self.conn = Connection(pool, owns_pool=owns_pool, role=role)
 
-    def sibling(self) -> Database:
-        """Another connection on the same pool (the store's writer thread has its own)."""
-        return Database(self.pool, owns_pool=False)
+    def writer(self) -> Database:
+        """Another connection on the same pool, for the store's writer thread."""
+        return Database(self.pool, owns_pool=False, role=WRITER)
 
 
-def open_guilds(url: str, *, connections: int = 4) -> Database:
+def open_guilds(url: str, *, connections: int = 4, role: Role = READER) -> Database:
     """The guild data in PostgreSQL, migrated to the current schema (under the lock), on
     a pool of up to `connections` (the store's reader and writer keep one each) that
     reconnects by itself after a restart."""
     with connect(url) as conn:
         migrate(conn)
+    # no `check` on borrowing: its round trip would hang on a hung server, outside any
+    # deadline; `_alive` and the watchdog do its work
     pool = ConnectionPool(url, kwargs=SESSION, min_size=1, max_size=connections,
-                          check=ConnectionPool.check_connection, name="howtovote",
-                          reconnect_timeout=RECONNECT_SECONDS, open=True)
-    return Database(pool)
+                          name="howtovote", reconnect_timeout=RECONNECT_SECONDS, open=True)
+    return Database(pool, role=role)

@@ -161,7 +161,8 @@ def private_postgres():
     """A PostgreSQL server of this test's own (initdb in a temporary folder, a free port),
     so that a test may restart or stop it without disturbing the others. Yields (url,
     control): control("restart"), control("stop") and control("start") each return once
-    the server has done it."""
+    the server has done it; control("freeze") stops every server process (a server that
+    hangs: its sockets stay open, nothing answers) until control("thaw")."""
     import glob
     import shutil
     import socket
@@ -190,6 +191,13 @@ def private_postgres():
     subprocess.run([*ctl, "start"], check=True, capture_output=True)
 
     def control(action: str) -> None:
+        if action in ("freeze", "thaw"):  # every server process stopped, sockets open
+            postmaster = (data / "postmaster.pid").read_text().split()[0]
+            found = subprocess.run(["pgrep", "-P", postmaster], capture_output=True,
+                                   text=True).stdout.split()
+            signal = "-STOP" if action == "freeze" else "-CONT"
+            subprocess.run(["kill", signal, postmaster, *found], check=True)
+            return
         subprocess.run([*ctl, "-m", "fast", action], check=True, capture_output=True)
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres", control

@@ -29,7 +29,7 @@ def open_guild_data(settings) -> sqlite_utils.Database | pg.Database:
     """The guild data the settings name, for the command line: guilds.db, or PostgreSQL
     with HOWTOVOTE_DATABASE_URL."""
     if settings.database_url:
-        return pg.open_guilds(settings.database_url, connections=1)
+        return pg.open_guilds(settings.database_url, connections=1, role=pg.WRITER)
     return dbmod.open_guilds(settings.guilds_db_path)
 
 
@@ -44,7 +44,7 @@ class GuildStore:
         """guilds.db at `path`, or the PostgreSQL database at `url` when one is given."""
         if url is not None:  # same interface, same SQL: bot.pg translates
             self.read = pg.open_guilds(url)
-            self._writer_db = self.read.sibling()
+            self._writer_db = self.read.writer()
         else:
             self.read = dbmod.open_guilds(path)
             self.read.conn.execute(f"pragma busy_timeout = {READ_BUSY_MS}")

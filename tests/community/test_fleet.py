@@ -152,6 +152,71 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
     assert notes == ["before", "after"]
 
 
+async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built_db_dir,
+                                                       tmp_path):
+    """PostgreSQL hangs (every server process stopped, its sockets open: nothing errors,
+    nothing answers). A command is refused within seconds instead of waiting for ever,
+    the event loop keeps ticking meanwhile, and once the server runs again the bot is back
+    by itself."""
+    import asyncio
+    import threading
+    from dataclasses import replace
+
+    from bench.discord_harness import start as start_harness
+    from bench.discord_harness import stop as stop_harness
+    from bot import pg
+    from bot.config import Settings
+
+    url, control = private_postgres
+    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
+    harness = await start_harness(replace(Settings(db_dir=tmp_path), database_url=url))
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:
+        last = time.monotonic()
+        while len(gaps) < 400:
+            await asyncio.sleep(0.05)
+            gaps.append(time.monotonic() - last)
+            last = time.monotonic()
+
+    ticking = asyncio.create_task(heartbeat())
+    try:
+        await harness.grant_manage_server()
+        await harness.send("!note Hartlepool before")
+        assert harness.reply().content.startswith("Update #1 on Hartlepool")
+        control("freeze")
+        safety = threading.Timer(20, control, ["thaw"])  # were the bot to hang after all
+        safety.start()
+        try:
+            gaps.clear()
+            refusals, waits = [], []
+            for _ in range(4):  # the moderator keeps trying
+                began = time.monotonic()
+                await harness.send("!note Hartlepool frozen")
+                refusals.append(harness.reply().content)
+                waits.append(time.monotonic() - began)
+            await asyncio.sleep(0.5)
+        finally:
+            safety.cancel()
+            control("thaw")
+        assert all(r.startswith("Not done: the bot's database is out of reach")
+                   for r in refusals), refusals
+        assert max(waits) < pg.WRITER.deadline + 1, waits  # told, never left waiting
+        # the loop is held at most one read's deadline at a time, never for good
+        assert max(gaps) < pg.READER.deadline + 1, max(gaps)
+        replies = []
+        while not replies or replies[-1].startswith("Not done") and len(replies) < 20:
+            await harness.send("!note Hartlepool after")
+            replies.append(harness.reply().content)
+            await asyncio.sleep(0.5)
+        assert replies[-1].startswith("Update #"), replies
+        print({"refused after (s)": [round(w, 1) for w in waits],
+               "longest loop gap (s)": round(max(gaps), 2)})
+    finally:
+        ticking.cancel()
+        await stop_harness(harness)
+
+
 def test_a_moderators_limit_holds_across_processes(guilds, settings):
     """Four processes spend one moderator's allowance at once: ten in all get through."""
     spender = f"""
