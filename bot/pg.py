@@ -475,8 +475,9 @@ class _Watchdog:
                 for key, (deadline, fd) in list(self._waiting.items()):
                     if now > deadline:
                         del self._waiting[key]
-                        with contextlib.suppress(OSError):
-                            socket.socket(fileno=os.dup(fd)).shutdown(socket.SHUT_RDWR)
+                        with contextlib.suppress(OSError), \
+                                socket.socket(fileno=os.dup(fd)) as stuck:
+                            stuck.shutdown(socket.SHUT_RDWR)  # the statement's own socket
 
 
 WATCHDOG = _Watchdog()
