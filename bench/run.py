@@ -321,8 +321,6 @@ def bench_fleet(settings: Settings, processes: int = 4, notes: int = 100) -> Non
     and reverting them through the stand-in Discord (bench/fleet.py, as the fleet test
     runs it): the moderator writes a second the fleet commits, all told."""
     import json
-    import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as folder:
         go = Path(folder) / "go"

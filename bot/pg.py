@@ -10,7 +10,10 @@ once.
 `copy_guilds_db` moves an existing guilds.db into an empty PostgreSQL database inside one
 transaction: every table copied, then its row count and a checksum of its rows compared
 with the file's before anything is committed. A target that already holds data is
-refused; nothing is written to it.
+refused; nothing is written to it. `export_guilds_db` is the way back, for backups.
+
+The bot serves from it through `open_guilds`: guilds.db's DB-API over a pool of
+connections, with a watchdog on every statement (the second half of this module).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from bot import db as dbmod
 from bot.errors import StoreUnavailable, StoreUncertain
 
 MIGRATION_LOCK = 0x686F77746F766F74  # "howtovot": pg_advisory_xact_lock's key
@@ -270,8 +274,8 @@ def copy_guilds_db(source: sqlite3.Connection, url: str) -> list[Copied]:
         report = []
         for table, (columns, rows) in copied.items():
             theirs = conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
-            ours, copied = checksum(rows), checksum(theirs)
-            if len(theirs) != len(rows) or ours != copied:
+            ours = checksum(rows)
+            if len(theirs) != len(rows) or ours != checksum(theirs):
                 conn.rollback()
                 raise PostgresError(f"{table}: {len(theirs):,} rows arrived of {len(rows):,}, "
                                     "or their content differs; nothing was committed")
@@ -285,8 +289,6 @@ def export_guilds_db(url: str, target: Path) -> list[Copied]:
     HOWTOVOTE_DATABASE_URL set; `data migrate` loads it back): every table read in one
     snapshot, written to a temporary file in one transaction, each table's count and
     checksum compared, and only then moved into place."""
-    from bot import db as dbmod
-
     target = target.expanduser()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

@@ -187,8 +187,8 @@ class HowToVote:
 
     @contextlib.asynccontextmanager
     async def _moderator_allowance(self, author_id: int):
-        """One of the moderator's updates a minute, counted in the store (so across every
-        process); given back when the update is refused."""
+        """Each update spends one of the moderator's allowance (limits.MODERATOR_RATE),
+        counted in the store, so across every process; given back when it is refused."""
         if self.moderator_rate is None:
             yield
             return

@@ -19,13 +19,14 @@ import sqlite_utils
 
 from bot import db as dbmod
 from bot import pg
+from bot.config import Settings
 from bot.errors import StoreUnavailable
 
 T = TypeVar("T")
 READ_BUSY_MS = 200  # the loop's connection only reads and caches: it never waits long
 
 
-def open_guild_data(settings) -> sqlite_utils.Database | pg.Database:
+def open_guild_data(settings: Settings) -> sqlite_utils.Database | pg.Database:
     """The guild data the settings name, for the command line: guilds.db, or PostgreSQL
     with HOWTOVOTE_DATABASE_URL."""
     if settings.database_url:
@@ -33,7 +34,7 @@ def open_guild_data(settings) -> sqlite_utils.Database | pg.Database:
     return dbmod.open_guilds(settings.guilds_db_path)
 
 
-def where(settings) -> str:
+def where(settings: Settings) -> str:
     """Where the guild data is, for messages (a URL without its password)."""
     return pg.safe_url(settings.database_url) if settings.database_url \
         else str(settings.guilds_db_path)
