@@ -118,14 +118,71 @@ async def start(settings: Settings, guilds=("Campaign HQ", "Elsewhere"),
 
 def configure(bot: commands.Bot, guilds=("Campaign HQ", "Elsewhere"),
               members: list[str] = MEMBERS) -> None:
-    """dpytest's fake Discord around a bot: the same for ours and for a bare one."""
-    # dpytest builds its fake members through the member cache, which needs this intent;
-    # the production intents are tested separately (cogs.utils.client.intents)
-    bot._connection._intents.members = True
+    """dpytest's fake Discord around a bot: the same for ours and for a bare one. The bot
+    then runs with the intents `python bot.py` uses (no member cache)."""
+    production = bot._connection._intents
+    # dpytest builds its fake members through the member cache, which needs this intent
+    # for the set-up alone
+    bot._connection._intents = discord.Intents(production.value, members=True)
     bot._connection.member_cache_flags = discord.MemberCacheFlags.from_intents(
         bot._connection._intents)
     dpytest.configure(bot, guilds=list(guilds), text_channels=["general", "announcements"],
                       members=list(members))
+    bot._connection._intents = production
+    bot._connection.member_cache_flags = discord.MemberCacheFlags.from_intents(production)
+    _serve_users_from_discord(bot)
+
+
+def _serve_users_from_discord(bot: commands.Bot) -> None:
+    """`GET /users/{id}` answered from the fake Discord's own records, as Discord does,
+    not from the bot's cache (dpytest's own answer reads the bot's member cache)."""
+    async def get_user(user_id: int) -> dict:
+        user = next((m for m in dpytest.get_config().members if m.id == user_id), None)
+        if user is None:
+            raise discord.NotFound(_Response(404, "Not Found"), "Unknown User")
+        return factories.make_user_dict(user.name, user.discriminator, None,
+                                        id_num=user.id)
+
+    bot.http.get_user = get_user
+
+
+class _Response:
+    """What discord.py's HTTP errors read from a response."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status, self.reason = status, reason
+
+
+def forget_user(bot: commands.Bot, user_id: int) -> None:
+    """The bot's caches as after a restart, for a user who has not spoken since: no
+    member, user or DM channel of theirs (with the production intents nothing refills the
+    member cache). dpytest builds the authors of fake messages from the member cache, so
+    only users who stay silent can be forgotten."""
+    state = bot._connection
+    state._messages.clear()
+    channel = state._private_channels_by_user.pop(user_id, None)
+    if channel is not None:
+        state._private_channels.pop(channel.id, None)
+    state._users.pop(user_id, None)
+    for guild in bot.guilds:
+        if (member := guild._members.get(user_id)) is not None:
+            guild._remove_member(member)
+
+
+def close_dms(bot: commands.Bot, user_id: int) -> None:
+    """That user's DMs are closed: Discord answers 403 to every message sent to them."""
+    original = bot.http.send_message
+
+    async def send_message(channel_id, *, params):
+        channel = bot.get_channel(channel_id)  # noqa: F841 (dpytest reads it)
+        dm = bot._connection._get_private_channel_by_user(user_id)
+        if dm is not None and dm.id == channel_id:
+            raise discord.Forbidden(_Response(403, "Forbidden"),
+                                    {"code": 50007, "message": "Cannot send messages to "
+                                                               "this user"})
+        return await original(channel_id, params=params)
+
+    bot.http.send_message = send_message
 
 
 def wire_payload(params) -> dict:

@@ -85,12 +85,12 @@ async def drive(settings: Settings, tag: str, notes: int, go: Path) -> dict:
     named = service.answer_for_seat(shared.code, guild.id).advice.recommended_party
     outcome: dict[str, list] = {"done": [], "refused": [], "unsure": [], "declined": [],
                                 "other": [], "dms": [], "polls": []}
-    member_send = discord.Member.send
+    user_send = discord.User.send
 
-    async def dm(member: discord.Member, *args, **kwargs):  # who was told, by id
-        outcome["dms"].append(member.id)
-        return await member_send(member, *args, **kwargs)
-    discord.Member.send = dm
+    async def dm(user: discord.User, *args, **kwargs):  # who was told, by id
+        outcome["dms"].append(user.id)
+        return await user_send(user, *args, **kwargs)
+    discord.User.send = dm
 
     async def write(command: str, label: str) -> tuple[str, int | None]:
         await harness.send(command)

@@ -193,6 +193,9 @@ alter table polls add column claimed_until double precision;
 alter table polls add column announced_at text;
 update polls set announced_at = ended_at where ended_at is not null;
 """),
+    (12, """
+alter table subscriptions add column dm_refused_at text;
+"""),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

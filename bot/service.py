@@ -289,6 +289,22 @@ class HowToVote:
             log.warning("could not look up subscribers to tell: %s", exc)
             return []
 
+    async def subscriber_told(self, guild_id: int, code: str, user_id: int,
+                              fingerprint: str) -> None:
+        await self._after_dm(subscriptions.told, guild_id, code, user_id, fingerprint)
+
+    async def subscriber_refused(self, guild_id: int, code: str, user_id: int) -> None:
+        await self._after_dm(subscriptions.refused, guild_id, code, user_id)
+
+    async def _after_dm(self, fn: Callable[..., None], *args) -> None:
+        """Record how a DM went. The update it was about is saved and announced by now: a
+        failure here is logged, never reported as the update's (the DM is simply sent
+        again at the next change)."""
+        try:
+            await self.store.write(fn, *args)
+        except sqlite3.Error as exc:
+            log.warning("could not record a subscriber's DM: %s", exc)
+
     def describe_polls(self, quote: Callable[[str], str] = str) -> str:
         """What answers rest on, nation by nation, and the owners' polls on record
         (`quote`: how to make an owner's text safe where it is shown)."""

@@ -4,7 +4,6 @@ seat and hear when its advice changes. All logic lives in the core; this is the 
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 import discord
@@ -59,17 +58,7 @@ class Moderation(commands.Cog):
         if key and value:
             await self.service.set_setting(ctx.guild.id, key, value, ctx.author.id)
         s = self.service.settings_for(ctx.guild.id)
-        role = f"<@&{s.mod_role_id}>" if s.mod_role_id else "not set (Manage Server only)"
-        channel = f"<#{s.announce_channel_id}>" if s.announce_channel_id else "not set"
-        lines = [
-            f"mod-role: {role}",
-            f"announce-channel: {channel}",
-            f"opponent: {s.opponent}",
-            f"bloc: {s.bloc_label}",
-            f"polls: {'on' if s.polls_enabled else 'off'}",
-            f"projections: {'on' if s.projections_enabled else 'off'}",
-            f"model: {'on' if s.model_enabled else 'off'}",
-        ]
+        lines = [f"{key}: {s.shown(key)}" for key in self.service.setting_keys()]
         help_text = "\n".join(f"`{k}`: {v}" for k, v in self.service.setting_keys().items())
         spec = fit(EmbedSpec("Server settings", "\n".join(lines), 0x5865F2,
                              (EmbedField("Change one", f"`{self.bot.settings.prefix}config "
@@ -108,16 +97,26 @@ class Moderation(commands.Cog):
             await self._notify(ctx, update.seat_code, after)
 
     async def _notify(self, ctx: GuildContext, seat_code: str, after: Answer) -> None:
-        for user_id in await self.service.subscribers_to_tell(ctx.guild.id, seat_code,
-                                                              after.fingerprint):
-            member = ctx.guild.get_member(user_id) or self.bot.get_user(user_id)
-            if member is None:
-                continue
-            # DMs closed: there is nothing else we may do without pinging them
-            with contextlib.suppress(discord.HTTPException):
-                await member.send(f"The advice for {after.resolution.seat.name} changed in "
-                                  f"{safe_text(ctx.guild.name, 100)}:",
-                                  embed=to_embed(after.embed))
+        """DM each subscriber over REST: the production intents keep no member cache, so
+        a subscriber is fetched by id, never looked up in a cache. Marked told only once
+        Discord took the DM; a refusal (DMs closed) is recorded and not retried."""
+        service = self.service
+        for user_id in await service.subscribers_to_tell(ctx.guild.id, seat_code,
+                                                         after.fingerprint):
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                await user.send(f"The advice for {after.resolution.seat.name} changed in "
+                                f"{safe_text(ctx.guild.name, 100)}:",
+                                embed=to_embed(after.embed))
+            except (discord.Forbidden, discord.NotFound):
+                log.info("a subscriber's DMs are closed; not trying them again")
+                await service.subscriber_refused(ctx.guild.id, seat_code, user_id)
+            except discord.HTTPException as exc:
+                log.warning("could not DM a subscriber (%s); they hear at the next change",
+                            exc.status)
+            else:
+                await service.subscriber_told(ctx.guild.id, seat_code, user_id,
+                                              after.fingerprint)
 
     @commands.hybrid_command(name="pact")
     @app_commands.default_permissions(manage_guild=True)  # hidden from members

@@ -323,6 +323,7 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
                         "(10, 'E14001196', 'revert', '{}', 1, 'm', 'now', ?)", (target.id,))
     db.conn.execute("alter table national_polls drop column deleted_at")
     db.conn.execute("alter table subscriptions drop column notified_at")
+    db.conn.execute("alter table subscriptions drop column dm_refused_at")
     for column in ("claimed_by", "claimed_until", "announced_at"):
         db.conn.execute(f"alter table polls drop column {column}")
     db.conn.execute("drop table site_calls")
@@ -532,11 +533,13 @@ def test_a_subscriber_gets_one_dm_per_seat_per_pause(tmp_path):
     subscriptions.subscribe(db, 10, 7, "E14001196", "clear:Lab")
     t0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     assert subscriptions.due(db, 10, "E14001196", "clear:LD", now=t0) == [7]
+    subscriptions.told(db, 10, "E14001196", 7, "clear:LD")  # Discord took the DM
     for minute, advice in enumerate(["clear:Lab", "clear:LD", "close:"], start=1):
         assert subscriptions.due(db, 10, "E14001196", advice,
                                  now=t0 + timedelta(minutes=minute)) == []
     later = t0 + subscriptions.DM_PAUSE + timedelta(seconds=1)
     assert subscriptions.due(db, 10, "E14001196", "close:", now=later) == [7]
+    subscriptions.told(db, 10, "E14001196", 7, "close:")
     assert subscriptions.due(db, 10, "E14001196", "close:",
                              now=later + timedelta(hours=1)) == []  # nothing new to tell
 

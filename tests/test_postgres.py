@@ -93,7 +93,7 @@ def test_a_file_postgresql_cannot_take_leaves_the_target_untouched(tmp_path, pg_
     db = full_guilds_db(tmp_path / "guilds.db")
     # SQLite keeps what it is given: text where a member's id belongs
     db.conn.execute("insert into subscriptions values (7, 'not-a-number', 'E14001196', "
-                    "'now', null, null)")
+                    "'now', null, null, null)")
     with pytest.raises(psycopg.Error):
         pg.copy_guilds_db(db.conn, pg_url)
     with psycopg.connect(pg_url) as conn:  # the schema went too: one transaction

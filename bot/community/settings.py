@@ -52,6 +52,21 @@ class GuildSettings:
         return (f"default ({' '.join(sorted(bloc))})" if bloc is not None
                 else f"default (every party but {self.opponent})")
 
+    def shown(self, key: str) -> str:
+        """How `!config` shows a setting (every key in KEYS)."""
+        if key == "mod-role":
+            return f"<@&{self.mod_role_id}>" if self.mod_role_id \
+                else "not set (Manage Server only)"
+        if key == "announce-channel":
+            return f"<#{self.announce_channel_id}>" if self.announce_channel_id else "not set"
+        if key == "opponent":
+            return self.opponent
+        if key == "bloc":
+            return self.bloc_label
+        on = {"polls": self.polls_enabled, "projections": self.projections_enabled,
+              "model": self.model_enabled, "sites": self.sites_enabled}[key]
+        return "on" if on else "off"
+
     @cached_property
     def advice_options(self) -> AdviceOptions:
         # a bloc stored before the opponent was refused from it: read without the opponent
@@ -68,8 +83,10 @@ def get_raw(db: sqlite_utils.Database, guild_id: int, key: str) -> str | None:
 def set_raw(db: sqlite_utils.Database, guild_id: int, key: str, value: str,
             by: int | None) -> None:
     db.conn.execute(
-        "insert or replace into guild_settings (guild_id, key, value, updated_by, updated_at) "
-        "values (?, ?, ?, ?, ?)",
+        "insert into guild_settings (guild_id, key, value, updated_by, updated_at) "
+        "values (?, ?, ?, ?, ?) on conflict (guild_id, key) do update set "
+        "value = excluded.value, updated_by = excluded.updated_by, "
+        "updated_at = excluded.updated_at",
         (guild_id, key, value, by, datetime.now(UTC).isoformat(timespec="seconds")))
 
 
@@ -127,12 +144,14 @@ def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by
             raise SettingError(f"{stored} is one of the parties this server backs (bloc: "
                                f"{' '.join(sorted(bloc))}): set a bloc without it first, or "
                                "`bloc default`")
-    elif key == "bloc" and value.lower() == "default":
+    elif key == "bloc" and value.strip('"').strip().lower() == "default":
         db.conn.execute("delete from guild_settings where guild_id = ? and key = 'bloc'",
                         (guild_id,))
         return get(db, guild_id)
     elif key == "bloc":
-        parties = [_party(p, known_parties) for p in value.replace(",", " ").split()]
+        # `!config bloc "Lab LD Green"`: the quotes are the user's, not part of a party
+        parties = [_party(p, known_parties)
+                   for p in value.replace(",", " ").replace('"', " ").split()]
         if not 1 <= len(parties) <= 20:
             raise SettingError("name between 1 and 20 parties for the bloc")
         opponent = get(db, guild_id).opponent

@@ -24,6 +24,9 @@ def subscribe(db: sqlite_utils.Database, guild_id: int, user_id: int, seat_code:
     with transaction(db) as conn:
         if conn.execute("select 1 from subscriptions where guild_id = ? and user_id = ? and "
                         "seat_code = ?", (guild_id, user_id, seat_code)).fetchone():
+            # following again after a refused DM: they may have opened their DMs since
+            conn.execute("update subscriptions set dm_refused_at = null where guild_id = ? "
+                         "and user_id = ? and seat_code = ?", (guild_id, user_id, seat_code))
             return False
         count = conn.execute("select count(*) from subscriptions where guild_id = ? and "
                              "user_id = ?", (guild_id, user_id)).fetchone()[0]
@@ -45,20 +48,36 @@ def unsubscribe(db: sqlite_utils.Database, guild_id: int, user_id: int, seat_cod
 
 def due(db: sqlite_utils.Database, guild_id: int, seat_code: str, advice: str,
         now: datetime | None = None) -> list[int]:
-    """Subscribers who have not yet been told about `advice` and were not sent a DM about
-    this seat in the last few minutes; marks them told, atomically, so a subscriber hears
-    about each change once however often moderators flip it. Anyone held back hears at
-    the next change after the pause, compared with what they were last told."""
+    """Subscribers to DM about `advice`: not yet told of it, not sent a DM about this seat
+    in the last few minutes, and not refusing DMs. Claims them atomically (the claim is
+    the pause), so across every process each hears of a change once however often
+    moderators flip it. They are marked told only when Discord takes the DM (`told`);
+    one whose DM failed hears at the next change after the pause."""
     now = now or datetime.now(UTC)
     quiet_since = (now - DM_PAUSE).isoformat(timespec="seconds")
     with transaction(db) as conn:
         users = [u for (u,) in conn.execute(
             "select user_id from subscriptions where guild_id = ? and seat_code = ? and "
-            "coalesce(last_advice, '') != ? and coalesce(notified_at, '') <= ?",
-            (guild_id, seat_code, advice, quiet_since))]
+            "coalesce(last_advice, '') != ? and coalesce(notified_at, '') <= ? and "
+            "dm_refused_at is null", (guild_id, seat_code, advice, quiet_since))]
         conn.executemany(
-            "update subscriptions set last_advice = ?, notified_at = ? where guild_id = ? "
-            "and seat_code = ? and user_id = ?",
-            [(advice, now.isoformat(timespec="seconds"), guild_id, seat_code, u)
-             for u in users])
+            "update subscriptions set notified_at = ? where guild_id = ? and seat_code = ? "
+            "and user_id = ?",
+            [(now.isoformat(timespec="seconds"), guild_id, seat_code, u) for u in users])
     return users
+
+
+def told(db: sqlite_utils.Database, guild_id: int, seat_code: str, user_id: int,
+         advice: str) -> None:
+    """Discord took the DM: the subscriber has now seen `advice`."""
+    db.conn.execute("update subscriptions set last_advice = ? where guild_id = ? and "
+                    "seat_code = ? and user_id = ?", (advice, guild_id, seat_code, user_id))
+
+
+def refused(db: sqlite_utils.Database, guild_id: int, seat_code: str, user_id: int) -> None:
+    """Discord refused the DM (closed DMs, no shared server): never tried again in a loop;
+    following the seat again clears it."""
+    db.conn.execute("update subscriptions set dm_refused_at = ? where guild_id = ? and "
+                    "seat_code = ? and user_id = ?",
+                    (datetime.now(UTC).isoformat(timespec="seconds"), guild_id, seat_code,
+                     user_id))

@@ -186,6 +186,7 @@ def make_bot(settings: Settings, service: HowToVote, *, sharded: bool = True
         intents=intents(),
         allowed_mentions=discord.AllowedMentions.none(),
         help_command=HowToVoteHelp(),
+        case_insensitive=True,  # `!HOWTOVOTE Batley` from a phone's caps lock
         owner_ids=set(settings.owner_ids) or None,
         **kwargs,
     )

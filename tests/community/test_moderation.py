@@ -266,3 +266,99 @@ async def test_a_refused_update_gives_the_moderator_back_their_allowance(setting
         await service.post_update(1, code, "note", None, {"text": "another"}, 8, "m2")
     finally:
         await service.close()
+
+
+async def test_subscribers_are_dmed_over_rest_with_the_production_intents(discord_bot):
+    """Subscribed last week, the bot restarted since: with the production intents no cache
+    knows the subscriber, and the DM still arrives; they are marked told only then."""
+    from bench.discord_harness import forget_user
+    from cogs.utils.client import intents
+    assert discord_bot.bot.intents == intents() and not discord_bot.bot.intents.members
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!subscribe "Godalming and Ash"', member=2)
+    discord_bot.reply()
+    forget_user(discord_bot.bot, discord_bot.member(2).id)
+    await discord_bot.send('!withdraw "Godalming and Ash" LD')
+    dms = [m for m in discord_bot.replies() if m.guild is None]
+    assert len(dms) == 1 and "advice for Godalming and Ash changed" in dms[0].content
+    state = discord_bot.bot._connection
+    assert dms[0].channel.id == state._get_private_channel_by_user(discord_bot.member(2).id).id
+    service = discord_bot.bot.service
+    code, told, refused = service.guilds_db.conn.execute(
+        "select seat_code, last_advice, dm_refused_at from subscriptions").fetchone()
+    assert told == service.answer_for_seat(code, discord_bot.channel().guild.id).fingerprint
+    assert refused is None
+
+
+async def test_a_refused_dm_is_recorded_as_refused_and_never_retried(discord_bot):
+    from bench.discord_harness import close_dms
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!subscribe "Godalming and Ash"', member=2)
+    discord_bot.reply()
+    close_dms(discord_bot.bot, discord_bot.member(2).id)
+    db = discord_bot.bot.service.guilds_db
+    before = db.conn.execute("select last_advice from subscriptions").fetchone()[0]
+    await discord_bot.send('!withdraw "Godalming and Ash" LD')
+    replies = discord_bot.replies()
+    assert replies and all(m.guild is not None for m in replies)  # no DM got through
+    last_advice, refused = db.conn.execute(
+        "select last_advice, dm_refused_at from subscriptions").fetchone()
+    assert last_advice == before and refused is not None  # not told; refused
+    # the pause passes and the advice changes again: nobody tries the closed DMs again
+    db.conn.execute("update subscriptions set notified_at = '2000-01-01'")
+    asked = []
+    original = discord_bot.bot.http.start_private_message
+
+    async def counting(user_id):
+        asked.append(user_id)
+        return await original(user_id)
+    discord_bot.bot.http.start_private_message = counting
+    await discord_bot.send('!revert 1')
+    assert [m for m in discord_bot.replies() if m.guild is None] == [] and asked == []
+    # following the seat again clears the refusal
+    await discord_bot.send('!subscribe "Godalming and Ash"', member=2)
+    discord_bot.reply()
+    assert db.conn.execute("select dm_refused_at from subscriptions").fetchone()[0] is None
+
+
+async def test_every_setting_changes_three_times_in_a_row(discord_bot):
+    """Each change takes effect at once, the second and third too (SQLite once reset its
+    answer version on every `insert or replace`, so caches never saw a second change)."""
+    import discord.ext.test as dpytest
+    from discord.ext.test import backend
+    await discord_bot.grant_manage_server(0)
+    discord_bot.lift_cooldowns()
+    guild = dpytest.get_config().guilds[0]
+    roles = [backend.make_role(f"mods {i}", guild) for i in range(3)]
+    channels = [discord_bot.channel(i).id for i in (1, 0, 1)]
+    cycles = {
+        "opponent": [("RUK", "opponent: RUK"), ("Con", "opponent: Con"),
+                     ("RUK", "opponent: RUK")],
+        "bloc": [('"Lab LD Green"', "bloc: Green LD Lab"), ("Lab", "bloc: Lab"),
+                 ("default", "bloc: default (every party but RUK)")],
+        "mod-role": [(str(r.id), f"mod-role: <@&{r.id}>") for r in roles],
+        "announce-channel": [(str(c), f"announce-channel: <#{c}>") for c in channels],
+        **{key: [("on", f"{key}: on"), ("off", f"{key}: off"), ("on", f"{key}: on")]
+           for key in ("polls", "projections", "model", "sites")},
+    }
+    assert set(cycles) == set(discord_bot.bot.service.setting_keys())
+    for key, steps in cycles.items():
+        for value, shown in steps:
+            await discord_bot.send(f"!config {key} {value}")
+            assert shown in discord_bot.reply().embeds[0].description.splitlines(), (key, value)
+            if key == "opponent":
+                await discord_bot.send("!howtovote Godalming and Ash")
+                text = discord_bot.reply().embeds[0].description
+                assert ("Reform UK is unlikely" in text) == (value == "RUK"), text
+            if key == "model":
+                await discord_bot.send("!howtovote Godalming and Ash")
+                reply = discord_bot.reply()
+                assert reply.embeds, reply.content
+                text = reply.embeds[0].description + "".join(f.value for f in
+                                                             reply.embeds[0].fields)
+                assert ("The chances rest on" in text) == (value == "on"), value
+
+
+async def test_commands_are_case_insensitive(discord_bot):
+    await discord_bot.send("!HOWTOVOTE Batley")
+    assert discord_bot.reply().embeds[0].title == "How to vote in Dewsbury and Batley"
