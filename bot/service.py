@@ -24,10 +24,12 @@ from bot.advice.history import render_history_embed, render_history_text, seat_h
 from bot.advice.render import (
     EmbedSpec,
     Projected,
+    Quote,
     full_result_embed,
     no_match_embed,
     no_match_text,
     other_sites_line,
+    plain,
     poll_results_embed,
     render_embed,
     render_text,
@@ -45,7 +47,7 @@ from bot.forecast import national_polls, projection
 from bot.forecast.live import ModelView
 from bot.models import Resolution, SeatRef, SeatUpdate
 from bot.places.postcodes import PostcodeLookup, clear_cache
-from bot.textnorm import match_key, shorten
+from bot.textnorm import match_key, safe_text, shorten
 
 log = logging.getLogger("howtovote.service")
 
@@ -215,6 +217,7 @@ class HowToVote:
                 payload=payload, author_id=author_id, author_name=author_name,
                 known_parties=self.known_parties, stood=stood,
                 opponent=self.settings_for(guild_id).opponent if guild_id is not None
+                else None, announced_pact=record.pacts[0] if record and record.pacts
                 else None)
         return Change(update, before, self._answer_after(update, guild_id))
 
@@ -399,12 +402,15 @@ class HowToVote:
         advice = advise(record, self.data.parties, options, in_scope,
                         self._model_view(record, in_scope, guild_id, options.opponent))
         projected = self._projected(record, options, in_scope, guild_id)
-        others = self._other_sites(advice, guild_id)
-        return Answer(resolution, advice,
-                      render_embed(advice, resolution, self.data.data_date, projected, others),
-                      lambda: render_text(advice, resolution, projected, others))
+        return Answer(
+            resolution, advice,
+            render_embed(advice, resolution, self.data.data_date, projected,
+                         self._other_sites(advice, guild_id)),
+            lambda: render_text(advice, resolution, projected,
+                                self._other_sites(advice, guild_id, plain)))
 
-    def _other_sites(self, advice: Advice, guild_id: int | None) -> str:
+    def _other_sites(self, advice: Advice, guild_id: int | None,
+                     quote: Quote = safe_text) -> str:
         """What other tactical-voting sites the owner loaded say here (servers can hide it)."""
         if guild_id is not None and not self.kept.settings(guild_id).sites_enabled:
             return ""
@@ -412,7 +418,7 @@ class HowToVote:
         if not calls:
             return ""
         names = {code: p.name for code, p in self.data.parties.items()}
-        return other_sites_line(advice, calls, names)
+        return other_sites_line(advice, calls, names, quote)
 
     # -- other sites' calls (loaded by the owner) ----------------------------------------
     async def import_site(self, name: str, path: Path, election: str = "next", *,

@@ -88,6 +88,22 @@ def safe_text(text: str, limit: int) -> str:
     return shorten(_MARKDOWN.sub(r"\\\1", text).replace("@", "@\u200b"), limit)
 
 
+# what can make a message of ours say something it did not mean: emphasis, spoilers,
+# masked links and escapes; code spans, "#" and "-" inside a line are ours to use
+_MESSAGE_MARKDOWN = re.compile(r"([\\*_~|\[\]])")
+_LINE_START_MARKDOWN = re.compile(r"^(\s*)([>#-])", re.MULTILINE)
+
+
+def safe_message(text: str, limit: int) -> str:
+    """One of our own messages that may quote user text (a refusal naming the file or
+    party it refused): made inert like `safe_text`, but our code spans (`pact-end`) and
+    plain punctuation stay as written, so nothing shows escaped twice."""
+    text = _CONTROL.sub("", _INVISIBLE.sub("", unicodedata.normalize("NFKC", text or "")))
+    text = _MESSAGE_MARKDOWN.sub(r"\\\1", text)
+    text = _LINE_START_MARKDOWN.sub(r"\1\\\2", text)
+    return shorten(text.replace("@", "@\u200b"), limit)
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 

@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserFacingError
-from bot.textnorm import safe_text
+from bot.textnorm import safe_message
 
 log = logging.getLogger("howtovote.errors")
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -32,7 +32,7 @@ def friendly(error: Exception, prefix: str, command: str | None) -> tuple[str | 
     if isinstance(error, commands.CommandNotFound):
         return None, None
     if isinstance(error, UserFacingError):
-        return f"{error.heading}: {safe_text(str(error), 1500)}", None
+        return f"{error.heading}: {safe_message(str(error), 1500)}", None
     if isinstance(error, commands.CommandOnCooldown | app_commands.CommandOnCooldown):
         when = discord.utils.format_dt(
             discord.utils.utcnow() + timedelta(seconds=error.retry_after), "R")

@@ -98,7 +98,7 @@ class Meta(commands.Cog):
                            "Please try again in a moment.")
             return
         loaded = await self.bot.service.import_projection(
-            name, raw, safe_text(file.filename, 60), published, ctx.author.id)
+            name, raw, file.filename[:60], published, ctx.author.id)
         await ctx.send(f"Loaded {safe_text(loaded.label, 80)}: {loaded.seats:,} seats. "
                        "Answers now use it.")
 

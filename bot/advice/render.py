@@ -6,13 +6,15 @@ Discord's limits are enforced here (title 256, description 4,096, field 1,024, 2
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.advice.rules import Advice, Row, pts
 from bot.elections.seats import SeatRecord
 from bot.models import Contest, Poll, Resolution, Tally
 from bot.textnorm import safe_text, shorten, shows_anything
+
+Quote = Callable[[str, int], str]  # makes user text safe where it is shown
 
 TITLE_LIMIT, DESCRIPTION_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, EMBED_LIMIT = 256, 4096, 1024, 25, 6000
 FOOTER_LIMIT = 2048
@@ -32,14 +34,19 @@ class Projected:
         return f"On current polls (projection, {self.date}, {self.model} swing)"
 
 
+def plain(text: str, limit: int) -> str:
+    """The terminal's `safe_text`: nothing is rendered there, so nothing is escaped."""
+    return shorten(text, limit)
+
+
 def other_sites_line(advice: Advice, others: Sequence[tuple[str, str | None]],
-                     names: Mapping[str, str]) -> str:
+                     names: Mapping[str, str], quote: Quote = safe_text) -> str:
     """"StopTheTories: Labour · Best for Britain: Labour (all agree with ours)", or the
     disagreement said plainly."""
     def name(code: str | None) -> str:
         return names.get(code, code) if code else "no call"
 
-    shown = " · ".join(f"{safe_text(site, 40)}: {name(party)}" for site, party in others)
+    shown = " · ".join(f"{quote(site, 40)}: {name(party)}" for site, party in others)
     ours = advice.recommended_party
     called = {party for _site, party in others if party}
     if ours and called == {ours}:
@@ -49,7 +56,8 @@ def other_sites_line(advice: Advice, others: Sequence[tuple[str, str | None]],
     return shown
 
 
-def projection_lines(advice: Advice, projected: Projected) -> list[str]:
+def projection_lines(advice: Advice, projected: Projected, quote: Quote = safe_text
+                     ) -> list[str]:
     """Our call (the headline's), the last result's, and the projection's, each labelled;
     a disagreement with the headline is said, never left for the reader to spot."""
     ours = _call(advice)
@@ -62,7 +70,7 @@ def projection_lines(advice: Advice, projected: Projected) -> list[str]:
         lines.append(f"The projection disagrees with our call: it carries the change in "
                      f"national polls into this seat by {projected.model} swing alone. Treat "
                      "it as a pointer, not a forecast.")
-    lines.append(f"Polls: {safe_text(projected.source, 200)}")
+    lines.append(f"Polls: {quote(projected.source, 200)}")
     return lines
 
 
@@ -170,17 +178,17 @@ def margin_text(a: Row, b: Row) -> str:
     return f"{(a.share - b.share) * 100:+.1f} pts"
 
 
-def _status_lines(advice: Advice) -> list[str]:
+def _status_lines(advice: Advice, quote: Quote = safe_text) -> list[str]:
     lines = []
     if advice.pact:
-        lines.append(f"Pact ({safe_text(advice.pact_source, 200)}): "
+        lines.append(f"Pact ({quote(advice.pact_source, 200)}): "
                      + next((r for r in advice.reasons if r.startswith(advice.pact.name)), ""))
     if advice.override:
         o = advice.override
-        lines.append(f"Moderators' call: {o.party_name}, by {safe_text(o.author, 100)} on "
-                     f"{o.when[:10]}: {safe_text(o.reason, 300)}")
+        lines.append(f"Moderators' call: {o.party_name}, by {quote(o.author, 100)} on "
+                     f"{o.when[:10]}: {quote(o.reason, 300)}")
     for party, name in advice.declared:
-        lines.append(f"Declared candidate: {safe_text(name, 100)} ({party})")
+        lines.append(f"Declared candidate: {quote(name, 100)} ({party})")
     return lines
 
 
@@ -195,12 +203,13 @@ def render_text(advice: Advice, resolution: Resolution | None = None,
     if advice.beside is not None:
         out += ["", f"{advice.beside.election_name}:"]
         out += [f"  {line}" for line in result_lines(advice.beside, limit=6, bars=True)]
-    if advice.reasons or _status_lines(advice):
-        out += ["", "Why:"] + [f"  - {r}" for r in (*advice.reasons, *_status_lines(advice))]
+    status = _status_lines(advice, plain)
+    if advice.reasons or status:
+        out += ["", "Why:"] + [f"  - {r}" for r in (*advice.reasons, *status)]
     for n in advice.notes:
         out.append(f"  Note from {n.author} ({n.scope}): {n.text}")
     if projected is not None:
-        out += ["", *projection_lines(advice, projected)]
+        out += ["", *projection_lines(advice, projected, plain)]
     if other_sites:
         out += ["", f"Other sites: {other_sites}"]
     out += ["", "Caveats:"] + [f"  - {c}" for c in advice.caveats]

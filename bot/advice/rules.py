@@ -451,7 +451,14 @@ def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate],
                                       u.payload.get("reason", ""), u.author_name, u.created_at,
                                       scope)
         elif u.kind == "byelection":
-            state.byelection = _contest_from_update(record.seat, u, parties)
+            posted = _contest_from_update(record.seat, u, parties)
+            # by polling day, not by when it was posted: a late entry of an older result
+            # never displaces a newer one
+            if state.byelection is None or posted.date >= state.byelection.date:
+                state.byelection = posted
+    published = record.latest if record.latest is not record.general else None
+    if state.byelection and published and published.date > state.byelection.date:
+        state.byelection = None  # the published by-election is the newer word
     return state
 
 

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from bot.db import transaction
 from bot.errors import UserFacingError
-from bot.models import SeatUpdate
+from bot.models import Pact, SeatUpdate
 from bot.textnorm import visible
 
 KINDS = ("pact", "pact-end", "candidate", "withdraw", "note", "override", "byelection",
@@ -28,6 +28,9 @@ NOTE_LIMIT, REASON_LIMIT, NAME_LIMIT = 500, 300, 100
 MAX_STANDING_ASIDE = 8
 FIRST_NEW_RESULT = date(2024, 7, 5)  # the day after the last general election in our data
 MAX_VOTES = 200_000  # no UK seat has ever had this many voters
+# the fewest valid votes in any Westminster by-election since 2017 were 14,858 (Southend
+# West, 2022, which the main parties left uncontested): a third of that is no real count
+MIN_VOTES = 5_000
 VOTE_RE = re.compile(r"^([A-Za-z][\w-]{0,19})=(\d{1,7})$")
 
 
@@ -87,6 +90,11 @@ def parse_votes(text: str, known_parties: set[str]) -> tuple[dict[str, int], str
         raise UpdateError("a result needs at least two parties")
     if sum(votes.values()) > MAX_VOTES or not any(votes.values()):
         raise UpdateError("those vote counts are not plausible for one seat")
+    if sum(votes.values()) < MIN_VOTES:
+        raise UpdateError(f"those votes add up to {sum(votes.values()):,}: a by-election "
+                          f"result needs at least {MIN_VOTES:,} (the fewest in any "
+                          "Westminster by-election since 2017 were 14,858, Southend West "
+                          "2022). Give the full counts, not thousands or percentages")
     return votes, when
 
 
@@ -145,14 +153,22 @@ def _insert(conn: sqlite3.Connection, values: tuple) -> SeatUpdate:
 def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind: str,
         party: str | None, payload: dict, author_id: int, author_name: str,
         known_parties: set[str], stood: set[str] | None = None,
-        opponent: str | None = None) -> SeatUpdate:
+        opponent: str | None = None, announced_pact: Pact | None = None) -> SeatUpdate:
+    """`announced_pact`: the parties' own pact for the seat (data/pacts.csv), in force
+    unless a moderator's pact replaces it."""
     validate(kind, party, payload, known_parties, stood)
     if opponent and kind == "pact" and opponent in (party, *payload.get("standing_aside", ())):
         raise UpdateError(f"{opponent} is the party this server wants to beat: it cannot be "
                           "the pact's candidate or stand aside in it")
+    if opponent and kind == "override" and party == opponent:
+        raise UpdateError(f"{opponent} is the party this server wants to beat (`config "
+                          "opponent`): the moderators' call cannot be to vote for it")
     clean = {k: (visible(v) if isinstance(v, str) else v) for k, v in payload.items()}
     with transaction(db) as conn:
-        _refuse_contradiction(_standing(conn, guild_id, seat_code), kind, party)
+        standing = _standing(conn, guild_id, seat_code)
+        _refuse_contradiction(standing, kind, party, announced_pact)
+        if kind == "byelection":
+            _refuse_second_result(standing, clean)
         return _insert(conn, (guild_id, seat_code, kind, party, json.dumps(clean), author_id,
                               author_name[:NAME_LIMIT], _now(), None))
 
@@ -161,14 +177,22 @@ def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind
 class _Standing:
     withdrawn: dict[str, int]  # party -> the update that withdrew it
     pact: SeatUpdate | None
+    results: dict[str, SeatUpdate]  # polling day -> the by-election result posted for it
+
+
+def result_day(update: SeatUpdate) -> str:
+    """The polling day of a posted by-election: its date, else the day it was posted."""
+    return update.payload.get("date") or update.created_at[:10]
 
 
 def _standing(conn: sqlite3.Connection, guild_id: int | None, seat_code: str) -> _Standing:
     """Who has withdrawn and which pact holds, from the updates in force (read under the
     write lock, so two moderators cannot post contradicting updates at once)."""
-    state = _Standing({}, None)
+    state = _Standing({}, None, {})
     for u in in_scope(conn, guild_id, seat_code):
-        if u.kind == "withdraw" and u.party:
+        if u.kind == "byelection":
+            state.results[result_day(u)] = u
+        elif u.kind == "withdraw" and u.party:
             state.withdrawn[u.party] = u.id
         elif u.kind == "candidate" and u.party:
             state.withdrawn.pop(u.party, None)
@@ -179,8 +203,18 @@ def _standing(conn: sqlite3.Connection, guild_id: int | None, seat_code: str) ->
     return state
 
 
-def _refuse_contradiction(state: _Standing, kind: str, party: str | None) -> None:
+def _refuse_contradiction(state: _Standing, kind: str, party: str | None,
+                          announced_pact: Pact | None = None) -> None:
     """An update that contradicts one in force is refused, saying which and what to do."""
+    if kind == "override" and state.pact and party in state.pact.payload.get(
+            "standing_aside", ()):
+        raise UpdateError(f"{party} stands aside under the pact in force (update "
+                          f"#{state.pact.id}): end the pact first (`pact-end`)")
+    if kind == "override" and state.pact is None and announced_pact is not None \
+            and party in announced_pact.standing_aside:
+        raise UpdateError(f"{party} stands aside here under {announced_pact.name}, announced "
+                          "by the parties: post this server's own pact first if that has "
+                          "changed")
     if kind == "withdraw" and party in state.withdrawn:
         raise UpdateError(f"{party} has already withdrawn here (update "
                           f"#{state.withdrawn[party]})")
@@ -190,6 +224,19 @@ def _refuse_contradiction(state: _Standing, kind: str, party: str | None) -> Non
     if kind == "pact" and party in state.withdrawn:
         raise UpdateError(f"{party} has withdrawn here (update #{state.withdrawn[party]}): "
                           "revert that, or declare its new candidate, before a pact backs it")
+
+
+def _refuse_second_result(state: _Standing, payload: dict) -> None:
+    """One result per polling day: the same again is a duplicate, a different one a
+    contradiction; either way the moderator is told which update already holds it."""
+    day = payload.get("date") or _now()[:10]
+    earlier = state.results.get(day)
+    if earlier is None:
+        return
+    if earlier.payload.get("votes") == payload.get("votes"):
+        raise UpdateError(f"that result for {day} is already recorded (update #{earlier.id})")
+    raise UpdateError(f"update #{earlier.id} already records a different result for {day}: "
+                      f"revert it first if it was wrong")
 
 
 def get(db: sqlite_utils.Database | sqlite3.Connection, update_id: int) -> SeatUpdate | None:

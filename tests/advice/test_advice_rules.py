@@ -250,3 +250,17 @@ def test_a_narrowed_bloc_hears_of_the_party_the_model_calls_outside_it():
     assert calm.verdict == "opponent-not-in-contention"
     assert "Liberal Democrat, which this server does not back" in calm.headline
     assert a.forecast.probabilities == {"Lab": 1.0}  # chances among the bloc only
+
+
+def test_posted_results_count_by_polling_day_not_by_when_posted():
+    by_day = {"2025-08-01": {"LD": 9000, "Con": 8000, "Lab": 1000},
+              "2025-03-01": {"Lab": 9000, "Con": 8000, "LD": 1000}}
+    posted = [update(2, "byelection", votes=by_day["2025-08-01"], date="2025-08-01"),
+              update(3, "byelection", votes=by_day["2025-03-01"], date="2025-03-01")]
+    a = advise(record({"Lab": 4000, "Con": 3000, "LD": 2500}), PARTIES, updates=posted)
+    assert a.basis.date == "2025-08-01" and a.recommended.party == "LD"
+    # a posted result older than the published by-election (2025-05-01) is not the basis
+    b = advise(record({"Lab": 4000, "Con": 3000, "LD": 2500},
+                      byelection={"LD": 5000, "Con": 4000, "Lab": 1000}), PARTIES,
+               updates=[posted[1]])
+    assert b.basis.date == "2025-05-01" and b.recommended.party == "LD"

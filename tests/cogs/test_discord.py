@@ -391,3 +391,15 @@ async def test_a_process_of_the_fleet_connects_only_its_own_shards(settings):
     bot = make_bot(fleet, HowToVote(fleet))
     assert isinstance(bot, ext.AutoShardedBot)
     assert (bot.shard_count, bot.shard_ids) == (8, [2, 5])
+
+
+async def test_refusals_keep_our_code_spans_and_escape_only_the_users_text(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send('!pact "Godalming and Ash" LD Lab')
+    discord_bot.reply()
+    await discord_bot.send('!withdraw "Godalming and Ash" LD')
+    reply = discord_bot.reply().content
+    assert "(update #1): end the pact first (`pact-end`)" in reply, reply
+    await discord_bot.send('!withdraw "Godalming and Ash" **[x](http://e.example)**')
+    reply = discord_bot.reply().content
+    assert r"\*\*\[x\](http://e.example)\*\*" in reply or r"\*\*\[x\]" in reply, reply

@@ -362,3 +362,42 @@ async def test_every_setting_changes_three_times_in_a_row(discord_bot):
 async def test_commands_are_case_insensitive(discord_bot):
     await discord_bot.send("!HOWTOVOTE Batley")
     assert discord_bot.reply().embeds[0].title == "How to vote in Dewsbury and Batley"
+
+
+async def test_contradictory_and_impossible_updates_are_refused_naming_why(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    discord_bot.lift_cooldowns()
+    db = discord_bot.bot.service.guilds_db
+
+    async def refused(command: str, *says: str) -> None:
+        stored = count(db)
+        await discord_bot.send(command)
+        reply = discord_bot.reply().content
+        assert all(s in reply for s in says), reply
+        assert count(db) == stored  # nothing stored
+
+    gas = '"Godalming and Ash"'
+    await refused(f"!override {gas} Con they are nice", "Con is the party this server "
+                  "wants to beat")
+    await discord_bot.send(f"!pact {gas} LD Lab")
+    assert discord_bot.reply().content.startswith("Update #1")
+    await refused(f"!override {gas} Lab local hero", "Lab stands aside under the pact in "
+                  "force (update #1)")
+    await refused(f"!byelection {gas} Lab=10 Con=5", "add up to 15", "at least 5,000",
+                  "Southend West")
+    await discord_bot.send(f"!byelection {gas} LD=21000 Con=9000 Lab=3000 2025-06-05")
+    assert discord_bot.reply().content.startswith("Update #2")
+    await refused(f"!byelection {gas} LD=21000 Con=9000 Lab=3000 2025-06-05",
+                  "already recorded (update #2)")
+    await refused(f"!byelection {gas} LD=9000 Con=21000 Lab=3000 2025-06-05",
+                  "update #2 already records a different result for 2025-06-05")
+    # an older result posted later is kept in the history, but the answer rests on the
+    # newer polling day
+    await discord_bot.send(f"!byelection {gas} Con=25000 LD=9000 Lab=3000 2025-02-13")
+    assert discord_bot.reply().content.startswith("Update #3")
+    await discord_bot.send(f"!howtovote {gas}")
+    embed = discord_bot.reply().embeds[0]
+    assert "beat Conservative by 36.4 points" in embed.description  # 2025-06-05's figures
+    basis = next(f for f in embed.fields if "2025-" in f.name)
+    assert "by-election of 2025-06-05" in basis.name, basis.name
+
