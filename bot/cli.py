@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import sqlite3
 import sys
+from enum import IntEnum
 from pathlib import Path
 
 from bot import logs
@@ -36,6 +37,20 @@ howtovote needs a Discord bot token to run on Discord.
 
 Without Discord, ask in the terminal:  python bot.py ask "Batley"
 """
+
+
+class Exit(IntEnum):
+    """Every exit code `howtovote` gives (the README's table lists the same)."""
+
+    OK = 0
+    NO_SINGLE_SEAT = 1  # ask/elections: no one seat matched (the choices are printed);
+    #                     health: not healthy
+    REFUSED = 2  # a bad command line, setting, value or file: refused, nothing changed
+    DISCORD_REFUSED = 3  # Discord refused the token or the message-content intent
+    GUILD_DATA = 4  # guilds.db damaged, or PostgreSQL out of reach
+    DISCORD_UNREACHABLE = 5  # Discord could not be reached
+    ELECTION_DATA = 6  # the election data could not be downloaded, verified or built
+    INTERRUPTED = 130  # Ctrl-C
 
 
 def _prog() -> str:
@@ -98,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     st_import.add_argument("--call-column", help="the column with the party called")
     st_import.add_argument("--election", default="next", choices=["next", "2024", "2019"],
                            help="which election the calls were for (default: the next)")
+    st_import.add_argument("--replace", action="store_true",
+                           help="replace the calls already loaded under that name")
     st_commands.add_parser("list", help="the sites loaded")
     st_remove = st_commands.add_parser("remove", help="remove a site's calls")
     st_remove.add_argument("name")
@@ -110,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     pj_import.add_argument("name", help='how answers name it, e.g. "YouGov MRP"')
     pj_import.add_argument("file", type=Path)
     pj_import.add_argument("--date", help="when it was published (default: today)")
+    pj_import.add_argument("--replace", action="store_true",
+                           help="replace the projection already loaded under that name")
     pj_commands.add_parser("list", help="the projections loaded")
     pj_remove = pj_commands.add_parser("remove", help="remove a projection")
     pj_remove.add_argument("name")
@@ -242,7 +261,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps({"match": match, **advice}, indent=2, default=list))
     else:
         print(answer.text)
-    return 0 if answer.advice else 1
+    return Exit.OK if answer.advice else Exit.NO_SINGLE_SEAT
 
 
 def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
@@ -286,7 +305,7 @@ def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
 
     answer = asyncio.run(go())
     print(answer.text)
-    return 0 if answer.resolution.seat else 1
+    return Exit.OK if answer.resolution.seat else Exit.NO_SINGLE_SEAT
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
@@ -381,6 +400,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_sites(args: argparse.Namespace, settings: Settings) -> int:
     from bot.community import sites
     from bot.service import HowToVote
+    from bot.textnorm import count
 
     async def go() -> int:
         service = await HowToVote(settings).start(offline=True)
@@ -388,14 +408,19 @@ def cmd_sites(args: argparse.Namespace, settings: Settings) -> int:
             if args.sites_command == "import":
                 site = await service.import_site(
                     args.name, args.file, args.election, code_column=args.code_column,
-                    call_column=args.call_column)
-                print(f"Loaded {site.name} ({site.election}): {site.calls:,} calls in "
-                      f"{site.seats:,} seats")
+                    call_column=args.call_column, replace=args.replace)
+                if site.replaced:
+                    old = site.replaced
+                    print(f"Replaced {old.name} ({old.election}: {count(old.calls, 'call')} "
+                          f"in {count(old.seats, 'seat')}, loaded {old.loaded_at[:10]})")
+                print(f"Loaded {site.name} ({site.election}): {count(site.calls, 'call')} in "
+                      f"{count(site.seats, 'seat')}")
             elif args.sites_command == "remove":
                 gone = await service.store.write(sites.remove, args.name)
-                print(f"Removed {args.name}: {gone:,} seats")
+                print(f"Removed {args.name}: {count(gone, 'seat')}")
             for site in sites.sites(service.guilds_db):
-                print(f"{site.name}\t{site.election}\t{site.calls:,} calls in {site.seats:,} "
+                print(f"{site.name}\t{site.election}\t{count(site.calls, 'call')} in "
+                      f"{count(site.seats, 'seat')}\t"
                       f"seats\tloaded {site.loaded_at}")
             return 0
         finally:
@@ -406,6 +431,7 @@ def cmd_sites(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_projections(args: argparse.Namespace, settings: Settings) -> int:
     from bot.community.projections import ProjectionError
     from bot.service import HowToVote
+    from bot.textnorm import count
 
     async def go() -> int:
         service = await HowToVote(settings).start(offline=True)
@@ -417,14 +443,19 @@ def cmd_projections(args: argparse.Namespace, settings: Settings) -> int:
                     raise ProjectionError(f"cannot read {args.file}: "
                                           f"{exc.strerror or exc}") from None
                 loaded = await service.import_projection(args.name, raw, args.file.name,
-                                                         args.date, None)
-                print(f"Loaded {loaded.label}: {loaded.seats:,} seats. Answers now use it.")
+                                                         args.date, None,
+                                                         replace=args.replace)
+                if loaded.replaced:
+                    print(f"Replaced {loaded.replaced.label} "
+                          f"({count(loaded.replaced.seats, 'seat')})")
+                print(f"Loaded {loaded.label}: {count(loaded.seats, 'seat')}. Answers now use "
+                      "it.")
             elif args.projections_command == "remove":
                 gone = await service.remove_projection(args.name)
-                print(f"Removed {args.name}: {gone:,} figures")
+                print(f"Removed {args.name}: {count(gone, 'figure')}")
             found = service.loaded_projections()
             for item in found:
-                print(f"{item.name}\tpublished {item.published}\t{item.seats:,} seats\t"
+                print(f"{item.name}\tpublished {item.published}\t{count(item.seats, 'seat')}\t"
                       f"loaded {item.loaded_at}")
             if not found:
                 print("No seat projections loaded: answers rest on the 2024 result and the "
@@ -515,14 +546,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backtest":
             return cmd_backtest(args, settings)
         return cmd_run(settings)
-    except (ImportFailed, SourceError, UserFacingError, PostcodeImportError) as exc:
-        print(f"howtovote: {exc}", file=sys.stderr)  # a bad input file or value: no traceback
-        return 1
+    except (ImportFailed, SourceError) as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)  # the election data: no traceback
+        return Exit.ELECTION_DATA
+    except (UserFacingError, PostcodeImportError) as exc:
+        print(f"howtovote: {exc}", file=sys.stderr)  # a bad input file or value
+        return Exit.REFUSED
     except (StorageError, PostgresError) as exc:
         print(f"howtovote: {exc}", file=sys.stderr)
-        return 4
+        return Exit.GUILD_DATA
     except KeyboardInterrupt:
-        return 130
+        return Exit.INTERRUPTED
     except BrokenPipeError:  # `howtovote ask X | head`: the reader left, nothing is wrong
         sys.stderr.close()
         return 0

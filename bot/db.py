@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -465,9 +466,46 @@ def open_guilds(path: Path) -> sqlite_utils.Database:
         conn.execute("pragma synchronous=full")
         conn.execute("pragma foreign_keys=on")
         migrate(conn)
+        missing = _missing_schema(conn)
     except sqlite3.DatabaseError as exc:
         raise _refuse(path, f"cannot be used ({exc})") from exc
+    if missing:
+        conn.close()
+        raise _refuse(path, f"is damaged: it lacks {', '.join(missing)} that its schema "
+                            f"version ({MIGRATIONS[-1][0]}) has")
     return sqlite_utils.Database(conn)
+
+
+@functools.cache
+def _expected_schema() -> dict[str, frozenset[str]]:
+    """Every table, index and trigger the migrations make, and each table's columns."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(conn)
+    return _schema(conn)
+
+
+def _schema(conn: sqlite3.Connection) -> dict[str, frozenset[str]]:
+    objects = conn.execute("select type, name from sqlite_master where name not like "
+                           "'sqlite_%'").fetchall()
+    out = {f"{kind} {name}": frozenset() for kind, name in objects}
+    for kind, name in objects:
+        if kind == "table":
+            out[f"{kind} {name}"] = frozenset(
+                row[1] for row in conn.execute(f"pragma table_info('{name}')"))
+    return out
+
+
+def _missing_schema(conn: sqlite3.Connection) -> list[str]:
+    """What a file at the newest version lacks (a table dropped by hand, say)."""
+    found = _schema(conn)
+    missing = []
+    for thing, columns in _expected_schema().items():
+        if thing not in found:
+            missing.append(thing)
+        elif lacking := sorted(columns - found[thing]):
+            missing.append(f"{thing}'s column{'s' * (len(lacking) > 1)} "
+                           f"{', '.join(lacking)}")
+    return missing
 
 
 def backup(db: sqlite_utils.Database, target: Path) -> int:

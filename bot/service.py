@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -50,6 +51,9 @@ from bot.places.postcodes import PostcodeLookup, clear_cache
 from bot.textnorm import match_key, safe_text, shorten
 
 log = logging.getLogger("howtovote.service")
+UNREAD_GUILD_DATA = ("This server's settings and moderators' updates could not be read just "
+                     "now (the bot's database is out of reach), so this is the advice from "
+                     "the published results and polls alone. Ask again in a few minutes.")
 
 
 @dataclass(frozen=True)
@@ -384,11 +388,33 @@ class HowToVote:
         updates on the seat (most of them: none) shares it. A write changes the key (the
         server's settings or updates) or empties the store (anything shared)."""
         kept = self.kept
-        kept.fresh()
-        key = (code, resolution, options, kept.settings(guild_id),
-               tuple(u.id for u in kept.updates(guild_id, code)),
-               kept.today())  # the date: "polls N days old"
-        return kept.answer(key, lambda: self._work_out(code, guild_id, resolution, options))
+        try:
+            kept.fresh()
+            key = (code, resolution, options, kept.settings(guild_id),
+                   tuple(u.id for u in kept.updates(guild_id, code)),
+                   kept.today())  # the date: "polls N days old"
+            return kept.answer(key, lambda: self._work_out(code, guild_id, resolution,
+                                                           options))
+        except StoreUnavailable:
+            return self._reference_answer(code, resolution, options)
+
+    def _reference_answer(self, code: str, resolution: Resolution | None,
+                          options: AdviceOptions | None) -> Answer:
+        """The guild store is out of reach: the advice from the reference data alone (the
+        results and the shipped polls), saying that this server's settings and updates
+        could not be read. Never kept: the next question tries the store again."""
+        record, seat = self.data.record(code), self.resolver.seat(code)
+        if record is None or seat is None:
+            return self._no_single_seat(Resolution(code, (), "none", note="Unknown seat."))
+        resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
+        options = options or guild_settings.DEFAULTS.advice_options
+        field = self._fields.get(code) or field_of(record, self.data.parties)
+        view = self.forecasts.view(code, field, None, date.today(), None, options.opponent)
+        advice = advise(record, self.data.parties, options, (), view)
+        advice = replace(advice, caveats=(UNREAD_GUILD_DATA, *advice.caveats))
+        return Answer(resolution, advice,
+                      render_embed(advice, resolution, self.data.data_date),
+                      lambda: render_text(advice, resolution))
 
     def _work_out(self, code: str, guild_id: int | None, resolution: Resolution | None,
                   options: AdviceOptions | None) -> Answer:
@@ -422,8 +448,8 @@ class HowToVote:
 
     # -- other sites' calls (loaded by the owner) ----------------------------------------
     async def import_site(self, name: str, path: Path, election: str = "next", *,
-                          code_column: str | None = None, call_column: str | None = None
-                          ) -> sites.Site:
+                          code_column: str | None = None, call_column: str | None = None,
+                          replace: bool = False) -> sites.Site:
         boundaries = sites.ELECTIONS.get(election)
         if boundaries is None:
             raise sites.SiteError(f"election must be one of {', '.join(sites.ELECTIONS)}")
@@ -432,17 +458,19 @@ class HowToVote:
         names = {code: p.name for code, p in self.data.parties.items()}
         calls = sites.parse(path, seats, names, code_column=code_column,
                             call_column=call_column)
-        return await self.store.write(sites.store, name, election, calls)
+        return await self.store.write(sites.store, name, election, calls, replace=replace)
 
     # -- seat projections for the coming election (loaded by the owners) -----------------
     async def import_projection(self, name: str, raw: bytes, label: str,
-                                published: str | None, by: int | None) -> projections.Loaded:
+                                published: str | None, by: int | None, *,
+                                replace: bool = False) -> projections.Loaded:
         seats = {s.code: s.name for s in self.data.seats.values() if s.boundaries == "2024"}
         names = {match_key(n): c for c, n in seats.items()}
         self.check_projection_size(len(raw))
         day = projections.check_date(published, self.kept.today())
         shares = projections.parse(raw, label, seats, names)
-        loaded = await self.store.write(projections.store, name, day, shares, by)
+        loaded = await self.store.write(projections.store, name, day, shares, by,
+                                        replace=replace)
         self.kept.fresh()
         self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
         return loaded

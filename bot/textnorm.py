@@ -104,6 +104,11 @@ def safe_message(text: str, limit: int) -> str:
     return shorten(text.replace("@", "@\u200b"), limit)
 
 
+def count(n: int, noun: str) -> str:
+    """"1 seat", "2 seats", "1,200 seats": a number with its noun, never "1 seats"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
 

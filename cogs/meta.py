@@ -8,7 +8,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.advice.render import EmbedSpec, fit, fit_message
-from bot.textnorm import safe_text
+from bot.textnorm import count, safe_text
 from cogs.utils import helptext
 from cogs.utils.embeds import to_embed
 
@@ -78,7 +78,7 @@ class Meta(commands.Cog):
     async def seat_projections(self, ctx: commands.Context) -> None:
         """Owners: the seat projections answers use for the coming election."""
         found = self.bot.service.loaded_projections()
-        lines = [f"- {safe_text(p.label, 80)}: {p.seats:,} seats" for p in found]
+        lines = [f"- {safe_text(p.label, 80)}: {count(p.seats, 'seat')}" for p in found]
         await ctx.send(fit_message("\n".join(["Seat projections loaded:", *lines]) if lines
                                    else "No seat projections loaded: answers rest on the 2024 "
                                         "result and the national polls."))
@@ -86,10 +86,10 @@ class Meta(commands.Cog):
     @seat_projections.command(name="import")
     @commands.is_owner()
     async def projections_import(self, ctx: commands.Context, name: str,
-                                 file: discord.Attachment, published: str | None = None
-                                 ) -> None:
+                                 file: discord.Attachment, published: str | None = None,
+                                 replace: bool = False) -> None:
         """Owners: load a per-seat projection CSV (`!projections import "YouGov MRP"
-        2029-04-30` with the file attached)."""
+        2029-04-30` with the file attached; add `replace` to replace one of that name)."""
         self.bot.service.check_projection_size(file.size)  # before downloading it
         try:
             raw = await file.read()
@@ -98,9 +98,11 @@ class Meta(commands.Cog):
                            "Please try again in a moment.")
             return
         loaded = await self.bot.service.import_projection(
-            name, raw, file.filename[:60], published, ctx.author.id)
-        await ctx.send(f"Loaded {safe_text(loaded.label, 80)}: {loaded.seats:,} seats. "
-                       "Answers now use it.")
+            name, raw, file.filename[:60], published, ctx.author.id, replace=replace)
+        replaced = (f"Replaced {safe_text(loaded.replaced.label, 80)} "
+                    f"({count(loaded.replaced.seats, 'seat')}). " if loaded.replaced else "")
+        await ctx.send(f"{replaced}Loaded {safe_text(loaded.label, 80)}: "
+                       f"{count(loaded.seats, 'seat')}. Answers now use it.")
 
     @seat_projections.command(name="remove")
     @commands.is_owner()

@@ -4,8 +4,9 @@ attached). The live seat model averages the loaded ones into each seat's estimat
 says which they are; with none loaded it rests on the result and the polls, as before.
 
 A file is read whole before anything is stored (`elections.importers.projections.read`):
-a seat code or name column and a share column per party. A bad file changes nothing.
-Loading a name again replaces that projection in one transaction.
+a seat code or name column and a share column per party. A bad file changes nothing. A
+party a file has no figure for is not covered by it (never 0%). Loading a name again is
+refused unless the owner asks to replace it, which is then one transaction.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from bot.db import transaction
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.projections import read
 from bot.errors import UserFacingError
-from bot.textnorm import label, visible
+from bot.textnorm import count, label, visible
 
 NAME_LIMIT = 40
 MAX_BYTES = 2_000_000  # a seat table is about 40 kB; anything this big is not one
@@ -36,6 +37,7 @@ class Loaded:
     published: str
     seats: int
     loaded_at: str
+    replaced: Loaded | None = None  # what a `--replace` import took the place of
 
     @property
     def label(self) -> str:
@@ -74,22 +76,31 @@ def parse(raw: bytes, label: str, seats: Mapping[str, str],
     unknown = [code for code, _s in rows if code not in seats]
     if unknown:
         raise ProjectionError(f"{label}: {unknown[0]} is not a seat on the 2024 boundaries "
-                              f"({len(unknown)} such rows); nothing was loaded")
+                              f"({count(len(unknown), 'such row')}); nothing was loaded")
     return dict(rows)
 
 
 def store(db: sqlite_utils.Database, name: str, published: str,
-          shares: Mapping[str, Mapping[str, float]], loaded_by: int | None) -> Loaded:
+          shares: Mapping[str, Mapping[str, float]], loaded_by: int | None, *,
+          replace: bool = False) -> Loaded:
+    """Load a projection under a new name, or (`replace`) in place of the one it names."""
     name = check_name(name)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with transaction(db) as conn:
-        conn.execute("delete from owner_projections where name = ?", (name,))
+        before = next((p for p in loaded(db) if p.name.casefold() == name.casefold()), None)
+        if before is not None and not replace:
+            raise ProjectionError(f"a projection called {before.name!r} is already loaded "
+                                  f"({count(before.seats, 'seat')}, published "
+                                  f"{before.published}): "
+                                  "import it with --replace to replace it")
+        conn.execute("delete from owner_projections where name = ?",
+                     (before.name if before else name,))
         conn.executemany(
             "insert into owner_projections (name, published, seat_code, party, share, "
             "loaded_by, loaded_at) values (?, ?, ?, ?, ?, ?, ?)",
             [(name, published, code, party, share, loaded_by, now)
              for code, parties in shares.items() for party, share in parties.items()])
-    return Loaded(name, published, len(shares), now)
+    return Loaded(name, published, len(shares), now, before)
 
 
 def remove(db: sqlite_utils.Database, name: str) -> int:

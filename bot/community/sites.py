@@ -10,6 +10,7 @@ A file with an unknown seat or party is refused whole, naming the line; nothing 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import sqlite_utils
 
 from bot.db import transaction
 from bot.errors import UserFacingError
-from bot.textnorm import label, match_key, visible
+from bot.textnorm import count, label, match_key, visible
 
 NO_CALL = {"", "heart", "any", "not sure", "unsure", "none", "n/a", "-", "vote with your heart",
            "too close", "too close to call", "tbc"}
@@ -54,6 +55,7 @@ class Site:
     seats: int
     calls: int
     loaded_at: str
+    replaced: Site | None = None  # what a `--replace` import took the place of
 
 
 def parse(path: Path, seats: Mapping[str, str], parties: Mapping[str, str], *,
@@ -65,10 +67,12 @@ def parse(path: Path, seats: Mapping[str, str], parties: Mapping[str, str], *,
     words = {**PARTY_WORDS, **{match_key(n): c for c, n in parties.items()},
              **{c.casefold(): c for c in parties}}
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise SiteError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with handle as f:
+    except UnicodeDecodeError:
+        raise SiteError(f"{path.name} is not UTF-8 text: save it as CSV (UTF-8)") from None
+    with io.StringIO(text, newline="") as f:
         reader = csv.DictReader(f)
         columns = {c.strip().casefold(): c for c in reader.fieldnames or [] if c}
         seat_col, by_code = _seat_column(columns, code_column)
@@ -82,6 +86,9 @@ def parse(path: Path, seats: Mapping[str, str], parties: Mapping[str, str], *,
             if code not in seats:
                 raise SiteError(f"{path.name} line {line}: {raw[:60]!r} is not a seat on "
                                 "these boundaries")
+            if code in out:
+                raise SiteError(f"{path.name} line {line}: {raw[:60]!r} is a second row for "
+                                "a seat already in the file; one row per seat")
             call = visible(row.get(call_col) or "")
             if call.casefold() in NO_CALL:
                 out[code] = None
@@ -127,19 +134,28 @@ def check_name(name: str) -> str:
     return found
 
 
-def store(db: sqlite_utils.Database, name: str, election: str, calls: Mapping[str, str | None]
-          ) -> Site:
-    """Replace the site's calls for that election, in one transaction."""
+def store(db: sqlite_utils.Database, name: str, election: str, calls: Mapping[str, str | None],
+          *, replace: bool = False) -> Site:
+    """Load a site's calls for an election, or (`replace`) in place of those loaded under
+    that name, in one transaction."""
     name = check_name(name)
     if election not in ELECTIONS:
         raise SiteError(f"election must be one of {', '.join(ELECTIONS)}")
     now = datetime.now(UTC).isoformat(timespec="seconds")
     with transaction(db) as conn:
-        conn.execute("delete from site_calls where site = ? and election = ?", (name, election))
+        before = next((s for s in sites(db) if s.election == election
+                       and s.name.casefold() == name.casefold()), None)
+        if before is not None and not replace:
+            raise SiteError(f"{before.name}'s calls for {election} are already loaded "
+                            f"({count(before.calls, 'call')} in {count(before.seats, 'seat')}, "
+                            "loaded "
+                            f"{before.loaded_at[:10]}): import with --replace to replace them")
+        conn.execute("delete from site_calls where site = ? and election = ?",
+                     (before.name if before else name, election))
         conn.executemany("insert into site_calls (site, election, seat_code, party, loaded_at) "
                          "values (?, ?, ?, ?, ?)",
                          [(name, election, code, party, now) for code, party in calls.items()])
-    return Site(name, election, len(calls), sum(1 for p in calls.values() if p), now)
+    return Site(name, election, len(calls), sum(1 for p in calls.values() if p), now, before)
 
 
 def sites(db: sqlite_utils.Database) -> list[Site]:

@@ -10,6 +10,7 @@ party in 2017 is the population-weighted mean of its predecessor seats' shares.
 from __future__ import annotations
 
 import csv
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -250,12 +251,12 @@ class ForecastData:
 
     @staticmethod
     def _projected(models: Mapping[str, Mapping[str, float]] | None) -> dict:
-        """The mean share by party over the models published (each model's latest
-        release), and which models they are."""
+        """The mean share by party over the models published that cover it (each model's
+        latest release), and which models they are."""
         if not models:
             return {}
         parties = {p for shares in models.values() for p in shares}
-        mean = {p: sum(s.get(p, 0.0) for s in models.values()) / len(models)
+        mean = {p: statistics.fmean(s[p] for s in models.values() if p in s)
                 for p in parties}
         return {"projections": tuple(models[m] for m in sorted(models)), "projected": mean,
                 "projected_by": tuple(sorted(models))}

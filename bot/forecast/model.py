@@ -186,8 +186,8 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
     leave = (case.leave - 0.5) if case.leave is not None else 0.0
     ratio = min(after / before, 5.0) if before > 0 else 1.0
     # a published projection: how far it moves the party from its last result (0 where
-    # none was published, so a seat without one is judged on the rest alone)
-    projected = case.projected.get(party, 0.0) if case.projected else None
+    # none was published or none covers the party: not covered is never 0%)
+    projected = case.projected.get(party) if case.projected else None
     return {
         # on a log scale: the softmax then compares ratios of shares
         "share": _log(share),
@@ -215,20 +215,20 @@ def features(case: SeatCase, party: str) -> dict[str, float]:
         # the best single estimate of the share: the published projections' mean where
         # there are any, else the last result moved by the polls' change
         "estimate": _log(projected if projected is not None else share + after - before),
-        "estimate_first": float(bloc_ranking(case.projected or _swung(case), case.standing)[:1]
-                                == [party]),
+        "estimate_first": float(bloc_ranking(_covered(case, case.projected), case.standing)
+                                [:1] == [party]),
         # the same with the polls' change applied in proportion (a party polling half its
         # last share halves everywhere, rather than losing the same points everywhere)
         "estimate_prop": _log(projected if projected is not None else share * ratio),
-        "estimate_prop_first": float(bloc_ranking(case.projected or _swung(case, True),
-                                                  case.standing)[:1] == [party]),
+        "estimate_prop_first": float(bloc_ranking(
+            _covered(case, case.projected, proportional=True), case.standing)[:1] == [party]),
         # local strength: how far the council vote in its wards is from its last result,
         # in proportion to how much of the seat voted (0 where no council elections)
         "local": (case.local_coverage * (_log(case.local.get(party, 0.0)) - _log(share))
                   if case.local else 0.0),
         "local_first": case.local_coverage * float(
             bool(case.local) and bloc_ranking(case.local, case.standing)[:1] == [party]),
-        "projected_first": (sum(_first(shares, case.standing, party)
+        "projected_first": (sum(_first(_covered(case, shares), case.standing, party)
                                 for shares in case.projections) / len(case.projections)
                             if case.projections else 0.0),
     }
@@ -245,6 +245,13 @@ def _swung(case: SeatCase, proportional: bool = False) -> dict[str, float]:
         else:
             out[p] = share + after - before
     return out
+
+
+def _covered(case: SeatCase, projected: Mapping[str, float],
+             proportional: bool = False) -> dict[str, float]:
+    """A projection's shares, with the parties it does not cover taken from the last
+    result moved by the polls: a party a projection leaves out is not at 0%."""
+    return {**_swung(case, proportional), **projected}
 
 
 def _first(shares: Mapping[str, float], standing: frozenset[str], party: str) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import shlex
@@ -60,6 +61,8 @@ def parse(text: str, known_parties: set[str]) -> dict:
             raise PollInputError(f"unknown party {name[:20]!r}")
         if not re.fullmatch(r"\d{1,2}(\.\d)?|100", value):
             raise PollInputError(f"{party}={value[:10]}: give a percentage from 0 to 100")
+        if party in shares:
+            raise PollInputError(f"{party} is listed twice: give each party once")
         shares[party] = float(value)
     if len(shares) < 2:
         raise PollInputError("give at least two parties, e.g. Lab=30 Con=20")
@@ -136,7 +139,13 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
     """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area).
     Returns how many were new: a poll already on record is not added again."""
     grouped: dict[tuple, dict] = {}
-    with path.open(newline="", encoding="utf-8-sig") as f:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PollInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise PollInputError(f"{path.name} is not UTF-8 text: save it as CSV (UTF-8)") from None
+    with io.StringIO(text, newline="") as f:
         reader = csv.DictReader(f)
         missing = COLUMNS - {"area"} - set(reader.fieldnames or ())
         if missing:

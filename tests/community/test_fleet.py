@@ -137,6 +137,12 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
             assert harness.reply().content == (
                 "Not done: the bot's database is out of reach for a moment (restarting?): "
                 "nothing was saved. Please try again in a moment.")
+        # voters still get the advice the reference data gives, told what is missing
+        await harness.send("!howtovote Hartlepool")
+        embed = harness.reply().embeds[0]
+        assert embed.title == "How to vote in Hartlepool"
+        caveats = next(f.value for f in embed.fields if f.name.startswith("Caveats"))
+        assert "moderators' updates could not be read just now" in caveats
         control("start")
         began, replies = time.monotonic(), []
         while not replies or replies[-1].startswith("Not done") and len(replies) < 20:

@@ -95,6 +95,6 @@ def test_sites_cli_import_list_remove_and_score(settings, tmp_path: Path):
     calls_, best, _seats, right, wrong, net = row.split()[2:]
     assert (calls_, best, right, wrong, net) == ("3", "66.7%", "1", "1", "-2")
     refused = run(settings, "sites", "import", "Example", str(tmp_path / "missing.csv"))
-    assert refused.returncode == 1 and "cannot read" in refused.stderr
+    assert refused.returncode == 2 and "cannot read" in refused.stderr
     gone = run(settings, "sites", "remove", "Example")
     assert gone.returncode == 0 and "Removed Example: 3 seats" in gone.stdout

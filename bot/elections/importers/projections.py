@@ -117,6 +117,7 @@ def read(raw: bytes, label: str, prefix: str = "",
         raise ImportFailed(f"{label} has no seat code column (code, pcon, ons code)"
                            + ("" if seat_names is None else " or seat name column"))
     out: dict[str, dict[str, float]] = {}
+    largest = 0.0
     for number, row in enumerate(reader, start=2):
         if number > MAX_ROWS:
             raise ImportFailed(f"{label} has more than {MAX_ROWS} rows: not a seat table")
@@ -138,6 +139,7 @@ def read(raw: bytes, label: str, prefix: str = "",
                                    "percentage") from None
             if not 0 <= value <= 100:
                 raise ImportFailed(f"{where}: {header[i]!r} is {value:g}, not a percentage")
+            largest = max(largest, value)
             shares[party] = shares.get(party, 0.0) + value / 100
         if not shares:
             continue  # the seat has no figures in this release
@@ -152,6 +154,9 @@ def read(raw: bytes, label: str, prefix: str = "",
         out[code] = shares
     if not out:
         raise ImportFailed(f"{label} has no seat with figures")
+    if largest <= 1:
+        raise ImportFailed(f"{label}: every share is 1 or less (the largest is {largest:g}): "
+                           "these look like fractions. Write percentages (45 for 45%)")
     return sorted(out.items())
 
 
