@@ -116,7 +116,7 @@ def test_a_broken_elections_db_without_sources_says_how_to_rebuild(tmp_path):
     (tmp_path / "elections.db").write_bytes(b"garbage" * 100)
     done = run_cli("ask", "Batley", env={"HOWTOVOTE_DB_DIR": str(tmp_path),
                                          "HOWTOVOTE_DATA": str(tmp_path / "nowhere")})
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 6 and "Traceback" not in done.stderr  # Exit.ELECTION_DATA
     assert "unusable" in done.stderr and "HOWTOVOTE_DATA" in done.stderr
 
 

@@ -61,8 +61,11 @@ class Resolver:
         postcodes: PostcodeLookup | None = None,
         wards: list[tuple[str, str, int]] = (),  # (ward name, seat code, postcodes)
         place_names: list[tuple[str, str, str]] = (),  # (name, what it means, kind)
+        areas: list[tuple[str, int]] = (),  # (region or nation, how many seats it has)
     ) -> None:
         self.postcodes = postcodes
+        # "London", "Scotland": too many seats to answer for one, too many to list
+        self.areas = {match_key(name): (name, n) for name, n in areas}
         self._names: dict[str, Resolution] = {}  # by name, for resolve_name
         self._queries: dict[str, Resolution] = {}  # by query, for resolve: names only
         self.place_names = {match_key(n): (means, kind) for n, means, kind in place_names}
@@ -129,7 +132,11 @@ class Resolver:
                  if "wards" in tables else [])
         places = ([tuple(r) for r in q("select name, means, kind from place_names")]
                   if "place_names" in tables else [])
-        return cls(seats, aliases, old, postcodes, wards, places)
+        areas = [tuple(r) for r in q(
+            "select region, count(*) from seats where boundaries = '2024' group by region "
+            "union select nation, count(*) from seats where boundaries = '2024' "
+            "group by nation")]
+        return cls(seats, aliases, old, postcodes, wards, places, areas)
 
     def with_postcodes(self, postcodes: PostcodeLookup | None) -> Resolver:
         """This resolver's indexes (shared, never changed) with another postcode lookup."""
@@ -203,6 +210,11 @@ class Resolver:
         key = match_key(text)
         if not key:
             return Resolution(text, (), "none", note=f"No seat matches “{text}”.")
+        if key in self.areas:
+            name, seats = self.areas[key]
+            return Resolution(text, (), "area", note=(
+                f"{name} has {seats} seats, so I need to know where in {name}: type your "
+                "postcode, or your town, borough or neighbourhood."))
         if set(key.split()) <= STOPWORDS:
             return Resolution(text, (), "none", note=(
                 f"“{text}” is too common a word to find a place by. Type a postcode, a seat "
@@ -214,7 +226,8 @@ class Resolver:
             return Resolution(text, (seat,), "alias", 100.0,
                               note=f"Matched {text} ({kind.replace('-', ' ')}) to {seat.name}.")
         if key in self.place_names:
-            return self._place_name(text, *self.place_names[key])
+            return self._several_places(text, self._place_name(text, *self.place_names[key]),
+                                        self._ward(text, key))
         if old := self.old.get(key):
             return self._old_seat(text, old)
         if town := self._town(text, key):
@@ -227,6 +240,22 @@ class Resolver:
                 return replace(found, query=text, note=f"Read “{text}” as {stem.title()}. "
                                                        + found.note)
         return self._fuzzy_resolution(text, key)
+
+    @staticmethod
+    def _several_places(text: str, first: Resolution, other: Resolution | None
+                        ) -> Resolution:
+        """A name two places share (Soho in London, Soho in Birmingham): each is offered,
+        never one in silence."""
+        extra = tuple(s for s in other.seats if s not in first.seats) if other else ()
+        if not extra:
+            return first
+        seats = (*first.seats, *extra)[:MAX_CHOICES]
+
+        def names(found: tuple[SeatRef, ...]) -> str:
+            return " or ".join(s.name for s in found[:3])
+        return Resolution(text, seats, first.method, 80.0, note=(
+            f"More than one place is called “{text}”: one in {names(first.seats)}, another "
+            f"in {names(extra)}. Pick yours, or type your postcode."))
 
     def _place_name(self, text: str, means: str, kind: str) -> Resolution:
         """A name from data/place_names.csv, answered as the query it stands for."""

@@ -260,7 +260,7 @@ def test_import_postcodes_rejects_a_file_without_the_columns(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,age\nx,1\n", encoding="utf-8")
     done = import_postcodes_cli(bad, tmp_path)
-    assert done.returncode == 1 and "expected a postcode column" in done.stderr
+    assert done.returncode == 2 and "expected a postcode column" in done.stderr
 
 
 def import_postcodes_cli(path, db_dir):
@@ -417,3 +417,21 @@ async def test_a_district_naming_an_unknown_seat_lists_only_the_known(fake_postc
         result = await r.resolve("WF13")  # postcodes.io: Dewsbury and Batley, Spen Valley
     assert (result.method, result.seats) == ("outcode", (seat,))
     assert result.note == "WF13 is in Dewsbury and Batley."
+
+
+@pytest.mark.parametrize("query", ["London", "london", "Scotland", "North West",
+                                   "Yorkshire and the Humber"])
+def test_a_region_or_nation_asks_where_in_it_rather_than_guessing_a_seat(resolver, query):
+    found = resolver.resolve_name(query)
+    assert found.seats == () and found.method == "area", found
+    assert "seats, so I need to know where in" in found.note and "postcode" in found.note
+
+
+@pytest.mark.full_data
+def test_a_name_two_places_share_offers_each(resolver):
+    found = resolver.resolve_name("Soho")
+    assert [s.name for s in found.seats] == [
+        "Cities of London and Westminster", "Birmingham Ladywood", "Smethwick"]
+    assert found.seat is None and "More than one place is called “Soho”" in found.note
+    assert resolver.resolve_name("Mayfair").seat.name == "Cities of London and Westminster"
+    assert resolver.resolve_name("Croydon").seat is None  # four seats: a choice, as before
