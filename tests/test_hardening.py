@@ -107,7 +107,7 @@ def test_not_done_replies_escape_the_users_text():
     from cogs.errors import friendly
     message, _ = friendly(updates.UpdateError("unknown party '[x](http://evil.example)'"),
                           "!", None)
-    assert "[x](" not in message and "\\[x\\]\\(" in message
+    assert "[x](" not in message and "\\[x\\](" in message  # brackets escaped: no link
 
 
 def test_invisible_text_is_refused_and_vanishes_inside_words(tmp_path):
@@ -410,8 +410,8 @@ def test_huge_ids_are_refused_cleanly(tmp_path):
 
 @pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2019-12-12", "2024-02-30"])
 def test_impossible_byelection_dates_are_refused(day):
-    with pytest.raises(updates.UpdateError):
-        updates.parse_votes(f"Lab=100 Con=50 {day}", PARTIES)
+    with pytest.raises(updates.UpdateError, match="not a real date|after the 2024"):
+        updates.parse_votes(f"Lab=10000 Con=5000 {day}", PARTIES)
 
 
 @pytest.mark.parametrize("text", ['Lab=0 Con=0 source="x" date=2026-01-01',
@@ -570,8 +570,8 @@ async def test_moderators_have_a_cooldown_too(discord_bot):
 
 
 def test_update_rules_at_their_edges(tmp_path):
-    votes, _ = updates.parse_votes("Lab=100 Con=50", PARTIES)
-    assert votes == {"Lab": 100, "Con": 50}  # two parties are enough
+    votes, _ = updates.parse_votes("Lab=10000 Con=5000", PARTIES)
+    assert votes == {"Lab": 10000, "Con": 5000}  # two parties are enough
     for bad in ("Lab=100", "Lab=0 Con=0", "Lab=150000 Con=60000"):
         with pytest.raises(updates.UpdateError):
             updates.parse_votes(bad, PARTIES)
@@ -590,7 +590,7 @@ def test_update_rules_at_their_edges(tmp_path):
 
 def test_result_dates_names_and_huge_ids_in_the_messages():
     from datetime import date
-    _votes, when = updates.parse_votes(f"Lab=100 Con=50 {date.today()}", PARTIES)
+    _votes, when = updates.parse_votes(f"Lab=10000 Con=5000 {date.today()}", PARTIES)
     assert when == date.today().isoformat()  # today is not the future
     with pytest.raises(updates.UpdateError, match="unknown party 'Pirates'"):
         updates.parse_votes("Pirates=100 Con=50", PARTIES)
@@ -624,9 +624,11 @@ def test_numeric_limits_hold_exactly(tmp_path):
     assert updates.parse_votes("Lab=150000 Con=50000", PARTIES)[0]["Lab"] == 150000
     with pytest.raises(updates.UpdateError, match="not plausible"):
         updates.parse_votes("Lab=150000 Con=50001", PARTIES)
-    assert updates.parse_votes("Lab=1 Con=2 2024-07-05", PARTIES)[1] == "2024-07-05"
+    assert updates.parse_votes("Lab=4000 Con=1000 2024-07-05", PARTIES)[1] == "2024-07-05"
     with pytest.raises(updates.UpdateError, match="after the 2024 general election"):
-        updates.parse_votes("Lab=1 Con=2 2024-07-04", PARTIES)
+        updates.parse_votes("Lab=4000 Con=1000 2024-07-04", PARTIES)
+    with pytest.raises(updates.UpdateError, match="add up to 4,999: .* at least 5,000"):
+        updates.parse_votes("Lab=3999 Con=1000", PARTIES)
     assert updates.check_id(2**63 - 1) == 2**63 - 1
     with pytest.raises(updates.UpdateError):
         updates.check_id(2**63)

@@ -154,6 +154,11 @@ class Advice:
         return self.recommended.party if self.verdict == "clear" and self.recommended else None
 
 
+def article(word: str) -> str:
+    """"an" before a vowel sound: an Alliance win, an SNP win, a Labour win."""
+    return "an" if word[:1] in "AEIOU" or word in ("SNP", "SDLP", "UUP") else "a"
+
+
 def pts(share: float) -> str:
     return f"{share * 100:.1f}%"
 
@@ -213,7 +218,8 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
     if record.redrawn and record.notional is not None and basis.kind == "general":
         winner = record.notional.candidates[0]
         caveats.append(f"The seat was redrawn in 2024. On the new boundaries the 2019 result "
-                       f"would have been a {winner.party_name} win with {pts(winner.share)} "
+                       f"would have been {article(winner.party_name)} {winner.party_name} win "
+                       f"with {pts(winner.share)} "
                        "(notional figures).")
     last_call = ""
     forecast = _model_forecast(model, options) if state.byelection is None else None
@@ -229,7 +235,8 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                 and general_call.recommended.party in model.case.side.bloc:
             reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
-        if model.case is not None and model.case.local:
+        if model.case is not None and model.case.local \
+                and model.case.local_coverage >= LOCAL_SHOWN_FROM:
             reasons.insert(0, local_line(model.case.local, model.case.local_coverage,
                                          model.case.local_years, parties))
         if model.case is not None and model.case.projected_by:
@@ -296,12 +303,20 @@ def _model_forecast(model: ModelView | None, options: AdviceOptions) -> Forecast
     return forecast if forecast.ranked else None
 
 
+def _polls_named(model: ModelView) -> str:
+    """Which polls moved the seat: a nation's own, or GB polls standing in for them."""
+    nation = model.case.nation
+    if nation in ("Scotland", "Wales") and model.polls_area == "GB":
+        return f"GB polls (applied to {nation}, for want of {nation} polls)"
+    return f"{model.polls_area} polls" if model.polls_area != "GB" else "GB polls"
+
+
 def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
     """What carried the model's chance from the last result's strongest party to another,
     in words: the features that favour `lead` most."""
     case = model.case
     words = {
-        "polls": lambda: (f"the polls since then ({lead.party_name} "
+        "polls": lambda: (f"the {_polls_named(model)} since then ({lead.party_name} "
                           f"{_poll(case, lead.party)}, {last.party_name} "
                           f"{_poll(case, last.party)})"),
         "history": lambda: (f"{lead.party_name}'s stronger results here at earlier "
@@ -325,14 +340,18 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
             f"{because}.")
 
 
+LOCAL_SHOWN_FROM = 0.25  # council results from less of a seat than this say little of it
+
+
 def local_line(shares: Mapping[str, float], coverage: float, years: str,
                parties: Mapping[str, Party]) -> str:
     """Council elections in the seat's wards, as voters read them."""
     listed = ", ".join(f"{_name(parties, p) if p != 'Other' else 'others'} {pts(v)}"
                        for p, v in sorted(shares.items(), key=lambda kv: -kv[1])
                        if v >= 0.005)
-    part = "" if coverage >= 0.95 else f", {coverage:.0%} of the seat"
-    return f"Council elections {years} in this seat's wards{part}: {listed}."
+    where = ("this seat's wards" if coverage >= 0.95 else
+             f"wards holding {coverage:.0%} of this seat's postcodes")
+    return f"Council elections {years} in {where}: {listed}."
 
 
 def _projection_line(case, parties: dict[str, Party]) -> str:

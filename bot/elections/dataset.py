@@ -7,9 +7,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tqdm import tqdm
+
 from bot import db as dbmod
 from bot.config import Settings
-from bot.elections.importers import REQUIRED_SOURCES, ImportReport, build_elections_db
+from bot.elections.importers import (
+    BUILD_STEPS,
+    REQUIRED_SOURCES,
+    ImportReport,
+    build_elections_db,
+)
 from bot.elections.sources import SourceError, fetch, is_url
 
 
@@ -31,7 +38,15 @@ async def import_data(
                                   "point HOWTOVOTE_DATA at that folder (or run `data import "
                                   "--from PATH`) and try again.") from exc
             raise
-    return build_elections_db(fetched, settings.elections_db_path)
+    if not progress:
+        return build_elections_db(fetched, settings.elections_db_path)
+    # the build takes a while (fitting the forecast most of it): show each step as it ends
+    with tqdm(total=len(BUILD_STEPS), desc="building elections.db", unit="step",
+              file=sys.stderr, leave=False) as bar:
+        def done(step: str) -> None:
+            bar.set_postfix_str(step)
+            bar.update()
+        return build_elections_db(fetched, settings.elections_db_path, after_step=done)
 
 
 async def ensure_data(settings: Settings) -> Path:

@@ -51,6 +51,7 @@ class ModelView:
     # when the polls move a party further since the last election than any change the
     # model was fitted on
     beyond: Beyond | None = None
+    polls_area: str = "GB"  # the area of the polls applied: GB stands in for a nation
 
 
 class LiveForecasts:
@@ -170,7 +171,8 @@ class LiveForecasts:
             view = ModelView(forecast(case, model), _basis(poll, case.projected_by),
                              " ".join(filter(None, (_stale(poll, today), newer and (
                                  "Newer polls are not used: " + newer_words(*newer, full=False))))),
-                             case, model, self._beyond(case))
+                             case, model, self._beyond(case),
+                             poll.area if poll is not None else "GB")
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[cache_key] = view

@@ -20,7 +20,10 @@ SECTIONS = {"Voters": "Ask", "Moderation": "Moderators and server settings",
 
 
 def summary(command: commands.Command) -> str:
-    return (command.short_doc or command.description or "").strip()
+    """The description's first paragraph, whole: discord.py's `short_doc` is its first
+    line, which can end inside a code span (`!projections import "YouGov MRP"…)."""
+    text = (command.help or command.description or "").strip()
+    return " ".join(text.split("\n\n")[0].split())
 
 
 def listed(bot: commands.Bot) -> list[commands.Command]:

@@ -264,3 +264,22 @@ def test_posted_results_count_by_polling_day_not_by_when_posted():
                       byelection={"LD": 5000, "Con": 4000, "Lab": 1000}), PARTIES,
                updates=[posted[1]])
     assert b.basis.date == "2025-05-01" and b.recommended.party == "LD"
+
+
+def test_small_words_read_right():
+    from types import SimpleNamespace
+
+    from bot.advice.rules import _polls_named, article, local_line
+    from bot.forecast.live import ModelView
+    assert [article(w) for w in ("Alliance", "SNP", "Labour", "Independent")] == [
+        "an", "an", "a", "an"]
+    assert local_line({"Lab": 0.5, "Con": 0.5}, 0.42, "2023", PARTIES).startswith(
+        "Council elections 2023 in wards holding 42% of this seat's postcodes:")
+    assert "this seat's wards" in local_line({"Lab": 1.0}, 0.97, "2023", PARTIES)
+
+    def view(nation: str, area: str) -> ModelView:
+        return ModelView(None, "", case=SimpleNamespace(nation=nation), polls_area=area)
+    assert _polls_named(view("Scotland", "GB")) == ("GB polls (applied to Scotland, for "
+                                                    "want of Scotland polls)")
+    assert _polls_named(view("Scotland", "Scotland")) == "Scotland polls"
+    assert _polls_named(view("England", "GB")) == "GB polls"

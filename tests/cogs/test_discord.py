@@ -403,3 +403,12 @@ async def test_refusals_keep_our_code_spans_and_escape_only_the_users_text(disco
     await discord_bot.send('!withdraw "Godalming and Ash" **[x](http://e.example)**')
     reply = discord_bot.reply().content
     assert r"\*\*\[x\](http://e.example)\*\*" in reply or r"\*\*\[x\]" in reply, reply
+
+
+async def test_help_never_cuts_a_code_span(discord_bot):
+    from cogs.utils.helptext import listed, summary
+    for command in listed(discord_bot.bot):
+        assert summary(command).count("`") % 2 == 0, command.qualified_name
+    await discord_bot.send("!help")
+    text = "\n".join(f.value for f in discord_bot.reply().embeds[0].fields)
+    assert '`!projections import "YouGov MRP" 2029-04-30` with the file attached' in text

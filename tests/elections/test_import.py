@@ -244,6 +244,8 @@ def test_cli_import_and_status(data_dir: Path, tmp_path: Path):
     done = run_cli("data", "import", "--from", str(data_dir / "psephology.db"), env=env)
     assert done.returncode == 0, done.stderr
     assert "6 general elections and 34 by-elections" in done.stdout
+    # the build's steps are shown as they end, never a long silence after one line
+    assert "building elections.db" in done.stderr and "5/5" in done.stderr
     shown = run_cli("data", "status", env=env)
     assert "ge2024       2024-07-04   650       4515" in shown.stdout
     assert PSEPHOLOGY.sha256 in shown.stdout

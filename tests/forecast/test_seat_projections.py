@@ -161,10 +161,10 @@ async def test_owners_load_list_and_remove_a_projection_on_discord(discord_bot, 
     assert "only the bot's owners" in discord_bot.reply().content.lower()
     assert discord_bot.bot.service.loaded_projections() == []
     await discord_bot.send('!projections import "Test MRP" 2026-11-02', attachments=[str(path)])
-    assert discord_bot.reply().content == ("Loaded Test MRP of 2026-11-02: 1 seats. Answers "
+    assert discord_bot.reply().content == ("Loaded Test MRP of 2026-11-02: 1 seat. Answers "
                                            "now use it.")
     await discord_bot.send("!projections")
-    assert "Test MRP of 2026-11-02: 1 seats" in discord_bot.reply().content
+    assert "Test MRP of 2026-11-02: 1 seat" in discord_bot.reply().content
     await discord_bot.send("!howtovote Hendon")
     embed = discord_bot.reply().embeds[0]
     assert "Liberal Democrat" in embed.description

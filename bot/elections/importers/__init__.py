@@ -82,6 +82,10 @@ def published_projections(fetched: dict[str, Fetched]) -> list[projections.Publi
             for release in projections.pinned(*source.details, fetched[source.name].path)]
 
 
+# what `build_elections_db` reports to `after_step`, in order
+BUILD_STEPS = ("psephology", "byelections", "local elections", "validate", "forecast")
+
+
 def build_elections_db(
     fetched: dict[str, Fetched],
     target: Path,
