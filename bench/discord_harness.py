@@ -201,4 +201,5 @@ async def stop(harness: Harness) -> None:
     await dpytest.empty_queue()
     for n in range(os.getpid() * 1000, harness.bot.http.fileno):
         Path(f"dpytest_{n}.dat").unlink(missing_ok=True)
+    await harness.bot.stop_heartbeat()
     await harness.bot.service.close()  # no gateway to close: dpytest never connected one

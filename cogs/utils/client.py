@@ -144,7 +144,15 @@ class HowToVoteMixin:
                     path.write_text(f"{time.time():.0f}\n")
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
+    async def stop_heartbeat(self) -> None:
+        task = getattr(self, "_heartbeat", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def close(self) -> None:
+        await self.stop_heartbeat()
         with contextlib.suppress(OSError):
             heartbeat_path(self.settings).unlink(missing_ok=True)
         await super().close()
