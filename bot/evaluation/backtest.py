@@ -19,7 +19,7 @@ from pathlib import Path
 from bot.advice.rules import DEFAULT_OPTIONS, AdviceOptions, advise
 from bot.elections.seats import ElectionData, SeatRecord
 from bot.evaluation import scorecard
-from bot.forecast import projection
+from bot.forecast import projection, share_fit
 from bot.forecast.fit import fit_for
 from bot.forecast.inputs import PAIRS as FORECAST_PAIRS
 from bot.forecast.inputs import ForecastData, load_polls
@@ -156,7 +156,12 @@ SEAT_MODEL = "seat-model"
 # the same model fitted and scored as if no seat projection had been published
 WITHOUT_PROJECTIONS = "seat-model-no-projections"
 DEFAULT_MODEL = SEAT_MODEL  # what the bot answers with
-MODEL_NAMES = (SEAT_MODEL, WITHOUT_PROJECTIONS, "last-result", *projection.MODELS)
+# the vote-share forecast (docs/preregistration.md), with and without the projections
+VOTE_SHARE = "vote-share"
+VOTE_SHARE_WITHOUT = "vote-share-no-projections"
+MODEL_NAMES = (SEAT_MODEL, WITHOUT_PROJECTIONS, VOTE_SHARE, VOTE_SHARE_WITHOUT, "last-result",
+               *projection.MODELS)
+FITTED = (SEAT_MODEL, WITHOUT_PROJECTIONS, VOTE_SHARE, VOTE_SHARE_WITHOUT)
 PUBLISHED = "published:"  # a published projection scored on its own: "published:yougov"
 
 
@@ -165,7 +170,7 @@ def model(name: str, data: ElectionData | None = None, pair: str | None = None
     """The projection hook for an advice-based model: None for the plain last result;
     otherwise the seat projected from the base election's national shares to the final
     GB polls before the target election (information available before polling day)."""
-    if name not in MODEL_NAMES or name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
+    if name not in MODEL_NAMES or name in FITTED:
         raise ValueError(f"unknown projection {name!r}; choose from "
                          f"{', '.join(MODEL_NAMES[1:])}")
     if name == "last-result":
@@ -214,7 +219,15 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
         outcomes = {c.code: o for c, o in fdata.pair_cases(FORECAST_PAIRS[pair],
                                                            side or AGAINST_CON)}
         for name in models:
-            if name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
+            if name in (VOTE_SHARE, VOTE_SHARE_WITHOUT):
+                if side is None:
+                    continue  # its backtest sides are those with outcomes: Con, RUK
+                found = share_fit.backtest(fdata, pair, side,
+                                           with_projections=name == VOTE_SHARE)
+                if found is None:
+                    continue
+                picked = {code: fc.call for code, fc in found[1].items()}
+            elif name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
                 if side is None:
                     continue  # no seat model against this opponent
                 rows = seat_model_forecasts(fdata if name == SEAT_MODEL

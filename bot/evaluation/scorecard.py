@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.forecast.inputs import Outcome
-from bot.forecast.model import WRONG_CALL_COST, Forecast
+from bot.forecast.model import WRONG_CALL_COST, Forecast, brier  # noqa: F401 (scorecard.brier)
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,6 @@ def calibration(pairs: Sequence[tuple[float, bool]], bands: int = 10) -> list[Ba
         grouped[min(int(p * bands), bands - 1)].append((p, hit))
     return [Band(i / bands, len(g), sum(p for p, _ in g) / len(g),
                  sum(h for _, h in g) / len(g)) for i, g in enumerate(grouped) if g]
-
-
-def brier(forecasts: Mapping[str, Mapping[str, float]], outcomes: Mapping[str, Outcome]
-          ) -> float:
-    """Mean over seats of the squared error summed over the bloc parties standing."""
-    total = n = 0
-    for code, probs in forecasts.items():
-        outcome = outcomes.get(code)
-        if outcome is None or outcome.best_bloc is None or not probs:
-            continue
-        total += sum((probs.get(p, 0.0) - (p == outcome.best_bloc)) ** 2
-                     for p in set(probs) | {outcome.best_bloc})
-        n += 1
-    return total / n if n else 0.0
 
 
 def certain(party: str | None, standing: Sequence[str]) -> dict[str, float]:

@@ -107,6 +107,7 @@ class ForecastData:
         q = db.conn.execute
         self.seats = {sid: (code, name, nation, b) for sid, code, name, nation, b
                       in q("select id, code, name, nation, boundaries from seats")}
+        self.regions = dict(q("select id, region from seats"))
         self.elections = {eid: (kind, date) for eid, kind, date
                           in q("select id, kind, date from elections")}
         self.results: dict[tuple[str, int], dict[str, tuple[float, int]]] = defaultdict(dict)

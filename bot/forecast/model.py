@@ -17,8 +17,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.forecast import projection
+
+if TYPE_CHECKING:  # inputs builds on this module
+    from bot.forecast.inputs import Outcome
 
 # The bloc the call is scored on: the party finishing highest of these is "right".
 BLOC = ("Lab", "LD", "Green", "SNP", "PC")
@@ -345,3 +349,18 @@ def in_words(p: float) -> str:
     if tenths == 10:
         return "more than 9 in 10"
     return f"about {tenths} in 10" if tenths else "less than 1 in 10"
+
+
+def brier(forecasts: Mapping[str, Mapping[str, float]], outcomes: Mapping[str, Outcome]
+          ) -> float:
+    """Mean over seats of the squared error summed over the bloc parties standing (the
+    backtest's Brier score, and what the vote-share forecast's calibration is fitted by)."""
+    total = n = 0
+    for code, probs in forecasts.items():
+        outcome = outcomes.get(code)
+        if outcome is None or outcome.best_bloc is None or not probs:
+            continue
+        total += sum((probs.get(p, 0.0) - (p == outcome.best_bloc)) ** 2
+                     for p in set(probs) | {outcome.best_bloc})
+        n += 1
+    return total / n if n else 0.0

@@ -141,5 +141,5 @@ async def test_the_real_files_cover_most_seats_and_answers_say_so(elections, set
     finally:
         await service.close()
     said = [r for r in answer.advice.reasons if r.startswith("Council elections ")]
-    assert said and "in this seat's wards" in said[0] and "Liberal Democrat" in said[0]
+    assert said and "of this seat's postcodes" in said[0] and "Liberal Democrat" in said[0]
     assert said[0] in history.text

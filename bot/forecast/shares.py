@@ -1,0 +1,185 @@
+"""The vote-share forecast (docs/preregistration.md): for every seat and party standing, a
+distribution of its share at the election ahead, and the chances that follow from it.
+
+Pure arithmetic on SeatCases; the fit on earlier elections is in `forecast.share_fit`.
+- The centre: the base result moved by the polls (a mix of uniform and proportional swing,
+  `alpha`), blended (`lam`) with the published seat projections' weighted mean.
+- The spread: a national error per party, a regional one per party and region, and a seat
+  error that grows with the party's share and with how far the centre moved from the base;
+  all three scaled by `kappa`.
+- The chances: counted over seeded draws.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.forecast.model import Forecast, SeatCase, Side
+
+# the parties a seat's shares are forecast for; everyone else is "Other"
+MAJOR = ("Con", "Lab", "LD", "Green", "RUK", "SNP", "PC")
+OTHER = "Other"
+PREDECESSOR = {"UKIP": "RUK", "BRX": "RUK"}  # their votes are Reform UK's base
+FLOOR = 0.005  # a standing party's centre is never below half a point
+MAX_RATIO = 5.0  # proportional swing multiplies a share by at most this
+DRAWS = 10_000
+SEED = 20261206
+
+
+@dataclass(frozen=True)
+class ShareParams:
+    """Everything the forecast fitted, and on which pairs."""
+
+    alpha: float  # weight of uniform swing (1 - alpha: proportional)
+    lam: float  # weight of the published projections in the centre
+    sigma_nat: float  # national error per party (share)
+    sigma_reg: float  # regional error per party and region
+    c_share: float  # seat error per unit of sqrt(p (1 - p))
+    c_moved: float  # seat error per unit of |centre - base|
+    kappa: float  # one scale on all three, for calibration
+    projection_weights: Mapping[str, float]  # a source's weight (1 without a record)
+    fitted_on: tuple[str, ...] = ()
+
+
+def canonical(shares: Mapping[str, float]) -> dict[str, float]:
+    """Shares by forecast party: predecessors merged, minor parties as Other."""
+    out: dict[str, float] = {}
+    for party, share in shares.items():
+        key = PREDECESSOR.get(party, party)
+        if key in MAJOR:
+            out[key] = out.get(key, 0.0) + share
+    out[OTHER] = max(0.0, 1.0 - sum(out.values()))
+    return out
+
+
+def moved_by_polls(case: SeatCase, standing: Sequence[str], alpha: float
+                   ) -> dict[str, float]:
+    """The base moved by the change in the polls since it: `alpha` uniform, the rest
+    proportional; a party new since the base takes its national share."""
+    base = canonical(case.base)
+    before, after = canonical(case.polls_before), canonical(case.polls_after)
+    out = {}
+    for party in standing:
+        s, b = base.get(party, 0.0), before.get(party, 0.0)
+        a = after.get(party, b)
+        uniform = s + a - b
+        if s <= 0:
+            proportional = a
+        elif b <= 0:
+            proportional = s
+        else:
+            proportional = s * min(a / b, MAX_RATIO)
+        out[party] = alpha * uniform + (1 - alpha) * proportional
+    return _normalised(out)
+
+
+def projected(case: SeatCase, weights: Mapping[str, float]) -> dict[str, float]:
+    """The published projections' weighted mean, party by party over the sources that
+    cover it (a party a projection leaves out is not at 0%)."""
+    sums: dict[str, float] = {}
+    totals: dict[str, float] = {}
+    for name, shares in zip(case.projected_by, case.projections, strict=True):
+        weight = weights.get(name, 1.0)
+        for party, share in canonical(shares).items():
+            if party == OTHER:
+                continue
+            sums[party] = sums.get(party, 0.0) + weight * share
+            totals[party] = totals.get(party, 0.0) + weight
+    return {p: sums[p] / totals[p] for p in sums}
+
+
+def centre(case: SeatCase, standing: Sequence[str], params: ShareParams) -> dict[str, float]:
+    from_polls = moved_by_polls(case, standing, params.alpha)
+    if not case.projections or params.lam == 0:
+        return from_polls
+    published = projected(case, params.projection_weights)
+    return _normalised({p: (1 - params.lam) * from_polls[p] + params.lam * published[p]
+                        if p in published else from_polls[p] for p in standing})
+
+
+def seat_sigma(centre_share: float, base_share: float, params: ShareParams) -> float:
+    p = min(max(centre_share, 0.0), 1.0)
+    return (params.c_share * math.sqrt(p * (1 - p))
+            + params.c_moved * abs(centre_share - base_share))
+
+
+def _normalised(shares: Mapping[str, float]) -> dict[str, float]:
+    floored = {p: max(s, FLOOR) for p, s in shares.items()}
+    total = sum(floored.values())
+    return {p: s / total for p, s in floored.items()}
+
+
+@dataclass(frozen=True)
+class SeatInput:
+    """One seat ready to simulate: who stands, its centre and seat errors, its region."""
+
+    code: str
+    region: str
+    parties: tuple[str, ...]
+    centre: np.ndarray
+    sigma: np.ndarray
+
+
+def seat_input(case: SeatCase, standing: Sequence[str], region: str, params: ShareParams
+               ) -> SeatInput:
+    parties = tuple(p for p in (*MAJOR, OTHER) if p in standing)
+    middle = centre(case, parties, params)
+    base = canonical(case.base)
+    return SeatInput(case.code, region, parties,
+                     np.array([middle[p] for p in parties]),
+                     np.array([seat_sigma(middle[p], base.get(p, 0.0), params)
+                               for p in parties]))
+
+
+def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,
+            draws: int = DRAWS, seed: int = SEED, chunk: int = 1000) -> dict[str, Forecast]:
+    """Each seat's chances against `side`, counted over `draws` seeded draws of every
+    seat at once (national and regional errors shared, as they are on the day)."""
+    rng = np.random.default_rng(seed)
+    regions = sorted({s.region for s in seats})
+    parties = (*MAJOR, OTHER)
+    top: dict[str, dict[str, int]] = {s.code: {} for s in seats}
+    opponent_top_two = {s.code: 0 for s in seats}
+    done = 0
+    while done < draws:
+        n = min(chunk, draws - done)
+        national = rng.normal(0, params.kappa * params.sigma_nat, (n, len(parties)))
+        national[:, -1] = 0.0  # Other is what the parties leave: no error of its own
+        regional = rng.normal(0, params.kappa * params.sigma_reg,
+                              (n, len(regions), len(parties)))
+        for seat in seats:
+            cols = [parties.index(p) for p in seat.parties]
+            region = regions.index(seat.region)
+            noise = rng.normal(0, 1, (n, len(cols))) * (params.kappa * seat.sigma)
+            drawn = np.maximum(seat.centre + national[:, cols] + regional[:, region, cols]
+                               + noise, 0.0)
+            _count(seat, drawn, side, top[seat.code], opponent_top_two)
+        done += n
+    return {s.code: _forecast(s, side, top[s.code], opponent_top_two[s.code] / draws, draws)
+            for s in seats}
+
+
+def _count(seat: SeatInput, drawn: np.ndarray, side: Side, top: dict[str, int],
+           opponent_top_two: dict[str, int]) -> None:
+    bloc = [i for i, p in enumerate(seat.parties) if p in side.bloc]
+    if bloc:
+        winners = np.array(bloc)[np.argmax(drawn[:, bloc], axis=1)]
+        for i, count in zip(*np.unique(winners, return_counts=True), strict=True):
+            party = seat.parties[i]
+            top[party] = top.get(party, 0) + int(count)
+    if side.opponent in seat.parties:
+        at = seat.parties.index(side.opponent)
+        beaten_by = (drawn > drawn[:, [at]]).sum(axis=1)
+        opponent_top_two[seat.code] += int((beaten_by <= 1).sum())
+
+
+def _forecast(seat: SeatInput, side: Side, top: Mapping[str, int], top_two: float,
+              draws: int) -> Forecast:
+    standing = [p for p in seat.parties if p in side.bloc]
+    probabilities = {p: top.get(p, 0) / draws for p in standing}
+    ranked = tuple(sorted(standing, key=lambda p: (-probabilities[p], side.bloc.index(p))))
+    return Forecast(probabilities, top_two, ranked)

@@ -1,0 +1,86 @@
+"""The vote-share forecast's arithmetic on hand-made seats, and its walk-forward fit on
+the real data (2019, fitted on 2015 and 2017 only)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.forecast.model import AGAINST_CON, SeatCase
+from bot.forecast.shares import (
+    ShareParams,
+    canonical,
+    centre,
+    chances,
+    moved_by_polls,
+    projected,
+    seat_input,
+)
+
+PARAMS = ShareParams(alpha=0.5, lam=0.5, sigma_nat=0.02, sigma_reg=0.01, c_share=0.05,
+                     c_moved=0.1, kappa=1.0, projection_weights={})
+
+
+def case(base, before, after, projections=(), names=()) -> SeatCase:
+    return SeatCase("E1", "Testford", "England", base, frozenset({"Lab", "LD", "Green"}),
+                    before, after, projections=projections, projected_by=names)
+
+
+def test_predecessors_merge_and_minor_parties_are_other():
+    assert canonical({"UKIP": 0.1, "Con": 0.5, "Lab": 0.3, "Yorks": 0.1}) == pytest.approx(
+        {"RUK": 0.1, "Con": 0.5, "Lab": 0.3, "Other": 0.1})
+
+
+def test_the_polls_move_a_seat_half_uniform_half_proportional():
+    seat = case({"Con": 0.5, "Lab": 0.3, "LD": 0.2}, {"Con": 0.4, "Lab": 0.4, "LD": 0.2},
+                {"Con": 0.2, "Lab": 0.4, "LD": 0.2, "RUK": 0.2})
+    moved = moved_by_polls(seat, ("Con", "Lab", "LD", "RUK"), 0.5)
+    # Con: uniform 0.5 - 0.2 = 0.3, proportional 0.5 x 0.5 = 0.25; RUK new: 0.2 either way
+    raw = {"Con": 0.275, "Lab": 0.3, "LD": 0.2, "RUK": 0.2}
+    total = sum(raw.values())
+    assert moved == pytest.approx({p: v / total for p, v in raw.items()})
+    standing = ("Con", "Lab", "LD", "RUK")
+    assert moved_by_polls(seat, standing, 1.0)["Con"] == pytest.approx(0.3)  # 0.3 / 1.0
+    assert moved_by_polls(seat, standing, 0.0)["Con"] == pytest.approx(0.25 / 0.95)
+
+
+def test_a_projection_leaving_a_party_out_does_not_count_it_at_zero():
+    seat = case({"Con": 0.4, "Lab": 0.3, "LD": 0.3}, {"Con": 0.4, "Lab": 0.3, "LD": 0.3},
+                {"Con": 0.4, "Lab": 0.3, "LD": 0.3},
+                projections=({"Con": 0.5, "Lab": 0.3}, {"Con": 0.3, "Lab": 0.3, "LD": 0.4}),
+                names=("a", "b"))
+    mean = projected(seat, {})
+    assert mean == pytest.approx({"Con": 0.4, "Lab": 0.3, "LD": 0.4})  # LD: b alone
+    assert projected(seat, {"a": 2.0})["Con"] == pytest.approx((2 * 0.5 + 0.3) / 3)
+    blended = centre(seat, ("Con", "Lab", "LD"), PARAMS)
+    assert blended["LD"] > 0.3  # pulled up by b, never down by a's silence
+
+
+def test_chances_follow_the_shares():
+    safe = case({"Con": 0.3, "Lab": 0.6, "LD": 0.1}, {"Con": 0.3, "Lab": 0.6, "LD": 0.1},
+                {"Con": 0.3, "Lab": 0.6, "LD": 0.1})
+    tight = case({"Con": 0.4, "Lab": 0.3, "LD": 0.3}, {"Con": 0.4, "Lab": 0.3, "LD": 0.3},
+                 {"Con": 0.4, "Lab": 0.3, "LD": 0.3})
+    seats = [seat_input(c, ("Con", "Lab", "LD", "Other"), "North", PARAMS)
+             for c in (safe, tight)]
+    found = chances([seats[0]], AGAINST_CON, PARAMS, draws=2000)
+    assert found["E1"].probabilities["Lab"] > 0.99 and found["E1"].call == "Lab"
+    close = chances([seats[1]], AGAINST_CON, PARAMS, draws=4000)["E1"]
+    assert 0.35 < close.probabilities["Lab"] < 0.65 and close.call is None
+    assert close.opponent_top_two > 0.95
+    again = chances([seats[1]], AGAINST_CON, PARAMS, draws=4000)["E1"]
+    assert again.probabilities == close.probabilities  # seeded: the same every time
+
+
+@pytest.mark.full_data
+def test_2019_fitted_on_earlier_elections_only(elections):
+    from bot.evaluation import scorecard
+    from bot.forecast import share_fit
+    from bot.forecast.inputs import ForecastData
+    fdata = ForecastData(elections)
+    params, found = share_fit.backtest(fdata, "2019")
+    assert params.fitted_on == ("2015", "2017")
+    outcomes = {f.case.code: f.outcome for f in share_fit.seat_facts(fdata, "2019")}
+    score = scorecard.score("2019", "vote-share", {c: fc.call for c, fc in found.items()},
+                            outcomes)
+    assert score.right - 3 * score.wrong >= 520  # 530 when first run
+    assert scorecard.brier({c: fc.probabilities for c, fc in found.items()}, outcomes) < 0.046
