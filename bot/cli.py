@@ -314,8 +314,9 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.elections.dataset import ensure_data
     from bot.elections.seats import ElectionData
     from bot.evaluation import backtest, scorecard
+    from bot.forecast import share_fit
     from bot.forecast.inputs import PAIRS, ForecastData
-    from bot.forecast.model import AGAINST_CON, SIDES
+    from bot.forecast.model import AGAINST_CON, SIDES, brier
 
     db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     data, fdata = ElectionData(db), ForecastData(db)
@@ -376,6 +377,21 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     bands_by_pair = {}
     if side is None:
         print(f"\nNo seat model against {opponent}: the advice rests on the last result.")
+    for pair in pairs if side is not None and name in ("all", backtest.VOTE_SHARE) else []:
+        found = share_fit.backtest(fdata, pair, side)
+        if found is None:
+            continue
+        outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair], side)}
+        params, forecasts = found
+        print(f"\nVote-share forecast (docs/preregistration.md), {pair}: Brier "
+              f"{brier({k: f.probabilities for k, f in forecasts.items()}, outcomes):.3f}; "
+              f"fitted on {', '.join(params.fitted_on)}: uniform share of swing "
+              f"{params.alpha:.1f}, projections' weight {params.lam:.1f}, errors "
+              f"national {params.sigma_nat:.3f}, regional {params.sigma_reg:.3f}, seat "
+              f"{params.c_share:.3f} x sqrt(p(1-p)) + {params.c_moved:.3f} x moved, "
+              f"scaled by {params.kappa:.1f}")
+        print(scorecard.format_calibration(
+            scorecard.calibration(scorecard.predictions(forecasts, outcomes))))
     for pair in pairs if side is not None else []:
         rows = backtest.seat_model_forecasts(fdata, pair, side)
         if rows is None:
@@ -388,7 +404,8 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
                 for c in backtest.calls(data, pair, options) if c.code in forecasts}
         model_brier = scorecard.brier({k: f.probabilities for k, f in forecasts.items()},
                                       outcomes)
-        print(f"\nSeat model, {pair}: Brier {model_brier:.3f} "
+        print(f"\nThe old seat model (a classifier, still answering), {pair}: Brier "
+              f"{model_brier:.3f} "
               f"(last-result rule {scorecard.brier(rule, outcomes):.3f})")
         print(scorecard.format_calibration(bands_by_pair[pair]))
     if args.plot:

@@ -96,6 +96,13 @@ create table seat_projections (   -- per-seat projections published before polli
     share real not null,          -- fraction
     primary key (election_id, model, published, seat_code, party)
 );
+create table projection_baselines ( -- each next-election MRP's own national shares
+    election_id text not null,    -- next
+    model text not null,          -- as in seat_projections
+    label text not null,          -- how answers name it: "YouGov MRP (September 2025)"
+    party text not null,          -- swing key
+    share real not null           -- fraction (SNP and PC: of their nation)
+);
 create table local_results (      -- council elections: votes per seat filled, by ward
     day text not null,
     ward_code text not null,      -- 2023 GSS code

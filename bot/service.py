@@ -35,7 +35,7 @@ from bot.advice.render import (
     render_embed,
     render_text,
 )
-from bot.advice.rules import Advice, AdviceOptions, advise, field_of, local_line
+from bot.advice.rules import Advice, AdviceOptions, advise, field_of, local_line, model_bloc
 from bot.community import limits, polls, projections, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.community.kept import Kept
@@ -132,11 +132,11 @@ class HowToVote:
     def model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
         self.kept.fresh()
         return self._model_view(record, in_scope, guild_id,
-                                self.kept.settings(guild_id).opponent)
+                                self.kept.settings(guild_id).advice_options)
 
     # The helpers from here on read what is kept as it is: their public callers have just
     # called kept.fresh() (one pragma a command at most, not one per helper).
-    def _model_view(self, record, in_scope, guild_id: int | None, opponent: str
+    def _model_view(self, record, in_scope, guild_id: int | None, options: AdviceOptions
                     ) -> ModelView | None:
         if guild_id is not None and not self.kept.settings(guild_id).model_enabled:
             return None
@@ -145,7 +145,8 @@ class HowToVote:
         field = (field_of(record, self.data.parties, in_scope) if in_scope
                  else self._fields.get(code) or field_of(record, self.data.parties))
         return self.forecasts.view(code, field, owners, self.kept.today(),
-                                   self.kept.projections().get(code), opponent)
+                                   self.kept.projections().get(code), options.opponent,
+                                   model_bloc(options))
 
     async def close(self) -> None:
         if self.session is not None:
@@ -409,7 +410,8 @@ class HowToVote:
         resolution = resolution or Resolution(seat.name, (seat,), "exact", 100.0)
         options = options or guild_settings.DEFAULTS.advice_options
         field = self._fields.get(code) or field_of(record, self.data.parties)
-        view = self.forecasts.view(code, field, None, date.today(), None, options.opponent)
+        view = self.forecasts.view(code, field, None, date.today(), None, options.opponent,
+                                   model_bloc(options))
         advice = advise(record, self.data.parties, options, (), view)
         advice = replace(advice, caveats=(UNREAD_GUILD_DATA, *advice.caveats))
         return Answer(resolution, advice,
@@ -426,7 +428,7 @@ class HowToVote:
         options = options or self.kept.settings(guild_id).advice_options
         in_scope = self.kept.updates(guild_id, code)
         advice = advise(record, self.data.parties, options, in_scope,
-                        self._model_view(record, in_scope, guild_id, options.opponent))
+                        self._model_view(record, in_scope, guild_id, options))
         projected = self._projected(record, options, in_scope, guild_id)
         return Answer(
             resolution, advice,

@@ -29,14 +29,14 @@ class Meta(commands.Cog):
         """Version, data, servers, uptime and how fast answers come."""
         service = self.bot.service
         median = service.median_answer_ms()
-        model = service.forecasts.model
+        model = service.forecasts.fitted
         lines = [
             f"Version {__version__}; election data to {service.data.data_date}.",
             f"Serving {len(self.bot.guilds):,} servers; up {_duration(self.bot.uptime)}.",
             f"Answers since start: {service.answers_served:,}"
             + (f", median {median:.1f} ms." if median is not None else "."),
-            ("Seat model fitted on " + ", ".join(model.trained_on) + "." if model else
-             "Seat model: not fitted (run `data import`)."),
+            ("Vote-share forecast fitted on " + ", ".join(model.fitted_on) + "." if model else
+             "Vote-share forecast: not fitted (run `data import`)."),
         ]
         await ctx.send(embed=to_embed(fit(EmbedSpec("About howtovote", "\n".join(lines),
                                                     0x5865F2))))

@@ -10,7 +10,16 @@ from functools import cached_property
 from bot.elections.seats import Party, SeatRecord
 from bot.errors import UserFacingError
 from bot.forecast.live import Field, ModelView
-from bot.forecast.model import AGAINST_CON, SIDES, Forecast, drivers, in_words
+from bot.forecast.model import AGAINST_CON, SIDES, Forecast, in_words
+from bot.forecast.projection import key
+from bot.forecast.shares import (
+    MAJOR,
+    PREDECESSOR,
+    canonical,
+    centre,
+    moved_by_polls,
+    projected,
+)
 from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
 
 DEFAULT_OPPONENT = "Con"
@@ -65,6 +74,16 @@ class AdviceOptions:
 
 
 DEFAULT_OPTIONS = AdviceOptions()
+
+
+def forecast_key(party: str) -> str:
+    """A party's code as the forecast knows it (SGP is Green, UKIP is Reform UK's)."""
+    return PREDECESSOR.get(key(party), key(party))
+
+
+def model_bloc(options: AdviceOptions) -> tuple[str, ...]:
+    """The forecast's parties this server backs, in the forecast's order (ties)."""
+    return tuple(p for p in MAJOR if p in options.backed_model_parties)
 
 
 @dataclass(slots=True)
@@ -229,29 +248,24 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         last_call = analysis.label
         analysis = _model_call(forecast, analysis, parties, opponent_name, options,
                                model.forecast)
-        if model.case is not None and model.model is not None and analysis.recommended \
+        if model.case is not None and model.params is not None and analysis.recommended \
                 and general_call.recommended \
                 and analysis.recommended.party != general_call.recommended.party \
-                and general_call.recommended.party in model.case.side.bloc:
-            reasons.insert(0, _why_moved(model, analysis.recommended, general_call.recommended))
+                and (why := _why_moved(model, analysis.recommended, general_call.recommended)):
+            reasons.insert(0, why)
         reasons.insert(0, f"On the {basis.election_name} result alone: {last_call}.")
         if model.case is not None and model.case.local \
                 and model.case.local_coverage >= LOCAL_SHOWN_FROM:
             reasons.insert(0, local_line(model.case.local, model.case.local_coverage,
                                          model.case.local_years, parties))
-        if model.case is not None and model.case.projected_by:
-            reasons.insert(0, _projection_line(model.case, parties))
+        if model.case is not None and model.params is not None and model.case.projected_by:
+            reasons.insert(0, _projection_line(model, parties))
         reasons.insert(0, f"The chances rest on {model.basis}.")
-        caveats.append("A forecast from past results and national polls, fitted only on "
-                       "earlier elections; local campaigns can change a seat.")
+        caveats.append("A forecast of vote shares from the last result, the polls and the "
+                       "published seat projections, fitted only on earlier elections; local "
+                       "campaigns can change a seat.")
         if model.stale:
             caveats.append(model.stale)
-        if model.beyond:
-            party, before, after, low, high = model.beyond
-            caveats.append(f"The polls move {_name(parties, party)} from {before:.0%} to "
-                           f"{after:.0%} since 2024, {after / before:.2f} times: beyond any "
-                           f"change the model learned from ({low:.2f} to {high:.2f} times), "
-                           "so its chances here are a stretch.")
     else:
         caveats.append(f"Based on votes cast at the {basis.election_name}, not on an opinion "
                        "poll.")
@@ -295,11 +309,11 @@ def _stood_aside(byelection: Contest, general: Contest, general_call: _Analysis,
 
 
 def _model_forecast(model: ModelView | None, options: AdviceOptions) -> Forecast | None:
-    """The seat model's chances among the parties this server backs, when it applies."""
+    """The forecast's chances among the parties this server backs, when it applies."""
     side = model.case.side if model is not None and model.case is not None else AGAINST_CON
     if model is None or side.opponent != options.opponent:
         return None
-    forecast = model.forecast.among(options.backed_model_parties)
+    forecast = model.backed or model.forecast.among(options.backed_model_parties)
     return forecast if forecast.ranked else None
 
 
@@ -312,32 +326,34 @@ def _polls_named(model: ModelView) -> str:
 
 
 def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
-    """What carried the model's chance from the last result's strongest party to another,
-    in words: the features that favour `lead` most."""
-    case = model.case
-    words = {
-        "polls": lambda: (f"the {_polls_named(model)} since then ({lead.party_name} "
-                          f"{_poll(case, lead.party)}, {last.party_name} "
-                          f"{_poll(case, last.party)})"),
-        "history": lambda: (f"{lead.party_name}'s stronger results here at earlier "
-                            f"elections ({pts(case.earlier.get(lead.party, 0.0))})"),
-        "holder": lambda: f"{lead.party_name} holds the seat",
-        "pact": lambda: f"a pact backs {lead.party_name}",
-        "leave": lambda: (f"the seat's estimated 2016 Leave vote "
-                          f"({pts(case.leave or 0.0)})"),
-        "party": lambda: f"how {lead.party_name} has done against its polls in past elections",
-        "result": lambda: "the last result",
-        "projection": lambda: (f"the published seat projections ({', '.join(case.projected_by)}"
-                               f": {lead.party_name} {pts(case.projected.get(lead.party, 0))}, "
-                               f"{last.party_name} {pts(case.projected.get(last.party, 0))})"),
-    }
-    found = drivers(case, model.model, lead.party, last.party)
-    if lead.share < last.share:  # "the last result" cannot be why a party behind in it leads
-        found = [(family, weight) for family, weight in found if family != "result"]
-    moved = [words[family]() for family, _weight in found[:3]]
-    because = ", ".join(moved) if moved else "the model's fitted weights"
+    """What carried the forecast from the last result's strongest party to another: each of
+    its own terms (the polls' move, the published projections) that moved the gap toward
+    `lead`, with its size in points; none named is said as nothing ("")."""
+    case, params = model.case, model.params
+    a, b = forecast_key(lead.party), forecast_key(last.party)
+    base = canonical(case.base)
+    polls = moved_by_polls(case, model.parties, params.alpha)
+    middle = centre(case, model.parties, params)
+    if a not in polls or b not in polls:
+        return ""
+    terms = []
+    by_polls = (polls[a] - polls[b]) - (base.get(a, 0.0) - base.get(b, 0.0))
+    if by_polls > 0.0005:
+        terms.append(f"the {_polls_named(model)} since then move {lead.party_name} from "
+                     f"{pts(base.get(a, 0.0))} to {pts(polls[a])} here and {last.party_name} "
+                     f"from {pts(base.get(b, 0.0))} to {pts(polls[b])} "
+                     f"({by_polls * 100:.1f} points toward {lead.party_name})")
+    by_projections = (middle[a] - middle[b]) - (polls[a] - polls[b])
+    if case.projected_by and by_projections > 0.0005:
+        published = projected(case, params.projection_weights)
+        terms.append(f"the published seat projections ({', '.join(case.projected_by)}) put "
+                     f"{lead.party_name} at {pts(published.get(a, polls[a]))} and "
+                     f"{last.party_name} at {pts(published.get(b, polls[b]))} "
+                     f"({by_projections * 100:.1f} points toward {lead.party_name})")
+    if not terms:
+        return ""
     return (f"Why {lead.party_name} and not {last.party_name}, who did better last time: "
-            f"{because}.")
+            f"{'; '.join(terms)}.")
 
 
 LOCAL_SHOWN_FROM = 0.25  # council results from less of a seat than this say little of it
@@ -354,19 +370,14 @@ def local_line(shares: Mapping[str, float], coverage: float, years: str,
     return f"Council elections {years} in {where}: {listed}."
 
 
-def _projection_line(case, parties: dict[str, Party]) -> str:
-    """The loaded seat projections' shares here, beside the last result's."""
-    shares = sorted(case.projected.items(), key=lambda kv: -kv[1])
+def _projection_line(model: ModelView, parties: dict[str, Party]) -> str:
+    """The published projections' shares here as the forecast takes them (a
+    next-election MRP moved by the polls since its own baseline, each source weighted by
+    its record on earlier elections)."""
+    published = projected(model.case, model.params.projection_weights)
+    shares = sorted(published.items(), key=lambda kv: -kv[1])
     listed = ", ".join(f"{_name(parties, p)} {pts(v)}" for p, v in shares if v >= 0.005)
-    of = " and ".join(case.projected_by)
-    return (f"Seat projection{'s' * (len(case.projected_by) > 1)} ({of}"
-            f"{', averaged' if len(case.projected_by) > 1 else ''}): {listed}.")
-
-
-def _poll(case, party: str) -> str:
-    before = case.polls_before.get(party, 0.0)
-    after = case.polls_after.get(party, before)
-    return f"{pts(before)} → {pts(after)}"
+    return f"Seat projections here, as the forecast weighs them: {listed}."
 
 
 def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: str,

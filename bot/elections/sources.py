@@ -117,6 +117,22 @@ RECENT_POLLS = Source(
 )
 
 
+# The next-election MRPs (YouGov, September 2025; More in Common) as Election Maps UK's
+# nowcast page carries them, with each MRP's national baseline. No licence file: the MRP
+# figures belong to YouGov and More in Common, the page to Election Maps UK.
+NEXT_MRPS = Source(
+    name="next-mrps",
+    filename="projections/next/electionmaps-nowcast-2026-06-21.html",
+    url="https://raw.githubusercontent.com/electionmapsuk/custom-nowcast/"
+        "71aebc18968730d3133b423e95310929aa5e5ac1/electionmaps_nowcast.standalone.html",
+    sha256="9fcb26cd962ed82bef8ea178a81384305ea3c5c024441f307580cb3cddf59bda",
+    licence="no licence stated; the MRP figures belong to YouGov and More in Common, the "
+            "page to Election Maps UK, credited; downloaded at import, never shipped",
+    description="Next-election MRPs (YouGov September 2025, More in Common) per seat, from "
+                "Election Maps UK's nowcast page",
+)
+
+
 # Per-seat projections published before each general election's polling day (MRPs and
 # similar). No file states a licence: the figures belong to each publisher, so they are
 # downloaded at import, never shipped, credited, and used for advice, not republished.

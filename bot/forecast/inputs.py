@@ -129,6 +129,8 @@ class ForecastData:
                       in q("select election_id, seat_id, designated from pacts")}
         self.leave = _leave(db)
         self.projections = _projections(db)
+        # each next-election MRP's national shares when it was made, and its name
+        self.baselines, self.projection_labels = _baselines(db)
         self.local = _local(db)
         self.polls = load_polls(polls_csv) if polls_csv.exists() else {}
         # the averages of the polls since 2024, newest first: the live model rests on the
@@ -319,6 +321,20 @@ def _projections(db: sqlite_utils.Database
         if latest[(election, model)] == published:
             out[(election, code)].setdefault(model, {})[party] = share
     return dict(out)
+
+
+def _baselines(db: sqlite_utils.Database
+               ) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """model -> its national baseline shares, and model -> how answers name it."""
+    if "projection_baselines" not in db.table_names():
+        return {}, {}
+    shares: dict[str, dict[str, float]] = defaultdict(dict)
+    labels = {}
+    for model, label, party, share in db.conn.execute(
+            "select model, label, party, share from projection_baselines"):
+        shares[model][party] = share
+        labels[model] = label
+    return dict(shares), labels
 
 
 def _local(db: sqlite_utils.Database

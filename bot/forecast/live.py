@@ -1,34 +1,28 @@
-"""The seat model for the coming election, as the bot uses it: every seat's chances worked
-out once at start-up (and again only when the polls change or a server's moderators
-change who stands), from the 2024 result, by-elections since, and the latest polls."""
+"""The vote-share forecast for the coming election, as the bot uses it
+(docs/preregistration.md): every seat's chances worked out once at start-up (and again only
+when the polls change or a server's moderators change who stands), from the 2024 result,
+by-elections since, the newest polls and the published seat projections, with the
+parameters fitted at import on every past election."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlite_utils
 
 from bot.forecast import store as forecast_store
-from bot.forecast.inputs import NEXT, PAIRS, ForecastData, PollAverage
-from bot.forecast.model import (
-    AGAINST_CON,
-    BLOC,
-    OPPONENT,
-    SIDES,
-    Forecast,
-    Model,
-    SeatCase,
-    forecast,
-)
+from bot.forecast.inputs import NEXT, ForecastData, PollAverage
+from bot.forecast.model import AGAINST_CON, SIDES, Forecast, SeatCase, Side
 from bot.forecast.national_polls import NationalPoll
 from bot.forecast.projection import key
+from bot.forecast.shares import MAJOR, OTHER, PREDECESSOR, ShareParams, chances, seat_input
 
 STALE_AFTER_DAYS = 60
-# (party, share at the last election, in the polls, least and most ratio learned)
-Beyond = tuple[str, float, float, float, float]
 _CACHE_LIMIT = 10_000
+DRIFT_DAYS = 365  # how far ahead the live forecast's national error looks
 
 
 @dataclass(frozen=True)
@@ -41,34 +35,34 @@ class Field:
 
 @dataclass(frozen=True)
 class ModelView:
-    """The seat model's forecast and what it rests on, for the advice to state."""
+    """The forecast's chances and what they rest on, for the advice to state."""
 
-    forecast: Forecast
-    basis: str  # "the 2024 result and GB polls of 2025-06-14 (...)"
+    forecast: Forecast  # among the opponent's whole default bloc
+    basis: str  # "the 2024 result, by-elections since, GB polls of 2026-04-07 ..."
     stale: str = ""  # a caveat when the polls are old
     case: SeatCase | None = None  # what the chances were worked out from, to explain them
-    model: Model | None = None
-    # when the polls move a party further since the last election than any change the
-    # model was fitted on
-    beyond: Beyond | None = None
+    params: ShareParams | None = None
     polls_area: str = "GB"  # the area of the polls applied: GB stands in for a nation
+    parties: tuple[str, ...] = ()  # the forecast's parties standing here
+    backed: Forecast | None = None  # among the parties the server backs, when fewer
 
 
 class LiveForecasts:
     def __init__(self, db: sqlite_utils.Database) -> None:
-        # each side's model: against the Conservatives (self.model), Reform UK, ...
-        self.models = {side.opponent: found for side in SIDES.values()
-                       if (found := forecast_store.load(db, side.model_name)) is not None}
-        self.model = self.models.get(AGAINST_CON.opponent)
+        fitted = forecast_store.load(db)
         self.data = ForecastData(db)
         self.seat_ids = {code: sid for sid, (code, _n, _nat, b) in self.data.seats.items()
                          if b == "2024"}
+        # the polls move between now and polling day too: a year's drift on top of the
+        # final polls' own error (docs/preregistration.md, "the spread")
+        self.params = None if fitted is None else replace(
+            fitted, sigma_nat=math.hypot(fitted.sigma_nat, poll_drift(self.data.recent_polls)))
+        self.fitted = fitted
         self._cache: dict[tuple, ModelView] = {}
-        self.swings = poll_swings(self.data)
 
     @property
     def available(self) -> bool:
-        return self.model is not None
+        return self.params is not None
 
     def poll(self, owners: NationalPoll | None, nation: str) -> PollAverage | None:
         """The owners' latest poll when it is newer than our file's, else our file's."""
@@ -77,7 +71,7 @@ class LiveForecasts:
     def poll_in_use(self, owners: NationalPoll | None, nation: str
                     ) -> tuple[PollAverage | None, str]:
         """The poll a nation's answers rest on, and where it comes from."""
-        ours, origin = self.newest_learned(nation)
+        ours, origin = self.newest(nation)
         if owners is not None and (ours is None or owners.date >= ours.date):
             return (PollAverage("next", owners.area, owners.date,
                                 {key(p): v / 100 for p, v in owners.shares.items()},
@@ -85,30 +79,14 @@ class LiveForecasts:
                     f"national poll #{owners.id}, set or imported by an owner")
         return ours, origin
 
-    def newest_learned(self, nation: str) -> tuple[PollAverage | None, str]:
-        """The newest average of the polls since 2024 whose change from the 2024 result
-        the model has learned from (within the swings of the elections it was fitted on),
-        else the average shipped with the bot."""
-        shipped = self.data.polls_for(NEXT.target, nation)
-        for average in self.data.recent_polls:
-            if shipped is not None and average.date <= shipped.date:
-                break
-            if self._moved_beyond(average) is None:
-                return average, average.made_of
-        return shipped, "the average shipped with the bot (data/national_polls.csv)"
-
-    def newer_beyond(self, poll: PollAverage | None
-                     ) -> tuple[PollAverage, Beyond] | None:
-        """The newest average of the polls, when it is newer than `poll` but moves a party
-        beyond what the model learned (so answers do not rest on it): it, and how."""
-        newest = self.data.recent_polls[0] if self.data.recent_polls else None
-        if newest is None or (poll is not None and newest.date <= poll.date):
-            return None
-        beyond = self._moved_beyond(newest)
-        return (newest, beyond) if beyond else None
-
-    def _moved_beyond(self, poll: PollAverage) -> Beyond | None:
-        return self._outside(self.data.nation_shares(NEXT.base, poll.area), poll.shares)
+    def newest(self, nation: str) -> tuple[PollAverage | None, str]:
+        """The newest average of the polls since 2024, else the average shipped with the
+        bot: the forecast always rests on the newest polls, however far they moved."""
+        if self.data.recent_polls:
+            newest = self.data.recent_polls[0]
+            return newest, newest.made_of
+        return (self.data.polls_for(NEXT.target, nation),
+                "the average shipped with the bot (data/national_polls.csv)")
 
     def describe_polls(self, owners_by_nation: dict[str, NationalPoll | None],
                        on_record: list[NationalPoll],
@@ -126,10 +104,7 @@ class LiveForecasts:
         lines = ["Answers and projections use:"]
         lines += [f"- {', '.join(nations)}: {line}" for (line,), nations in used.items()]
         if not used:
-            lines.append("- no national polls: the seat model rests on the last result")
-        newer = self.newer_beyond(self.poll(owners_by_nation.get("England"), "England"))
-        if newer is not None:
-            lines.append(f"Newer, not used: {newer_words(*newer)}")
+            lines.append("- no national polls: the forecast rests on the last result")
         if on_record:
             lines.append("Owners' national polls on record (newest first; `polls delete ID` "
                          "retires one):")
@@ -143,13 +118,14 @@ class LiveForecasts:
     def view(self, code: str, field: Field, owners: NationalPoll | None,
              today: date | None = None,
              projections: Mapping[str, Mapping[str, float]] | None = None,
-             opponent: str = AGAINST_CON.opponent) -> ModelView | None:
-        """The seat's forecast against `opponent` (None: no model against that party).
-        `projections`: the owners' seat projections for it, label -> shares (none loaded:
-        the result and the polls alone)."""
+             opponent: str = AGAINST_CON.opponent,
+             bloc: tuple[str, ...] = AGAINST_CON.bloc) -> ModelView | None:
+        """The seat's chances against `opponent`, among its default bloc and among the
+        parties of `bloc` (None: no fitted forecast, no bloc the forecast knows for that
+        opponent, or a seat outside Great Britain). `projections`: the seat projections
+        loaded for it, label -> shares (none: the result and the polls)."""
         sid = self.seat_ids.get(code)
-        model = self.models.get(opponent)
-        if model is None or sid is None:
+        if self.params is None or sid is None or not bloc or opponent not in SIDES:
             return None
         today = today or date.today()
         # the poll by what it says, not its id: services reading other guilds.db files
@@ -158,41 +134,54 @@ class LiveForecasts:
                     ) if owners else None
         projection_key = tuple((label, tuple(sorted(shares.items())))
                                for label, shares in sorted((projections or {}).items()))
-        cache_key = (code, field, poll_key, today, projection_key, opponent)
+        cache_key = (code, field, poll_key, today, projection_key, opponent, bloc)
         view = self._cache.get(cache_key)
         if view is None:
-            poll = self.poll(owners, self.data.seats[sid][2])
-            case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
-                                  designated=field.designated, projections=projections or {},
-                                  side=SIDES[opponent])
-            if case is None:
-                return None
-            newer = self.newer_beyond(poll)
-            view = ModelView(forecast(case, model), _basis(poll, case.projected_by),
-                             " ".join(filter(None, (_stale(poll, today), newer and (
-                                 "Newer polls are not used: " + newer_words(*newer, full=False))))),
-                             case, model, self._beyond(case),
-                             poll.area if poll is not None else "GB")
+            view = self._view(sid, field, owners, today, projections or {}, opponent, bloc)
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[cache_key] = view
         return view
 
-    def _beyond(self, case: SeatCase) -> Beyond | None:
-        return self._outside(case.polls_before, case.polls_after)
+    def _view(self, sid: int, field: Field, owners: NationalPoll | None, today: date,
+              projections: Mapping[str, Mapping[str, float]], opponent: str,
+              bloc: tuple[str, ...]) -> ModelView | None:
+        code, _name, nation, _b = self.data.seats[sid]
+        whole = Side(opponent, tuple(p for p in MAJOR if p in SIDES[opponent].bloc))
+        poll = self.poll(owners, nation)
+        published = {**self.published_mrps(code, poll), **projections}
+        case = self.data.case(NEXT, sid, standing=field.standing, poll=poll,
+                              designated=field.designated, projections=published,
+                              side=whole)
+        if case is None:
+            return None
+        standing = forecast_parties(field.standing)
+        seat = seat_input(case, standing, self.data.regions.get(sid, nation), self.params)
+        found = chances([seat], whole, self.params)[code]
+        backed = None if bloc == whole.bloc else chances([seat], Side(opponent, bloc),
+                                                         self.params)[code]
+        labels = tuple(self.data.projection_labels.get(m, m) for m in case.projected_by)
+        return ModelView(found, _basis(poll, labels), _stale(poll, today), case,
+                         self.params, poll.area if poll is not None else "GB", standing,
+                         backed)
 
-    def _outside(self, before: Mapping[str, float], after: Mapping[str, float]
-                 ) -> Beyond | None:
-        """The first party the polls move further since the last election than in any
-        election the model was fitted on (its chances are then an extrapolation)."""
-        for party in (*BLOC, OPPONENT):
-            was, now = before.get(party, 0.0), after.get(party)
-            known = self.swings.get(party)
-            if now is None or was < MIN_SHARE or known is None:
-                continue
-            if not known[0] <= now / was <= known[1]:
-                return party, was, now, *known
-        return None
+    def published_mrps(self, code: str, poll: PollAverage | None
+                       ) -> dict[str, dict[str, float]]:
+        """The next-election MRPs' shares in the seat, each moved (in points) by the change
+        in the GB polls since its own national baseline; the SNP and Plaid Cymru, whose
+        baselines are their nation's, are left as published."""
+        found = self.data.projections.get((NEXT.target, code), {})
+        out = {}
+        for model, shares in found.items():
+            baseline = self.data.baselines.get(model, {})
+            moved = dict(shares)
+            if poll is not None and poll.area == "GB":
+                for party in ("Con", "Lab", "LD", "Green", "RUK"):
+                    if party in shares and party in baseline and party in poll.shares:
+                        moved[party] = max(shares[party] + poll.shares[party]
+                                           - baseline[party], 0.0)
+            out[model] = moved
+        return out
 
     def warm(self, fields: dict[str, Field], owners_by_nation: dict[str, NationalPoll | None],
              projections: Mapping[str, Mapping[str, Mapping[str, float]]] | None = None
@@ -204,38 +193,27 @@ class LiveForecasts:
                       projections=(projections or {}).get(code))
 
 
-MIN_SHARE = 0.02  # a party this small nationally moves by large ratios for no reason
+def forecast_parties(standing: frozenset[str]) -> tuple[str, ...]:
+    """The forecast's parties among those standing (predecessors as their successors),
+    and Other."""
+    named = {PREDECESSOR.get(key(p), key(p)) for p in standing}
+    return (*(p for p in MAJOR if p in named), OTHER)
 
 
-def poll_swings(data: ForecastData) -> dict[str, tuple[float, float]]:
-    """Per party, the smallest and largest ratio of its final polls to its last result, in
-    each nation, over the elections the model is fitted on."""
-    out: dict[str, tuple[float, float]] = {}
-    for pair in PAIRS.values():
-        for area in ("GB", "Scotland", "Wales"):
-            poll = data.polls.get((pair.target, area))
-            if poll is None:
-                continue
-            before = data.nation_shares(pair.base, area)
-            for party in (*BLOC, OPPONENT):
-                after, was = poll.shares.get(party), before.get(party, 0.0)
-                if after is None or was < MIN_SHARE:
-                    continue
-                low, high = out.get(party, (after / was, after / was))
-                out[party] = (min(low, after / was), max(high, after / was))
-    return out
-
-
-def newer_words(poll: PollAverage, beyond: Beyond, *, full: bool = True) -> str:
-    """Why the newest polls are not what answers rest on."""
-    party, was, now, low, high = beyond
-    shares = ", ".join(f"{p} {v * 100:g}%" for p, v in
-                       sorted(poll.shares.items(), key=lambda kv: -kv[1]))
-    made_of = poll.made_of if full else f"{len(poll.sources)} pollsters"
-    return (f"{poll.area} polls of {poll.date} ({made_of}: {shares}) put {party} at "
-            f"{now / was:.2f} times its 2024 share (averaged over seats, {was:.0%}): beyond "
-            f"any change the model learned from ({low:.2f} to {high:.2f} times), so answers "
-            "rest on the newest polls within it.")
+def poll_drift(averages: list[PollAverage], days: int = DRIFT_DAYS) -> float:
+    """How far the GB polls move in `days`: the root mean square change of each party's
+    average over that span, over every pair of averages that far apart (0 without)."""
+    changes = []
+    by_day = sorted(averages, key=lambda a: a.date)
+    for early in by_day:
+        start = date.fromisoformat(early.date)
+        later = next((a for a in by_day if (date.fromisoformat(a.date) - start).days >= days),
+                     None)
+        if later is None:
+            break
+        changes += [(later.shares[p] - early.shares[p]) ** 2 for p in MAJOR
+                    if p in early.shares and p in later.shares]
+    return math.sqrt(sum(changes) / len(changes)) if changes else 0.0
 
 
 def _basis(poll: PollAverage | None, projections: tuple[str, ...] = ()) -> str:

@@ -3,6 +3,7 @@ for a scored election comes from the elections before it, by the rules written t
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 from collections import defaultdict
@@ -176,6 +177,7 @@ def forecasts(facts: Sequence[SeatFact], params: ShareParams, side: Side = AGAIN
     return chances(seats, side, params, **({"draws": draws} if draws else {}))
 
 
+@functools.cache  # the backtest asks for each pair's forecast twice: score, calibration
 def backtest(fdata: ForecastData, pair: str, side: Side = AGAINST_CON,
              with_projections: bool = True) -> tuple[ShareParams, dict[str, Forecast]] | None:
     """The forecast of every GB seat of `pair`, fitted on the pairs before it only (None

@@ -1,5 +1,5 @@
-"""The fitted seat model in elections.db: fitted at `data import` (numpy, once), read by
-the bot at start-up as plain numbers (no numpy on the answer path)."""
+"""The fitted vote-share forecast in elections.db: its parameters fitted at `data import`
+on every past election (numpy, once), read by the bot at start-up as plain numbers."""
 
 from __future__ import annotations
 
@@ -8,29 +8,24 @@ from dataclasses import asdict
 
 import sqlite_utils
 
-from bot.forecast.model import AGAINST_CON, SIDES, Model
+from bot.forecast.shares import ShareParams
+
+NAME = "vote-share"
 
 
-def fit_and_store(db: sqlite_utils.Database) -> Model:
-    """Fit each side's model for the coming election on every past election pair, and
-    keep them. Returns the default side's (against the Conservatives)."""
-    from bot.forecast.fit import fit_groups
+def fit_and_store(db: sqlite_utils.Database) -> ShareParams:
+    """Fit the forecast for the coming election on every past election pair, and keep it."""
     from bot.forecast.inputs import PAIRS, ForecastData
+    from bot.forecast.share_fit import fit
 
-    data = ForecastData(db)
-    fitted = {}
-    for side in SIDES.values():
-        model, choice = fit_groups([data.pair_cases(p, side) for p in PAIRS.values()],
-                                   tuple(PAIRS))
-        db["forecast_models"].insert({
-            "name": side.model_name, "model": json.dumps(asdict(model)),
-            "choice": json.dumps(asdict(choice)),
-        }, replace=True)
-        fitted[side.opponent] = model
-    return fitted[AGAINST_CON.opponent]
+    params = fit(ForecastData(db), tuple(PAIRS))
+    db["forecast_models"].insert({"name": NAME, "model": json.dumps(asdict(params)),
+                                  "choice": json.dumps({"procedure": "docs/preregistration.md"})},
+                                 replace=True)
+    return params
 
 
-def load(db: sqlite_utils.Database, name: str = AGAINST_CON.model_name) -> Model | None:
+def load(db: sqlite_utils.Database, name: str = NAME) -> ShareParams | None:
     if "forecast_models" not in db.table_names():
         return None
     row = db.conn.execute("select model from forecast_models where name = ?",
@@ -38,4 +33,6 @@ def load(db: sqlite_utils.Database, name: str = AGAINST_CON.model_name) -> Model
     if row is None:
         return None
     raw = json.loads(row[0])
-    return Model(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    if "alpha" not in raw:  # an elections.db from before the vote-share forecast
+        return None
+    return ShareParams(**{**raw, "fitted_on": tuple(raw.get("fitted_on", ()))})

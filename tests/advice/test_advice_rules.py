@@ -148,7 +148,7 @@ def test_the_model_names_its_party_with_the_chance_and_the_basis():
                              "On the 2024 general election result alone: Labour.")
     assert a.last_result_call == "Labour" and a.forecast is not None
     assert not any(c.startswith("Based on votes cast") for c in a.caveats)
-    assert any(c.startswith("A forecast from past results") for c in a.caveats)
+    assert any(c.startswith("A forecast of vote shares from the last result") for c in a.caveats)
 
 
 def test_a_close_model_call_names_both_and_a_stale_poll_is_flagged():

@@ -21,6 +21,7 @@ from bot.elections.importers import (
     byelections,
     leave,
     local_elections,
+    next_mrps,
     pacts,
     place_names,
     projections,
@@ -34,6 +35,7 @@ from bot.elections.sources import (
     BYELECTIONS,
     LEAVE_ESTIMATES,
     LOCAL_ELECTIONS,
+    NEXT_MRPS,
     PROJECTIONS,
     PSEPHOLOGY,
     RECENT_POLLS,
@@ -53,7 +55,8 @@ __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportRepo
 
 # The sources `data import` fetches, in order.
 REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS,
-                                        RECENT_POLLS, *PROJECTIONS, *LOCAL_ELECTIONS)
+                                        RECENT_POLLS, *PROJECTIONS, NEXT_MRPS,
+                                        *LOCAL_ELECTIONS)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ def build_elections_db(
                 place_names.load(db, PLACE_NAMES_CSV)
                 recent_polls.load(db, fetched[RECENT_POLLS.name].path)
                 projections.load(db, published_projections(fetched))
+                next_mrps.load(db, fetched[NEXT_MRPS.name].path)
                 local_elections.load(db, [
                     local_elections.LocalFile(*s.details, fetched[s.name].path)
                     for s in LOCAL_ELECTIONS])
