@@ -87,6 +87,11 @@ create table poll_average (       -- the live GB average, from the polls file at
     window_days integer not null,
     pollsters text not null       -- "; "-separated, each pollster's latest poll once
 );
+create table polls_refused (      -- rows of the polls files that failed a sanity check
+    pollster text not null,
+    date text not null,           -- its fieldwork end
+    reason text not null
+);
 create table seat_projections (   -- per-seat projections published before polling day
     election_id text not null,    -- the election forecast (ge2017, ge2019, ge2024)
     model text not null,          -- yougov, survation, ...

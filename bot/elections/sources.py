@@ -133,6 +133,21 @@ NEXT_MRPS = Source(
 )
 
 
+# The same repository's merged file: six pollsters to 2026-04-23, Restore Britain where
+# reported, and at least one row that is not what it says (refused at import, with why).
+CANONICAL_POLLS = Source(
+    name="canonical-polls",
+    filename="polls/ukpolls2-canonical.json",
+    url="https://raw.githubusercontent.com/craighow8-creator/Ukpolls2/"
+        "8f274a583cec077a2134ddf60614b34794d37191/data/polls/canonical.json",
+    sha256="1ade0716be2098fbb6b21a7ad4bdd2f3f9c463b98ce14f1d2975f986a8966254",
+    licence="the repository states no licence; rows from Wikipedia are CC BY-SA 4.0; "
+            "downloaded at import, never shipped",
+    description="GB voting-intention polls of six pollsters to April 2026, with Restore "
+                "Britain",
+)
+
+
 # Per-seat projections published before each general election's polling day (MRPs and
 # similar). No file states a licence: the figures belong to each publisher, so they are
 # downloaded at import, never shipped, credited, and used for advice, not republished.

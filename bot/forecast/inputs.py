@@ -89,7 +89,8 @@ def _poll_averages(db: sqlite_utils.Database) -> list[PollAverage]:
         out.append(PollAverage(
             "next", "GB", day, {key(p): s / 100 for _d, p, s, _n, _w in rows}, pollsters,
             f"the latest poll of each of {len(pollsters)} pollsters in the {window} days to "
-            f"{day}: {', '.join(pollsters)}"))
+            f"{day}, less each pollster's house effect, the newest weighing most: "
+            f"{', '.join(pollsters)}"))
     return out
 
 
@@ -136,6 +137,9 @@ class ForecastData:
         # the averages of the polls since 2024, newest first: the live model rests on the
         # newest whose changes since 2024 it has learned from (forecast.live)
         self.recent_polls = _poll_averages(db)
+        self.refused_polls = (db.conn.execute(
+            "select pollster, date, reason from polls_refused order by date desc").fetchall()
+            if "polls_refused" in db.table_names() else [])
         self._nation_cache: dict[tuple[str, str], dict[str, float]] = {}
 
     def without_projections(self) -> ForecastData:

@@ -105,6 +105,8 @@ class LiveForecasts:
         lines += [f"- {', '.join(nations)}: {line}" for (line,), nations in used.items()]
         if not used:
             lines.append("- no national polls: the forecast rests on the last result")
+        for pollster, day, reason in self.data.refused_polls:
+            lines.append(f"Refused from the polls files: {pollster} {day}: {reason}")
         if on_record:
             lines.append("Owners' national polls on record (newest first; `polls delete ID` "
                          "retires one):")

@@ -33,6 +33,7 @@ from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.validate import validate
 from bot.elections.sources import (
     BYELECTIONS,
+    CANONICAL_POLLS,
     LEAVE_ESTIMATES,
     LOCAL_ELECTIONS,
     NEXT_MRPS,
@@ -55,7 +56,8 @@ __all__ = ["ImportFailed", "REQUIRED_SOURCES", "build_elections_db", "ImportRepo
 
 # The sources `data import` fetches, in order.
 REQUIRED_SOURCES: tuple[Source, ...] = (PSEPHOLOGY, *BYELECTIONS, LEAVE_ESTIMATES, WARDS,
-                                        RECENT_POLLS, *PROJECTIONS, NEXT_MRPS,
+                                        RECENT_POLLS, CANONICAL_POLLS, *PROJECTIONS,
+                                        NEXT_MRPS,
                                         *LOCAL_ELECTIONS)
 
 
@@ -121,7 +123,8 @@ def build_elections_db(
                 leave.load(db, fetched[LEAVE_ESTIMATES.name].path)
                 wards.load(db, fetched[WARDS.name].path)
                 place_names.load(db, PLACE_NAMES_CSV)
-                recent_polls.load(db, fetched[RECENT_POLLS.name].path)
+                recent_polls.load(db, fetched[RECENT_POLLS.name].path,
+                                  fetched[CANONICAL_POLLS.name].path)
                 projections.load(db, published_projections(fetched))
                 next_mrps.load(db, fetched[NEXT_MRPS.name].path)
                 local_elections.load(db, [
