@@ -404,7 +404,8 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
                 for c in backtest.calls(data, pair, options) if c.code in forecasts}
         model_brier = scorecard.brier({k: f.probabilities for k, f in forecasts.items()},
                                       outcomes)
-        print(f"\nThe old seat model (a classifier, still answering), {pair}: Brier "
+        print(f"\nThe old seat model (a classifier; answers no longer rest on it), {pair}: "
+              f"Brier "
               f"{model_brier:.3f} "
               f"(last-result rule {scorecard.brier(rule, outcomes):.3f})")
         print(scorecard.format_calibration(bands_by_pair[pair]))

@@ -248,6 +248,12 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
         last_call = analysis.label
         analysis = _model_call(forecast, analysis, parties, opponent_name, options,
                                model.forecast)
+        # the last result's "next party" gives way to the forecast's runner-up
+        reasons = [r for r in reasons if not r.endswith(NEXT_PARTY)]
+        if analysis.next_bloc is not None and analysis.verdict != "outside-bloc":
+            reasons.append(f"{analysis.next_bloc.party_name}, {NEXT_PARTY[:-1]}, is "
+                           f"{in_words(forecast.chance(analysis.next_bloc.party))} to be the "
+                           "strongest challenger.")
         if model.case is not None and model.params is not None and analysis.recommended \
                 and general_call.recommended \
                 and analysis.recommended.party != general_call.recommended.party \
@@ -259,6 +265,8 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
             reasons.insert(0, local_line(model.case.local, model.case.local_coverage,
                                          model.case.local_years, parties))
         if model.case is not None and model.params is not None and model.case.projected_by:
+            if disagreement := _projections_disagree(model, forecast, parties):
+                reasons.insert(0, disagreement)
             reasons.insert(0, _projection_line(model, parties))
         reasons.insert(0, f"The chances rest on {model.basis}.")
         caveats.append("A forecast of vote shares from the last result, the polls and the "
@@ -356,6 +364,7 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
             f"{'; '.join(terms)}.")
 
 
+NEXT_PARTY = "the next party you could back."
 LOCAL_SHOWN_FROM = 0.25  # council results from less of a seat than this say little of it
 
 
@@ -368,6 +377,23 @@ def local_line(shares: Mapping[str, float], coverage: float, years: str,
     where = ("this seat's wards" if coverage >= 0.95 else
              f"wards holding {coverage:.0%} of this seat's postcodes")
     return f"Council elections {years} in {where}: {listed}."
+
+
+def _projections_disagree(model: ModelView, forecast: Forecast,
+                          parties: dict[str, Party]) -> str:
+    """The published projections, when they put different parties first of those the
+    server backs (the chances already weigh them all)."""
+    firsts = []
+    for label, shares in zip(model.projection_labels or model.case.projected_by,
+                             model.case.projections, strict=True):
+        backed = {p: v for p, v in canonical(shares).items() if p in forecast.probabilities}
+        if backed:
+            firsts.append((label, max(backed, key=backed.get)))
+    if len({party for _label, party in firsts}) < 2:
+        return ""
+    said = "; ".join(f"{label}: {_name(parties, party)}" for label, party in firsts)
+    return (f"The published projections disagree on who is strongest of the parties you "
+            f"could back here ({said}); the chances weigh them all.")
 
 
 def _projection_line(model: ModelView, parties: dict[str, Party]) -> str:
@@ -613,8 +639,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
                         f"too close to call ({rec.party}/{nxt.party})", *reasons)
     if nxt is not None:
         reasons.append(f"At the {contest.election_name}, {rec.party_name} was "
-                       f"{_gap(rec, nxt)} ahead of {nxt.party_name}, the next party you "
-                       "could back.")
+                       f"{_gap(rec, nxt)} ahead of {nxt.party_name}, {NEXT_PARTY}")
     if rec.share > opponent.share:
         gap = f"it beat {opponent.party_name} by {_gap(rec, opponent)}"
     elif rec.votes == opponent.votes:

@@ -45,6 +45,7 @@ class ModelView:
     polls_area: str = "GB"  # the area of the polls applied: GB stands in for a nation
     parties: tuple[str, ...] = ()  # the forecast's parties standing here
     backed: Forecast | None = None  # among the parties the server backs, when fewer
+    projection_labels: tuple[str, ...] = ()  # how answers name case.projected_by
 
 
 class LiveForecasts:
@@ -165,7 +166,7 @@ class LiveForecasts:
         labels = tuple(self.data.projection_labels.get(m, m) for m in case.projected_by)
         return ModelView(found, _basis(poll, labels), _stale(poll, today), case,
                          self.params, poll.area if poll is not None else "GB", standing,
-                         backed)
+                         backed, labels)
 
     def published_mrps(self, code: str, poll: PollAverage | None
                        ) -> dict[str, dict[str, float]]:
