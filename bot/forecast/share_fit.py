@@ -17,6 +17,7 @@ from bot.forecast.model import AGAINST_CON, Forecast, SeatCase, Side, brier
 from bot.forecast.shares import (
     MAJOR,
     OTHER,
+    SeatInput,
     ShareParams,
     canonical,
     centre,
@@ -81,8 +82,11 @@ def fit(fdata: ForecastData, pairs: Sequence[str], side: Side = AGAINST_CON,
         facts = {pair: [replace(f, case=replace(f.case, projections=(), projected={},
                                                 projected_by=())) for f in fs]
                  for pair, fs in facts.items()}
+    # the seats' centres and errors do not depend on kappa: worked out once per pair
+    seats = {pair: [seat_input(f.case, f.standing, f.region, params) for f in fs]
+             for pair, fs in facts.items()}
     kappa = min(KAPPAS, key=lambda k: sum(
-        _brier(fs, replace(params, kappa=k), side) for fs in facts.values()))
+        _brier(fs, seats[pair], replace(params, kappa=k), side) for pair, fs in facts.items()))
     return replace(params, kappa=kappa)
 
 
@@ -165,8 +169,9 @@ def _non_negative_least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, fl
     return (alone, 0.0) if keep == 0 else (0.0, alone)
 
 
-def _brier(facts: Sequence[SeatFact], params: ShareParams, side: Side) -> float:
-    found = forecasts(facts, params, side, draws=FIT_DRAWS)
+def _brier(facts: Sequence[SeatFact], seats: Sequence[SeatInput], params: ShareParams,
+           side: Side) -> float:
+    found = chances(seats, side, params, draws=FIT_DRAWS)
     return brier({code: fc.probabilities for code, fc in found.items()},
                            {f.case.code: f.outcome for f in facts})
 

