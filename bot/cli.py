@@ -88,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     ask = commands.add_parser("ask", help="answer a query in the terminal, as the bot would")
     ask.add_argument("query", nargs="+", help="a postcode, seat name, old seat name or town")
-    ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
+    ask.add_argument("--opponent", default="Con", help="the party to beat (default: Con), or "
+                     "right: whichever of Con, RUK and Restore Britain is best placed")
     ask.add_argument("--bloc", help="the parties to back, e.g. 'Lab LD Green' (default: the "
                      "opponent's default bloc)")
     ask.add_argument("--json", action="store_true", help="print the advice as JSON")
@@ -228,15 +229,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from bot.advice.rules import AdviceOptions
+    from bot.community.settings import opponent_code
     from bot.service import HowToVote
 
     async def go():
         service = await HowToVote(settings).start()
         try:
-            opponent = {p.casefold(): p for p in service.data.parties}.get(
-                args.opponent.casefold())
-            if opponent is None:
-                return None, f"Unknown party {args.opponent!r}: use a code such as Con or RUK."
+            try:
+                opponent = opponent_code(args.opponent, set(service.data.parties))
+            except UserFacingError:
+                return None, (f"Unknown party {args.opponent!r}: use a code such as Con or "
+                              "RUK, or right.")
             bloc = None
             if args.bloc:
                 bloc = frozenset(service.party_code(p) for p in args.bloc.replace(",", " ")

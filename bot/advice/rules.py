@@ -10,7 +10,14 @@ from functools import cached_property
 from bot.elections.seats import Party, SeatRecord
 from bot.errors import UserFacingError
 from bot.forecast.live import Field, ModelView
-from bot.forecast.model import AGAINST_CON, SIDES, Forecast, in_words
+from bot.forecast.model import (
+    AGAINST_CON,
+    OPPONENT_SET_NAMES,
+    SIDES,
+    Forecast,
+    in_words,
+    members,
+)
 from bot.forecast.projection import key
 from bot.forecast.shares import (
     MAJOR,
@@ -37,9 +44,10 @@ class OptionsError(UserFacingError):
 
 
 def default_bloc(opponent: str) -> frozenset[str] | None:
-    """Against the Conservatives, the parties of the left and centre; against anyone else,
-    every party but the opponent (an anti-Reform server backs the Conservatives too)."""
-    return DEFAULT_BLOC if opponent == DEFAULT_OPPONENT else None
+    """Against the Conservatives or the right, the parties of the left and centre; against
+    anyone else, every party but the opponent (an anti-Reform server backs the
+    Conservatives too)."""
+    return DEFAULT_BLOC if opponent in (DEFAULT_OPPONENT, "Right") else None
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,9 @@ class AdviceOptions:
     bloc: frozenset[str] | None = DEFAULT_BLOC  # None: every party but the opponent
 
     def __post_init__(self) -> None:
-        if self.bloc is not None and self.opponent in self.bloc:
-            raise OptionsError(f"{self.opponent} cannot be both the party to beat and one of "
+        if self.bloc is not None and members(self.opponent) & self.bloc:
+            both = " ".join(sorted(members(self.opponent) & self.bloc))
+            raise OptionsError(f"{both} cannot be both the party to beat and one of "
                                "the parties to back: take it out of the bloc, or choose "
                                "another opponent")
 
@@ -59,7 +68,8 @@ class AdviceOptions:
         return cls(opponent, default_bloc(opponent) if bloc is None else bloc)
 
     def backs(self, party: str) -> bool:
-        return party != self.opponent and (self.bloc is None or party in self.bloc)
+        return party not in members(self.opponent) and (self.bloc is None
+                                                        or party in self.bloc)
 
     @cached_property
     def backed_model_parties(self) -> frozenset[str]:
@@ -186,7 +196,10 @@ def field_of(record: SeatRecord, parties: dict[str, Party],
              updates: Sequence[SeatUpdate] = ()) -> Field:
     state = _apply_updates(record, updates, parties)
     aside = set(state.pact[0].standing_aside) if state.pact else set()
-    stood = {c.party for c in record.latest.candidates} | {p for p, _n in state.declared}
+    # who stands at the next general election: its last candidates, and any party that has
+    # stood in a by-election since (one that stood aside in a by-election still stands)
+    stood = ({c.party for c in record.general.candidates}
+             | {c.party for c in record.latest.candidates} | {p for p, _n in state.declared})
     return Field(frozenset(stood - state.withdrawn - aside),
                  state.pact[0].designated if state.pact else "")
 
@@ -302,6 +315,8 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
 
 
 def _name(parties: Mapping[str, Party], code: str | None) -> str:
+    if code in OPPONENT_SET_NAMES:
+        return OPPONENT_SET_NAMES[code]
     return parties[code].name if code in parties else (code or "")
 
 
@@ -677,14 +692,14 @@ def _plain_rows(contest: Contest, options: AdviceOptions) -> tuple[Row, ...]:
 def _row(c: CandidateResult, options: AdviceOptions, out: set[str],
          declared: dict[str, str] | None = None) -> Row:
     # an independent joins a named bloc only where they won or came second
-    party, opponent, bloc = c.party, options.opponent, options.bloc
-    in_bloc = (party != opponent and (bloc is None or party in bloc)) or (
-        party == INDEPENDENT and c.position <= 2 and opponent != INDEPENDENT)
+    party, opponents, bloc = c.party, members(options.opponent), options.bloc
+    in_bloc = (party not in opponents and (bloc is None or party in bloc)) or (
+        party == INDEPENDENT and c.position <= 2 and INDEPENDENT not in opponents)
     name = (declared or {}).get(c.party)
     candidate, previous = (name, c.candidate) if name and name != c.candidate else (
         c.candidate, None)
     return Row(c.party, c.party_name, candidate, c.votes, c.share, in_bloc,
-               c.party == options.opponent, c.party not in out, previous)
+               c.party in opponents, c.party not in out, previous)
 
 
 def _ordinal(n: int) -> str:

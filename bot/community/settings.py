@@ -13,11 +13,13 @@ import sqlite_utils
 
 from bot.advice.rules import DEFAULT_OPPONENT, AdviceOptions
 from bot.errors import UserFacingError
+from bot.forecast.model import OPPONENT_SETS, members
 
 KEYS = {
     "mod-role": "the role whose members may post seat updates (a role id or mention)",
     "announce-channel": "where accepted seat updates are announced (a channel id or mention)",
-    "opponent": "the party to beat, e.g. Con or RUK",
+    "opponent": "the party to beat, e.g. Con or RUK, or `right` (Con, RUK and Restore "
+                "Britain: whichever of them is best placed in each seat)",
     "bloc": "the parties to choose from, e.g. Lab LD Green SNP PC, or `default` (against "
             "the Conservatives: the parties of the left and centre; against anyone else: "
             "every other party)",
@@ -118,6 +120,13 @@ def _id(value: str, what: str) -> str:
     return digits
 
 
+def opponent_code(value: str, known: set[str]) -> str:
+    """A party code, or the name of a set of opponents ("right")."""
+    sets = {name.casefold(): name for name in OPPONENT_SETS}
+    return sets.get(value.strip().strip('"').casefold().removeprefix("the ")) \
+        or _party(value, known)
+
+
 def _party(value: str, known: set[str]) -> str:
     match = {k.casefold(): k for k in known}.get(value.strip().casefold())
     if match is None:
@@ -138,9 +147,9 @@ def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by
     elif key == "announce-channel":
         stored = _id(value, "channel")
     elif key == "opponent":
-        stored = _party(value, known_parties)
+        stored = opponent_code(value, known_parties)
         bloc = get(db, guild_id).bloc
-        if bloc and stored in bloc:
+        if bloc and members(stored) & bloc:
             raise SettingError(f"{stored} is one of the parties this server backs (bloc: "
                                f"{' '.join(sorted(bloc))}): set a bloc without it first, or "
                                "`bloc default`")
@@ -155,9 +164,10 @@ def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by
         if not 1 <= len(parties) <= 20:
             raise SettingError("name between 1 and 20 parties for the bloc")
         opponent = get(db, guild_id).opponent
-        if opponent in parties:
-            raise SettingError(f"{opponent} is the party this server wants to beat: it "
-                               "cannot also be in the bloc")
+        if clash := members(opponent) & set(parties):
+            raise SettingError(f"{' '.join(sorted(clash))} is the party this server wants "
+                               f"to beat (opponent: {opponent}): it cannot also be in the "
+                               "bloc")
         stored = " ".join(sorted(set(parties)))
     else:
         if value.lower() not in TRUE | FALSE:

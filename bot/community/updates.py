@@ -18,6 +18,7 @@ import sqlite_utils
 
 from bot.db import transaction
 from bot.errors import UserFacingError
+from bot.forecast.model import members
 from bot.models import Pact, SeatUpdate
 from bot.textnorm import visible
 
@@ -157,10 +158,11 @@ def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind
     """`announced_pact`: the parties' own pact for the seat (data/pacts.csv), in force
     unless a moderator's pact replaces it."""
     validate(kind, party, payload, known_parties, stood)
-    if opponent and kind == "pact" and opponent in (party, *payload.get("standing_aside", ())):
+    if opponent and kind == "pact" and members(opponent) & {party,
+                                                             *payload.get("standing_aside", ())}:
         raise UpdateError(f"{opponent} is the party this server wants to beat: it cannot be "
                           "the pact's candidate or stand aside in it")
-    if opponent and kind == "override" and party == opponent:
+    if opponent and kind == "override" and party in members(opponent):
         raise UpdateError(f"{opponent} is the party this server wants to beat (`config "
                           "opponent`): the moderators' call cannot be to vote for it")
     clean = {k: (visible(v) if isinstance(v, str) else v) for k, v in payload.items()}

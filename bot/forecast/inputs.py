@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.facts import fact
-from bot.forecast.model import AGAINST_CON, SeatCase, Side
+from bot.forecast.model import AGAINST_CON, SeatCase, Side, members
 from bot.forecast.projection import key
 
 POLLS_CSV = fact("national_polls.csv")
@@ -243,7 +243,7 @@ class ForecastData:
             byelection_weight=weight if by else 0.0, holder=holder, leave=leave,
             designated=(designated if designated is not None
                         else self.pacts.get((pair.target, seat_id), "")),
-            opponent_standing=side.opponent in standing_set, side=side,
+            opponent_standing=bool(members(side.opponent) & standing_set), side=side,
             **self._projected(projections if projections is not None
                               else self.projections.get((pair.target, code))),
             **self._local_for(pair.target, code),
@@ -297,8 +297,9 @@ class ForecastData:
         shares = self.shares(pair.target, seat_id)
         bloc = sorted((p for p in shares if p in side.bloc), key=lambda p: -shares[p])
         ranked = sorted(shares, key=lambda p: -shares[p])
-        return Outcome(bloc[0] if bloc else None, side.opponent in ranked[:2],
-                       side.opponent in shares)
+        opponents = members(side.opponent)
+        return Outcome(bloc[0] if bloc else None, bool(opponents & set(ranked[:2])),
+                       bool(opponents & set(shares)))
 
     def pair_cases(self, pair: Pair, side: Side = AGAINST_CON
                    ) -> list[tuple[SeatCase, Outcome]]:

@@ -44,10 +44,23 @@ class Side:
         return "next" if self.opponent == OPPONENT else f"next-against-{self.opponent}"
 
 
+# a set of opponents a server can choose as one: the advice is against the best placed of
+# them in each seat
+OPPONENT_SETS = {"Right": frozenset({"Con", "RUK", "RB"})}
+OPPONENT_SET_NAMES = {"Right": "the right (Conservative, Reform UK, Restore Britain)"}
+
+
+def members(opponent: str) -> frozenset[str]:
+    """The parties an opponent stands for: itself, or the parties of a set."""
+    return OPPONENT_SETS.get(opponent, frozenset({opponent}))
+
+
 AGAINST_CON = Side(OPPONENT, BLOC)
 # against Reform UK (and the Brexit Party before it): every other party of Great Britain
 AGAINST_RUK = Side("RUK", ORDER)
-SIDES = {side.opponent: side for side in (AGAINST_CON, AGAINST_RUK)}
+# against the right: the parties of the left and centre, as against the Conservatives
+AGAINST_RIGHT = Side("Right", BLOC)
+SIDES = {side.opponent: side for side in (AGAINST_CON, AGAINST_RUK, AGAINST_RIGHT)}
 FLOOR = 0.01  # shares are floored at 1% before taking logs: a party that did not stand
 
 # Every feature the bloc model can use; a fitted model names the ones it chose.

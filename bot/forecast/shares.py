@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.forecast.model import Forecast, SeatCase, Side
+from bot.forecast.model import Forecast, SeatCase, Side, members
 
 # the parties a seat's shares are forecast for; everyone else is "Other"
 MAJOR = ("Con", "Lab", "LD", "Green", "RUK", "SNP", "PC")
@@ -179,15 +179,19 @@ def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,
 
 def _count(seat: SeatInput, drawn: np.ndarray, side: Side, top: dict[str, int],
            opponent_top_two: dict[str, int]) -> None:
+    """Add the draws' tallies: who of the bloc came top, and whether the opponent (the
+    best placed of a set of opponents) came top two."""
     bloc = [i for i, p in enumerate(seat.parties) if p in side.bloc]
     if bloc:
         winners = np.array(bloc)[np.argmax(drawn[:, bloc], axis=1)]
         for i, count in zip(*np.unique(winners, return_counts=True), strict=True):
             party = seat.parties[i]
             top[party] = top.get(party, 0) + int(count)
-    if side.opponent in seat.parties:
-        at = seat.parties.index(side.opponent)
-        beaten_by = (drawn > drawn[:, [at]]).sum(axis=1)
+    opponents = [i for i, p in enumerate(seat.parties) if p in members(side.opponent)]
+    if opponents:
+        best = drawn[:, opponents].max(axis=1, keepdims=True)
+        others = [i for i in range(len(seat.parties)) if i not in opponents]
+        beaten_by = (drawn[:, others] > best).sum(axis=1)
         opponent_top_two[seat.code] += int((beaten_by <= 1).sum())
 
 

@@ -1,5 +1,6 @@
 """Every sentence an answer says is true of its seat: checked over every GB seat, against
-the Conservatives and against Reform UK, on the real data (issue #30, point 8)."""
+the Conservatives, against Reform UK and against the right (Con, RUK and Restore Britain,
+whichever is best placed), on the real data (issue #30, point 8)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ async def service(settings):
 
 
 @pytest.mark.full_data
-@pytest.mark.parametrize("opponent", ["Con", "RUK"])
+@pytest.mark.parametrize("opponent", ["Con", "RUK", "Right"])
 async def test_every_sentence_is_true_of_its_seat(service, opponent):
     options = AdviceOptions.against(opponent)
     forecast_answers = moved = 0

@@ -401,3 +401,17 @@ async def test_contradictory_and_impossible_updates_are_refused_naming_why(disco
     basis = next(f for f in embed.fields if "2025-" in f.name)
     assert "by-election of 2025-06-05" in basis.name, basis.name
 
+
+
+async def test_a_server_can_choose_the_right_as_its_opponent(discord_bot):
+    await discord_bot.grant_manage_server(0)
+    await discord_bot.send("!config opponent right")
+    assert "opponent: Right" in discord_bot.reply().embeds[0].description.splitlines()
+    await discord_bot.send("!howtovote Godalming and Ash")
+    assert "the right (Conservative, Reform UK, Restore Britain)" in \
+        discord_bot.reply().embeds[0].description
+    await discord_bot.send("!config bloc Lab RUK")  # a party of the set cannot be backed
+    assert "RUK is the party this server wants to beat (opponent: Right)" in \
+        discord_bot.reply().content
+    await discord_bot.send('!override "Godalming and Ash" Con because')
+    assert "the party this server wants to beat" in discord_bot.reply().content

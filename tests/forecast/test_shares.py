@@ -84,3 +84,16 @@ def test_2019_fitted_on_earlier_elections_only(elections):
                             outcomes)
     assert score.right - 3 * score.wrong >= 520  # 530 when first run
     assert scorecard.brier({c: fc.probabilities for c, fc in found.items()}, outcomes) < 0.046
+
+
+def test_against_a_set_of_opponents_the_best_placed_of_them_counts():
+    from bot.forecast.model import AGAINST_RIGHT
+    # the Conservatives third but Reform UK first: the right is in the top two
+    seat = case({"RUK": 0.40, "Lab": 0.30, "Con": 0.20, "LD": 0.10},
+                {"RUK": 0.40, "Lab": 0.30, "Con": 0.20, "LD": 0.10},
+                {"RUK": 0.40, "Lab": 0.30, "Con": 0.20, "LD": 0.10})
+    inputs = [seat_input(seat, ("Con", "Lab", "LD", "RUK", "Other"), "North", PARAMS)]
+    right = chances(inputs, AGAINST_RIGHT, PARAMS, draws=2000)["E1"]
+    con = chances(inputs, AGAINST_CON, PARAMS, draws=2000)["E1"]
+    assert right.opponent_top_two > 0.99 and con.opponent_top_two < 0.2
+    assert set(right.probabilities) == {"Lab", "LD"} and right.call == "Lab"
