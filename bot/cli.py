@@ -314,18 +314,21 @@ def cmd_elections(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bot import db as dbmod
     from bot.advice.rules import AdviceOptions
+    from bot.community.settings import opponent_code
     from bot.elections.dataset import ensure_data
     from bot.elections.seats import ElectionData
     from bot.evaluation import backtest, scorecard
     from bot.forecast import share_fit
     from bot.forecast.inputs import PAIRS, ForecastData
-    from bot.forecast.model import AGAINST_CON, SIDES, brier
+    from bot.forecast.model import AGAINST_CON, OPPONENT_SETS, SIDES, brier
 
     db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     data, fdata = ElectionData(db), ForecastData(db)
-    opponent = {p.casefold(): p for p in data.parties}.get(args.opponent.casefold())
-    if opponent is None:
-        print(f"unknown party {args.opponent!r}: use a code such as Con or RUK", file=sys.stderr)
+    try:
+        opponent = opponent_code(args.opponent, set(data.parties))
+    except UserFacingError:
+        print(f"unknown party {args.opponent!r}: use a code such as Con or RUK, or right",
+              file=sys.stderr)
         return 2
     options = AdviceOptions.against(opponent)
     if args.byelections:
@@ -395,7 +398,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
               f"scaled by {params.kappa:.1f}")
         print(scorecard.format_calibration(
             scorecard.calibration(scorecard.predictions(forecasts, outcomes))))
-    for pair in pairs if side is not None else []:
+    for pair in pairs if side is not None and opponent not in OPPONENT_SETS else []:
         rows = backtest.seat_model_forecasts(fdata, pair, side)
         if rows is None:
             continue

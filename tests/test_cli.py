@@ -148,3 +148,12 @@ def test_names_in_refusals_are_shown_as_typed(cli, tmp_path, name):
     missing = tmp_path / "no_such_file.csv"
     refused(cli("sites", "import", name, str(missing)), f"cannot read {missing}")
     assert Path(missing).exists() is False
+
+
+def test_ask_against_the_right(cli):
+    code, out, _err = cli("ask", "Clacton", "--opponent", "right")
+    assert code == Exit.OK
+    assert "the strongest challenger to the right (Conservative, Reform UK, Restore " \
+        "Britain)" in out.replace("\n", " ") or "beat Reform UK" in out
+    refused(cli("ask", "Clacton", "--opponent", "right", "--bloc", "Lab RUK"),
+            "RUK cannot be both the party to beat")

@@ -23,7 +23,15 @@ from bot.forecast import projection, share_fit
 from bot.forecast.fit import fit_for
 from bot.forecast.inputs import PAIRS as FORECAST_PAIRS
 from bot.forecast.inputs import ForecastData, load_polls
-from bot.forecast.model import AGAINST_CON, SIDES, Forecast, Side, forecast, leaders
+from bot.forecast.model import (
+    AGAINST_CON,
+    OPPONENT_SETS,
+    SIDES,
+    Forecast,
+    Side,
+    forecast,
+    leaders,
+)
 from bot.models import Contest
 
 # pair -> (base election, target election, boundaries, polling day of the target)
@@ -228,8 +236,8 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
                     continue
                 picked = {code: fc.call for code, fc in found[1].items()}
             elif name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
-                if side is None:
-                    continue  # no seat model against this opponent
+                if side is None or side.opponent in OPPONENT_SETS:
+                    continue  # the old classifier was fitted against single parties
                 rows = seat_model_forecasts(fdata if name == SEAT_MODEL
                                             else fdata.without_projections(), pair, side)
                 if rows is None:
@@ -239,7 +247,7 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
                 picked = {c.code: c.recommended or None
                           for c in calls(data, pair, options, model(name, data, pair), name)}
             out.append(scorecard.score(pair, name, picked, outcomes))
-        if SEAT_MODEL in models and side is not None:
+        if SEAT_MODEL in models and side is not None and side.opponent not in OPPONENT_SETS:
             out += [scorecard.score(pair, PUBLISHED + m, picked, outcomes)
                     for m, picked in published_calls(fdata, pair, side).items()]
     return out
