@@ -9,8 +9,6 @@ A file with an unknown seat or party is refused whole, naming the line; nothing 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +18,7 @@ import sqlite_utils
 
 from bot.db import transaction
 from bot.errors import UserFacingError
+from bot.owner_files import csv_rows
 from bot.textnorm import count, label, match_key, visible
 
 NO_CALL = {"", "heart", "any", "not sure", "unsure", "none", "n/a", "-", "vote with your heart",
@@ -66,38 +65,31 @@ def parse(path: Path, seats: Mapping[str, str], parties: Mapping[str, str], *,
     by_name = {match_key(name): code for code, name in seats.items()}
     words = {**PARTY_WORDS, **{match_key(n): c for c, n in parties.items()},
              **{c.casefold(): c for c in parties}}
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise SiteError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise SiteError(f"{path.name} is not UTF-8 text: save it as CSV (UTF-8)") from None
-    with io.StringIO(text, newline="") as f:
-        reader = csv.DictReader(f)
-        columns = {c.strip().casefold(): c for c in reader.fieldnames or [] if c}
-        seat_col, by_code = _seat_column(columns, code_column)
-        call_col = _column(columns, call_column, CALL_COLUMNS, "call")
-        out: dict[str, str | None] = {}
-        for line, row in enumerate(reader, start=2):
-            if line > MAX_ROWS:
-                raise SiteError(f"{path.name}: more than {MAX_ROWS} rows; one per seat")
-            raw = visible(row.get(seat_col) or "")
-            code = raw.upper() if by_code else by_name.get(match_key(raw))
-            if code not in seats:
-                raise SiteError(f"{path.name} line {line}: {raw[:60]!r} is not a seat on "
-                                "these boundaries")
-            if code in out:
-                raise SiteError(f"{path.name} line {line}: {raw[:60]!r} is a second row for "
-                                "a seat already in the file; one row per seat")
-            call = visible(row.get(call_col) or "")
-            if call.casefold() in NO_CALL:
-                out[code] = None
-                continue
-            party = words.get(match_key(call)) or words.get(call.casefold())
-            if party is None:
-                raise SiteError(f"{path.name} line {line}: {call[:40]!r} is not a party we "
-                                "know (use a code such as Lab, LD, Green, or 'any')")
-            out[code] = party
+    reader = csv_rows(path, SiteError)
+    columns = {c.strip().casefold(): c for c in reader.fieldnames or [] if c}
+    seat_col, by_code = _seat_column(columns, code_column)
+    call_col = _column(columns, call_column, CALL_COLUMNS, "call")
+    out: dict[str, str | None] = {}
+    for line, row in enumerate(reader, start=2):
+        if line > MAX_ROWS:
+            raise SiteError(f"{path.name}: more than {MAX_ROWS} rows; one per seat")
+        raw = visible(row.get(seat_col) or "")
+        code = raw.upper() if by_code else by_name.get(match_key(raw))
+        if code not in seats:
+            raise SiteError(f"{path.name} line {line}: {raw[:60]!r} is not a seat on "
+                            "these boundaries")
+        if code in out:
+            raise SiteError(f"{path.name} line {line}: {raw[:60]!r} is a second row for "
+                            "a seat already in the file; one row per seat")
+        call = visible(row.get(call_col) or "")
+        if call.casefold() in NO_CALL:
+            out[code] = None
+            continue
+        party = words.get(match_key(call)) or words.get(call.casefold())
+        if party is None:
+            raise SiteError(f"{path.name} line {line}: {call[:40]!r} is not a party we "
+                            "know (use a code such as Lab, LD, Green, or 'any')")
+        out[code] = party
     if not out:
         raise SiteError(f"{path.name}: no seats in it")
     return out

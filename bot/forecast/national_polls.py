@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import shlex
@@ -15,6 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.errors import UserFacingError
+from bot.owner_files import csv_rows
 
 
 class PollInputError(UserFacingError):
@@ -139,22 +138,15 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
     """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area).
     Returns how many were new: a poll already on record is not added again."""
     grouped: dict[tuple, dict] = {}
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PollInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise PollInputError(f"{path.name} is not UTF-8 text: save it as CSV (UTF-8)") from None
-    with io.StringIO(text, newline="") as f:
-        reader = csv.DictReader(f)
-        missing = COLUMNS - {"area"} - set(reader.fieldnames or ())
-        if missing:
-            raise PollInputError(f"{path.name} needs the columns date,pollster,area,party,"
-                                 f"share,source (missing: {', '.join(sorted(missing))})")
-        for row in reader:
-            k = (row["date"], row["pollster"], row.get("area") or "GB")
-            entry = grouped.setdefault(k, {"source": row["source"], "parts": []})
-            entry["parts"].append(f"{row['party']}={row['share']}")
+    reader = csv_rows(path, PollInputError)
+    missing = COLUMNS - {"area"} - set(reader.fieldnames or ())
+    if missing:
+        raise PollInputError(f"{path.name} needs the columns date,pollster,area,party,"
+                             f"share,source (missing: {', '.join(sorted(missing))})")
+    for row in reader:
+        k = (row["date"], row["pollster"], row.get("area") or "GB")
+        entry = grouped.setdefault(k, {"source": row["source"], "parts": []})
+        entry["parts"].append(f"{row['party']}={row['share']}")
     parsed = [parse(" ".join([*entry["parts"], f"date={when}", f"area={area}",
                               "pollster=" + shlex.quote(pollster),
                               "source=" + shlex.quote(entry["source"])]), known_parties)
