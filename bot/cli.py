@@ -148,14 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     bt.add_argument("--election", choices=["2015", "2017", "2019", "2024"],
                     help="one election (default: all four)")
     bt.add_argument("--opponent", default="Con", help="the party to beat (default: Con)")
-    bt.add_argument("--model", help="seat-model, last-result, uniform, proportional, mixed, "
-                                    "transition or all (default: all; with --csv, the "
-                                    "bot's default, seat-model)")
+    bt.add_argument("--model", help="vote-share, vote-share-no-projections, last-result, "
+                                    "uniform, proportional, mixed, transition or all "
+                                    "(default: all; with --csv, the bot's default, "
+                                    "vote-share)")
     bt.add_argument("--csv", type=Path, help="write one row per seat to this file")
     bt.add_argument("--site", help="score an imported site's calls (sites import NAME FILE "
                                     "--election YEAR) by the same measure")
-    bt.add_argument("--plot", type=Path, help="draw the seat model's reliability diagram "
-                                              "to this PNG file")
+    bt.add_argument("--plot", type=Path, help="draw the forecast's reliability diagram to "
+                                              "this PNG file")
     bt.add_argument("--byelections", action="store_true",
                     help="score the advice on every GB by-election since 2017, from what "
                          "was known the day before")
@@ -320,7 +321,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluation import backtest, scorecard
     from bot.forecast import share_fit
     from bot.forecast.inputs import PAIRS, ForecastData
-    from bot.forecast.model import AGAINST_CON, OPPONENT_SETS, SIDES, brier
+    from bot.forecast.model import AGAINST_CON, SIDES, brier
 
     db = dbmod.open_elections(asyncio.run(ensure_data(settings)))
     data, fdata = ElectionData(db), ForecastData(db)
@@ -348,13 +349,14 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         if len(pairs) != 1 or name == "all":
             print("--csv needs --election YEAR and one model", file=sys.stderr)
             return 2
-        if name == backtest.SEAT_MODEL:
+        if name in backtest.FITTED:
             if opponent not in SIDES:
-                print(f"there is no seat model against {opponent}", file=sys.stderr)
+                print(f"there is no forecast against {opponent}", file=sys.stderr)
                 return 2
-            rows = backtest.seat_model_forecasts(fdata, pairs[0], SIDES[opponent])
+            rows = backtest.forecasts(fdata, pairs[0], SIDES[opponent],
+                                      with_projections=name == backtest.VOTE_SHARE)
             if rows is None:
-                print(f"the seat model has no earlier election to learn {pairs[0]} from",
+                print(f"the forecast has no earlier election to learn {pairs[0]} from",
                       file=sys.stderr)
                 return 2
             scorecard.write_forecast_csv(rows, args.csv)
@@ -382,38 +384,25 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     print(scorecard.format_scores(scores))
     bands_by_pair = {}
     if side is None:
-        print(f"\nNo seat model against {opponent}: the advice rests on the last result.")
+        print(f"\nNo forecast against {opponent}: the advice rests on the last result.")
     for pair in pairs if side is not None and name in ("all", backtest.VOTE_SHARE) else []:
         found = share_fit.backtest(fdata, pair, side)
         if found is None:
             continue
         outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair], side)}
         params, forecasts = found
-        print(f"\nVote-share forecast (docs/preregistration.md), {pair}: Brier "
-              f"{brier({k: f.probabilities for k, f in forecasts.items()}, outcomes):.3f}; "
-              f"fitted on {', '.join(params.fitted_on)}: uniform share of swing "
-              f"{params.alpha:.1f}, projections' weight {params.lam:.1f}, errors "
-              f"national {params.sigma_nat:.3f}, regional {params.sigma_reg:.3f}, seat "
-              f"{params.c_share:.3f} x sqrt(p(1-p)) + {params.c_moved:.3f} x moved, "
-              f"scaled by {params.kappa:.1f}")
-        print(scorecard.format_calibration(
-            scorecard.calibration(scorecard.predictions(forecasts, outcomes))))
-    for pair in pairs if side is not None and opponent not in OPPONENT_SETS else []:
-        rows = backtest.seat_model_forecasts(fdata, pair, side)
-        if rows is None:
-            continue
-        outcomes = {c.code: o for c, o in fdata.pair_cases(PAIRS[pair], side)}
-        forecasts = {code: fc for code, _n, _m, fc in rows}
-        bands_by_pair[pair] = scorecard.calibration(scorecard.predictions(forecasts, outcomes))
         rule = {c.code: scorecard.certain(c.best_placed or None,
                                           list(forecasts[c.code].probabilities))
                 for c in backtest.calls(data, pair, options) if c.code in forecasts}
-        model_brier = scorecard.brier({k: f.probabilities for k, f in forecasts.items()},
-                                      outcomes)
-        print(f"\nThe old seat model (a classifier; answers no longer rest on it), {pair}: "
-              f"Brier "
-              f"{model_brier:.3f} "
-              f"(last-result rule {scorecard.brier(rule, outcomes):.3f})")
+        print(f"\nVote-share forecast (docs/preregistration.md), {pair}: Brier "
+              f"{brier({k: f.probabilities for k, f in forecasts.items()}, outcomes):.3f} "
+              f"(last-result rule {brier(rule, outcomes):.3f}); fitted on "
+              f"{', '.join(params.fitted_on)}: uniform share of swing {params.alpha:.1f}, "
+              f"projections' weight {params.lam:.1f}, errors national "
+              f"{params.sigma_nat:.3f}, regional {params.sigma_reg:.3f}, seat "
+              f"{params.c_share:.3f} x sqrt(p(1-p)) + {params.c_moved:.3f} x moved, "
+              f"scaled by {params.kappa:.1f}")
+        bands_by_pair[pair] = scorecard.calibration(scorecard.predictions(forecasts, outcomes))
         print(scorecard.format_calibration(bands_by_pair[pair]))
     if args.plot:
         scorecard.plot(bands_by_pair, args.plot)

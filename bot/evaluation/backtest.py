@@ -20,16 +20,13 @@ from bot.advice.rules import DEFAULT_OPTIONS, AdviceOptions, advise
 from bot.elections.seats import ElectionData, SeatRecord
 from bot.evaluation import scorecard
 from bot.forecast import projection, share_fit
-from bot.forecast.fit import fit_for
 from bot.forecast.inputs import PAIRS as FORECAST_PAIRS
 from bot.forecast.inputs import ForecastData, load_polls
 from bot.forecast.model import (
     AGAINST_CON,
-    OPPONENT_SETS,
     SIDES,
     Forecast,
     Side,
-    forecast,
     leaders,
 )
 from bot.models import Contest
@@ -160,16 +157,13 @@ def strongest_bloc_party(contest: Contest, options: AdviceOptions) -> str | None
     return None
 
 
-SEAT_MODEL = "seat-model"
-# the same model fitted and scored as if no seat projection had been published
-WITHOUT_PROJECTIONS = "seat-model-no-projections"
-DEFAULT_MODEL = SEAT_MODEL  # what the bot answers with
-# the vote-share forecast (docs/preregistration.md), with and without the projections
+# the vote-share forecast (docs/preregistration.md), and the same fitted and scored as if
+# no seat projection had been published
 VOTE_SHARE = "vote-share"
 VOTE_SHARE_WITHOUT = "vote-share-no-projections"
-MODEL_NAMES = (SEAT_MODEL, WITHOUT_PROJECTIONS, VOTE_SHARE, VOTE_SHARE_WITHOUT, "last-result",
-               *projection.MODELS)
-FITTED = (SEAT_MODEL, WITHOUT_PROJECTIONS, VOTE_SHARE, VOTE_SHARE_WITHOUT)
+DEFAULT_MODEL = VOTE_SHARE  # what the bot answers with
+MODEL_NAMES = (VOTE_SHARE, VOTE_SHARE_WITHOUT, "last-result", *projection.MODELS)
+FITTED = (VOTE_SHARE, VOTE_SHARE_WITHOUT)
 PUBLISHED = "published:"  # a published projection scored on its own: "published:yougov"
 
 
@@ -191,15 +185,15 @@ def model(name: str, data: ElectionData | None = None, pair: str | None = None
                                                               after, names)
 
 
-def seat_model_forecasts(fdata: ForecastData, pair: str, side: Side = AGAINST_CON
-                         ) -> list[tuple[str, str, str, Forecast]] | None:
-    """The seat model's forecast for every GB seat of the pair, from a model fitted only on
-    earlier pairs (None when there are none to learn from)."""
-    fitted = fit_for(fdata, pair, side)
-    if fitted is None:
+def forecasts(fdata: ForecastData, pair: str, side: Side = AGAINST_CON,
+              with_projections: bool = True) -> list[tuple[str, str, str, Forecast]] | None:
+    """The forecast for every GB seat of the pair, fitted only on earlier pairs (None when
+    there are none to learn from)."""
+    found = share_fit.backtest(fdata, pair, side, with_projections)
+    if found is None:
         return None
-    m = fitted[0]
-    return [(case.code, case.name, SEAT_MODEL, forecast(case, m))
+    name = VOTE_SHARE if with_projections else VOTE_SHARE_WITHOUT
+    return [(case.code, case.name, name, found[1][case.code])
             for case, _o in fdata.pair_cases(FORECAST_PAIRS[pair], side)]
 
 
@@ -219,27 +213,18 @@ def published_calls(fdata: ForecastData, pair: str, side: Side = AGAINST_CON
 
 def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: list[str],
            options: AdviceOptions = DEFAULT_OPTIONS) -> list[scorecard.Score]:
-    """Every model's score per pair; with the seat model, each published projection
-    alone beside it (the combination has to beat each of its inputs)."""
+    """Every model's score per pair; with the forecast, each published projection alone
+    beside it (the combination has to beat each of its inputs)."""
     out = []
     side = SIDES.get(options.opponent)
     for pair in pairs:
         outcomes = {c.code: o for c, o in fdata.pair_cases(FORECAST_PAIRS[pair],
                                                            side or AGAINST_CON)}
         for name in models:
-            if name in (VOTE_SHARE, VOTE_SHARE_WITHOUT):
+            if name in FITTED:
                 if side is None:
-                    continue  # its backtest sides are those with outcomes: Con, RUK
-                found = share_fit.backtest(fdata, pair, side,
-                                           with_projections=name == VOTE_SHARE)
-                if found is None:
-                    continue
-                picked = {code: fc.call for code, fc in found[1].items()}
-            elif name in (SEAT_MODEL, WITHOUT_PROJECTIONS):
-                if side is None or side.opponent in OPPONENT_SETS:
-                    continue  # the old classifier was fitted against single parties
-                rows = seat_model_forecasts(fdata if name == SEAT_MODEL
-                                            else fdata.without_projections(), pair, side)
+                    continue  # the forecast's sides: Con, RUK and the right
+                rows = forecasts(fdata, pair, side, with_projections=name == VOTE_SHARE)
                 if rows is None:
                     continue
                 picked = {code: fc.call for code, _n, _m, fc in rows}
@@ -247,7 +232,7 @@ def scores(data: ElectionData, fdata: ForecastData, pairs: list[str], models: li
                 picked = {c.code: c.recommended or None
                           for c in calls(data, pair, options, model(name, data, pair), name)}
             out.append(scorecard.score(pair, name, picked, outcomes))
-        if SEAT_MODEL in models and side is not None and side.opponent not in OPPONENT_SETS:
+        if VOTE_SHARE in models and side is not None:
             out += [scorecard.score(pair, PUBLISHED + m, picked, outcomes)
                     for m, picked in published_calls(fdata, pair, side).items()]
     return out

@@ -142,13 +142,6 @@ class ForecastData:
             if "polls_refused" in db.table_names() else [])
         self._nation_cache: dict[tuple[str, str], dict[str, float]] = {}
 
-    def without_projections(self) -> ForecastData:
-        """The same data as if no seat projection had been published (the backtest's
-        with/without comparison)."""
-        copy = object.__new__(ForecastData)
-        copy.__dict__.update(self.__dict__, projections={}, _nation_cache={})
-        return copy
-
     # -- shares ---------------------------------------------------------------------
     def shares(self, election: str, seat_id: int) -> dict[str, float]:
         return {p: s for p, (s, _w) in self.results.get((election, seat_id), {}).items()}

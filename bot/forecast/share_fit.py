@@ -54,7 +54,8 @@ def seat_facts(fdata: ForecastData, pair: str, side: Side = AGAINST_CON) -> list
     for case, outcome in fdata.pair_cases(p, side):
         sid = ids[(case.code, p.boundaries)]
         actual = canonical(fdata.shares(p.target, sid))
-        standing = tuple(q for q in (*MAJOR, OTHER) if actual.get(q, 0.0) > 0 or q == OTHER)
+        # who stood is public weeks before polling day: the candidates, whatever they got
+        standing = tuple(q for q in (*MAJOR, OTHER) if q in actual)
         out.append(SeatFact(pair, case, outcome, fdata.regions.get(sid, case.nation),
                             standing, actual))
     return out

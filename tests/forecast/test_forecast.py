@@ -1,11 +1,10 @@
-"""The seat model: threshold from the cost ratio, chances that sum to one, calibration and
+"""The forecast: threshold from the cost ratio, chances that sum to one, calibration and
 Brier on hand-made sets, the walk-forward cut, and the backtest CLI's default model."""
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 import shutil
 import sqlite3
 import subprocess
@@ -20,17 +19,9 @@ from bot import db as dbmod
 from bot.config import PROJECT_ROOT
 from bot.elections.importers import local_elections
 from bot.evaluation import scorecard
-from bot.forecast.fit import fit_for, training_pairs
+from bot.forecast import share_fit
 from bot.forecast.inputs import PAIRS, POLLS_CSV, ForecastData, Outcome, load_polls
-from bot.forecast.model import (
-    CALL_THRESHOLD,
-    Forecast,
-    Model,
-    SeatCase,
-    call_threshold,
-    forecast,
-    in_words,
-)
+from bot.forecast.model import CALL_THRESHOLD, Forecast, call_threshold, in_words
 
 
 def test_threshold_comes_from_the_cost_of_a_wrong_call():
@@ -52,24 +43,6 @@ def test_chances_in_plain_words():
     assert in_words(0.04) == "less than 1 in 10"
     assert in_words(0.99) == "almost certain"
     assert in_words(0.96) == "more than 9 in 10" and in_words(0.05) == "less than 1 in 10"
-
-
-HAND_MODEL = Model(("share", "first"), (2.0, 1.0), (0.0, 10.0, 0.0))
-
-
-def hand_case(**shares: float) -> SeatCase:
-    return SeatCase("X1", "Hand", "England", dict(shares),
-                    frozenset(p for p in shares if p != "Con"), {}, {})
-
-
-def test_a_hand_made_seat_by_hand():
-    f = forecast(hand_case(Lab=0.30, LD=0.10, Con=0.50), HAND_MODEL)
-    lab = 2 * math.log(0.31) + 1
-    ld = 2 * math.log(0.11)
-    assert f.chance("Lab") == pytest.approx(math.exp(lab) / (math.exp(lab) + math.exp(ld)))
-    assert f.ranked == ("Lab", "LD") and f.call == "Lab"
-    # Con's margin over the third party is 0.5 - 0.1 = 0.4: 10 x 0.4 = 4 on the logit
-    assert f.opponent_top_two == pytest.approx(1 / (1 + math.exp(-4)))
 
 
 def test_calibration_and_brier_on_a_hand_made_set():
@@ -105,9 +78,10 @@ def test_every_poll_row_is_sourced_and_adds_up():
 
 
 def test_walk_forward_uses_only_earlier_pairs():
-    assert training_pairs("2015") == []
-    assert training_pairs("2019") == ["2015", "2017"]
-    assert training_pairs("2024") == ["2015", "2017", "2019"]
+    assert "2015" not in share_fit.EARLIER  # nothing earlier to learn from
+    assert share_fit.EARLIER["2019"] == ("2015", "2017")
+    assert share_fit.EARLIER["2024"] == ("2015", "2017", "2019")
+    assert all(max(earlier) < pair for pair, earlier in share_fit.EARLIER.items())
 
 
 @pytest.fixture(scope="module")
@@ -116,14 +90,11 @@ def fdata(elections):
 
 
 def test_every_seat_chances_sum_to_one(fdata):
-    fitted = fit_for(fdata, "2024")
-    assert fitted is not None
-    model = fitted[0]
-    cases = fdata.pair_cases(PAIRS["2024"])
-    gb = fdata_gb_seats(fdata, "2024")
-    assert len(cases) == gb  # every GB seat
-    for case, _outcome in cases:
-        f = forecast(case, model)
+    found = share_fit.backtest(fdata, "2024")
+    assert found is not None
+    forecasts = found[1]
+    assert len(forecasts) == fdata_gb_seats(fdata, "2024")  # every GB seat
+    for f in forecasts.values():
         if f.probabilities:
             assert sum(f.probabilities.values()) == pytest.approx(1.0)
             assert all(0 <= p <= 1 for p in f.probabilities.values())
@@ -141,10 +112,10 @@ def export(db_path: Path, pair: str, out: Path, polls_csv: Path = POLLS_CSV
     """The pair's per-seat export and the fitted parameters, as text."""
     from bot.evaluation import backtest
     data = ForecastData(dbmod.open_elections(db_path), polls_csv)
-    rows = backtest.seat_model_forecasts(data, pair)
+    rows = backtest.forecasts(data, pair)
     scorecard.write_forecast_csv(rows, out)
-    model, choice = fit_for(data, pair)
-    return out.read_text(), json.dumps([asdict(model), asdict(choice)])
+    params = share_fit.fit(data, share_fit.EARLIER[pair])
+    return out.read_text(), json.dumps(asdict(params))
 
 
 @pytest.mark.parametrize("pair", ["2019", "2024"])
@@ -201,7 +172,7 @@ def test_backtest_csv_without_a_model_writes_the_default_model(settings, tmp_pat
     gb = sqlite3.connect(settings.elections_db_path).execute(
         "select count(*) from seats where boundaries = '2024' and nation != 'Northern Ireland'"
     ).fetchone()[0]
-    assert len(rows) == gb and {r["model"] for r in rows} == {"seat-model"}
+    assert len(rows) == gb and {r["model"] for r in rows} == {"vote-share"}
     dewsbury = next(r for r in rows if r["code"] == "E14001196")
     assert 0 < float(dewsbury["p_leader"]) <= 1
 
