@@ -19,14 +19,7 @@ from bot.forecast.model import (
     members,
 )
 from bot.forecast.projection import key
-from bot.forecast.shares import (
-    MAJOR,
-    PREDECESSOR,
-    canonical,
-    centre,
-    moved_by_polls,
-    projected,
-)
+from bot.forecast.shares import MAJOR, PREDECESSOR
 from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
 
 DEFAULT_OPPONENT = "Con"
@@ -267,7 +260,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
             reasons.append(f"{analysis.next_bloc.party_name}, {NEXT_PARTY[:-1]}, is "
                            f"{in_words(forecast.chance(analysis.next_bloc.party))} to be the "
                            "strongest challenger.")
-        if model.case is not None and model.params is not None and analysis.recommended \
+        if model.terms is not None and analysis.recommended \
                 and general_call.recommended \
                 and analysis.recommended.party != general_call.recommended.party \
                 and (why := _why_moved(model, analysis.recommended, general_call.recommended)):
@@ -277,7 +270,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                 and model.case.local_coverage >= LOCAL_SHOWN_FROM:
             reasons.insert(0, local_line(model.case.local, model.case.local_coverage,
                                          model.case.local_years, parties))
-        if model.case is not None and model.params is not None and model.case.projected_by:
+        if model.terms is not None and model.case.projected_by:
             if disagreement := _projections_disagree(model, forecast, parties):
                 reasons.insert(0, disagreement)
             reasons.insert(0, _projection_line(model, parties))
@@ -352,31 +345,29 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
     """What carried the forecast from the last result's strongest party to another: each of
     its own terms (the polls' move, the published projections) that moved the gap toward
     `lead`, with its size in points; none named is said as nothing ("")."""
-    case, params = model.case, model.params
+    case, terms = model.case, model.terms
     a, b = forecast_key(lead.party), forecast_key(last.party)
-    base = canonical(case.base)
-    polls = moved_by_polls(case, model.parties, params.alpha)
-    middle = centre(case, model.parties, params)
+    base, polls, middle = terms.base, terms.from_polls, terms.centre
     if a not in polls or b not in polls:
         return ""
-    terms = []
+    said = []
     by_polls = (polls[a] - polls[b]) - (base.get(a, 0.0) - base.get(b, 0.0))
     if by_polls > 0.0005:
-        terms.append(f"the {_polls_named(model)} since then move {lead.party_name} from "
+        said.append(f"the {_polls_named(model)} since then move {lead.party_name} from "
                      f"{pts(base.get(a, 0.0))} to {pts(polls[a])} here and {last.party_name} "
                      f"from {pts(base.get(b, 0.0))} to {pts(polls[b])} "
                      f"({by_polls * 100:.1f} points toward {lead.party_name})")
     by_projections = (middle[a] - middle[b]) - (polls[a] - polls[b])
     if case.projected_by and by_projections > 0.0005:
-        published = projected(case, params.projection_weights)
-        terms.append(f"the published seat projections ({', '.join(case.projected_by)}) put "
+        published = terms.published
+        said.append(f"the published seat projections ({', '.join(case.projected_by)}) put "
                      f"{lead.party_name} at {pts(published.get(a, polls[a]))} and "
                      f"{last.party_name} at {pts(published.get(b, polls[b]))} "
                      f"({by_projections * 100:.1f} points toward {lead.party_name})")
-    if not terms:
+    if not said:
         return ""
     return (f"Why {lead.party_name} and not {last.party_name}, who did better last time: "
-            f"{'; '.join(terms)}.")
+            f"{'; '.join(said)}.")
 
 
 NEXT_PARTY = "the next party you could back."
@@ -399,9 +390,8 @@ def _projections_disagree(model: ModelView, forecast: Forecast,
     """The published projections, when they put different parties first of those the
     server backs (the chances already weigh them all)."""
     firsts = []
-    for label, shares in zip(model.projection_labels or model.case.projected_by,
-                             model.case.projections, strict=True):
-        backed = {p: v for p, v in canonical(shares).items() if p in forecast.probabilities}
+    for label, shares in zip(model.projection_labels, model.terms.projections, strict=True):
+        backed = {p: v for p, v in shares.items() if p in forecast.probabilities}
         if backed:
             firsts.append((label, max(backed, key=backed.get)))
     if len({party for _label, party in firsts}) < 2:
@@ -415,8 +405,7 @@ def _projection_line(model: ModelView, parties: dict[str, Party]) -> str:
     """The published projections' shares here as the forecast takes them (a
     next-election MRP moved by the polls since its own baseline, each source weighted by
     its record on earlier elections)."""
-    published = projected(model.case, model.params.projection_weights)
-    shares = sorted(published.items(), key=lambda kv: -kv[1])
+    shares = sorted(model.terms.published.items(), key=lambda kv: -kv[1])
     listed = ", ".join(f"{_name(parties, p)} {pts(v)}" for p, v in shares if v >= 0.005)
     return f"Seat projections here, as the forecast weighs them: {listed}."
 

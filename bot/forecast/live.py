@@ -18,7 +18,18 @@ from bot.forecast.inputs import NEXT, ForecastData, PollAverage
 from bot.forecast.model import AGAINST_CON, SIDES, Forecast, SeatCase, Side
 from bot.forecast.national_polls import NationalPoll
 from bot.forecast.projection import key
-from bot.forecast.shares import MAJOR, OTHER, PREDECESSOR, ShareParams, chances, seat_input
+from bot.forecast.shares import (
+    MAJOR,
+    OTHER,
+    PREDECESSOR,
+    ShareParams,
+    canonical,
+    centre,
+    chances,
+    moved_by_polls,
+    projected,
+    seat_input,
+)
 
 STALE_AFTER_DAYS = 60
 _CACHE_LIMIT = 10_000
@@ -46,6 +57,19 @@ class ModelView:
     parties: tuple[str, ...] = ()  # the forecast's parties standing here
     backed: Forecast | None = None  # among the parties the server backs, when fewer
     projection_labels: tuple[str, ...] = ()  # how answers name case.projected_by
+    # the forecast's own terms, worked out with the chances (answers only read them): the
+    # base, the base moved by the polls, the projections' weighted mean, the centre, and
+    # each projection's shares by forecast party
+    terms: Terms | None = None
+
+
+@dataclass(frozen=True)
+class Terms:
+    base: Mapping[str, float]
+    from_polls: Mapping[str, float]
+    published: Mapping[str, float]
+    centre: Mapping[str, float]
+    projections: tuple[Mapping[str, float], ...]
 
 
 class LiveForecasts:
@@ -164,9 +188,13 @@ class LiveForecasts:
         backed = None if bloc == whole.bloc else chances([seat], Side(opponent, bloc),
                                                          self.params)[code]
         labels = tuple(self.data.projection_labels.get(m, m) for m in case.projected_by)
+        terms = Terms(canonical(case.base), moved_by_polls(case, standing, self.params.alpha),
+                      projected(case, self.params.projection_weights),
+                      centre(case, standing, self.params),
+                      tuple(canonical(shares) for shares in case.projections))
         return ModelView(found, _basis(poll, labels), _stale(poll, today), case,
                          self.params, poll.area if poll is not None else "GB", standing,
-                         backed, labels)
+                         backed, labels, terms)
 
     def published_mrps(self, code: str, poll: PollAverage | None
                        ) -> dict[str, dict[str, float]]:
