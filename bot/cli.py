@@ -334,10 +334,19 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     options = AdviceOptions.against(opponent)
     if args.byelections:
         from bot.evaluation import byelections
+        from bot.forecast import store as forecast_store
         found = byelections.calls(data, options)
         print(byelections.format_calls(found))
+        scores = [byelections.score(found)]
+        params = forecast_store.load(db)
+        if params is not None and opponent in SIDES:
+            forecast = byelections.forecast_calls(data, fdata, params, options)
+            print("\nThe vote-share forecast, where there were polls in the four weeks "
+                  "before:")
+            print(byelections.format_calls(forecast))
+            scores.append(byelections.score(forecast, backtest.VOTE_SHARE))
         print()
-        print(scorecard.format_scores([byelections.score(found)]))
+        print(scorecard.format_scores(scores))
         return 0
     pairs = [args.election] if args.election else list(backtest.PAIRS)
     name = args.model or (backtest.DEFAULT_MODEL if args.csv else "all")

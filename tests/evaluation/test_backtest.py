@@ -139,3 +139,23 @@ def test_backtest_byelections_prints_the_calls_and_the_score(settings):
                           env={**os.environ, "HOWTOVOTE_DB_DIR": str(settings.db_dir)})
     assert done.returncode == 0, done.stderr
     assert "by-elections last-result" in done.stdout and "top of the bloc" in done.stdout
+
+
+@pytest.mark.full_data
+def test_the_forecast_is_scored_on_the_by_elections_with_polls_before_them(election_data,
+                                                                          elections):
+    """Runcorn and Helsby 2025 and Gorton and Denton 2026 had polls in the four weeks
+    before them; the June and August 2026 ones did not (the polls end in April)."""
+    from bot.advice.rules import AdviceOptions
+    from bot.evaluation import byelections
+    from bot.forecast import store
+    from bot.forecast.inputs import ForecastData
+    params = store.load(elections)
+    found = byelections.forecast_calls(election_data, ForecastData(elections), params,
+                                       AdviceOptions.against("RUK"))
+    assert [(c.seat, c.date) for c in found] == [("Runcorn and Helsby", "2025-05-01"),
+                                                 ("Gorton and Denton", "2026-02-26")]
+    assert [c.outcome.best_bloc for c in found] == ["Lab", "Green"]
+    assert all(c.outcome.opponent_top_two for c in found)  # Reform UK top two in both
+    score = byelections.score(found, "vote-share")
+    assert score.right + score.wrong == sum(1 for c in found if c.call)
