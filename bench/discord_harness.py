@@ -202,4 +202,6 @@ async def stop(harness: Harness) -> None:
     for n in range(os.getpid() * 1000, harness.bot.http.fileno):
         Path(f"dpytest_{n}.dat").unlink(missing_ok=True)
     await harness.bot.stop_heartbeat()
+    for name in list(harness.bot.cogs):  # their loops (the poll closer) stop with them
+        await harness.bot.remove_cog(name)
     await harness.bot.service.close()  # no gateway to close: dpytest never connected one
