@@ -97,3 +97,19 @@ def test_against_a_set_of_opponents_the_best_placed_of_them_counts():
     con = chances(inputs, AGAINST_CON, PARAMS, draws=2000)["E1"]
     assert right.opponent_top_two > 0.99 and con.opponent_top_two < 0.2
     assert set(right.probabilities) == {"Lab", "LD"} and right.call == "Lab"
+
+
+def test_a_collapsing_party_keeps_half_a_point_and_a_surge_is_capped_at_five_times():
+    from bot.forecast.shares import FLOOR, MAX_RATIO
+    # Lab loses 30 points nationally from 10 here: uniform and proportional both go below 0
+    seat = case({"Con": 0.5, "Lab": 0.1, "Green": 0.01, "LD": 0.39},
+                {"Con": 0.3, "Lab": 0.4, "Green": 0.01, "LD": 0.29},
+                {"Con": 0.3, "Lab": 0.1, "Green": 0.08, "LD": 0.29})
+    uniform = moved_by_polls(seat, ("Con", "Lab", "Green", "LD"), 1.0)
+    raw = {"Con": 0.5, "Lab": FLOOR, "Green": 0.01 + 0.07, "LD": 0.39}
+    assert uniform == pytest.approx({p: v / sum(raw.values()) for p, v in raw.items()})
+    proportional = moved_by_polls(seat, ("Con", "Lab", "Green", "LD"), 0.0)
+    # Green polls 8 times its base share: the seat's Green share grows 5 times, not 8
+    raw = {"Con": 0.5, "Lab": 0.1 * 0.25, "Green": 0.01 * MAX_RATIO, "LD": 0.39}
+    assert proportional == pytest.approx({p: v / sum(raw.values()) for p, v in raw.items()})
+    assert (FLOOR, MAX_RATIO) == (0.005, 5.0)  # as docs/preregistration.md fixes them
