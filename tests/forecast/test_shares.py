@@ -113,3 +113,14 @@ def test_a_collapsing_party_keeps_half_a_point_and_a_surge_is_capped_at_five_tim
     raw = {"Con": 0.5, "Lab": 0.1 * 0.25, "Green": 0.01 * MAX_RATIO, "LD": 0.39}
     assert proportional == pytest.approx({p: v / sum(raw.values()) for p, v in raw.items()})
     assert (FLOOR, MAX_RATIO) == (0.005, 5.0)  # as docs/preregistration.md fixes them
+
+
+def test_chances_are_counts_of_draws():
+    """Every draw is counted once: the chances add up to exactly one, and an opponent that
+    never makes the top two has a chance of exactly nought."""
+    seat = case({"Con": 0.05, "Lab": 0.6, "LD": 0.35}, {"Con": 0.05, "Lab": 0.6, "LD": 0.35},
+                {"Con": 0.05, "Lab": 0.6, "LD": 0.35})
+    inputs = [seat_input(seat, ("Con", "Lab", "LD", "Other"), "North", PARAMS)]
+    found = chances(inputs, AGAINST_CON, PARAMS, draws=3000, chunk=700)["E1"]
+    assert abs(sum(found.probabilities.values()) - 1.0) < 1e-12
+    assert found.opponent_top_two == 0.0
