@@ -283,3 +283,61 @@ def test_small_words_read_right():
                                                     "want of Scotland polls)")
     assert _polls_named(view("Scotland", "Scotland")) == "Scotland polls"
     assert _polls_named(view("England", "GB")) == "GB polls"
+
+
+def forecast_view(base, from_polls, centre, published=None, projections=(), labels=()):
+    """A forecast's view of a seat with its own terms given by hand."""
+    from types import SimpleNamespace
+
+    from bot.forecast.live import ModelView, Terms
+    from bot.forecast.model import Forecast, SeatCase
+    case = SeatCase("E1", "Testford", "England", base, frozenset(from_polls), {}, {},
+                    projected_by=tuple(labels))
+    probs = {p: 1 / len(from_polls) for p in from_polls}
+    return ModelView(Forecast(probs, 0.9, tuple(from_polls)), "basis", case=case,
+                     params=SimpleNamespace(), parties=tuple(from_polls),
+                     projection_labels=tuple(labels),
+                     terms=Terms(base, from_polls, published or {}, centre, tuple(projections)))
+
+
+def row(party: str, share: float):
+    from bot.advice.rules import Row
+    return Row(party, PARTIES[party].name, None, int(share * 10000), share, True, False)
+
+
+def test_why_names_only_the_terms_that_moved_the_call_with_their_size():
+    from bot.advice.rules import _why_moved
+    polls_only = forecast_view({"Lab": 0.30, "LD": 0.20}, {"Lab": 0.25, "LD": 0.28},
+                               {"Lab": 0.25, "LD": 0.28})
+    said = _why_moved(polls_only, row("LD", 0.2), row("Lab", 0.3))
+    assert said == ("Why Liberal Democrat and not Labour, who did better last time: the GB "
+                    "polls since then move Liberal Democrat from 20.0% to 28.0% here and "
+                    "Labour from 30.0% to 25.0% (13.0 points toward Liberal Democrat).")
+    # the polls moved toward Labour; the projections, toward the Liberal Democrats
+    projections = forecast_view({"Lab": 0.30, "LD": 0.20}, {"Lab": 0.32, "LD": 0.20},
+                                {"Lab": 0.26, "LD": 0.29}, {"Lab": 0.22, "LD": 0.35},
+                                labels=("MRP",))
+    said = _why_moved(projections, row("LD", 0.2), row("Lab", 0.3))
+    assert "polls" not in said and "the published seat projections (MRP) put Liberal " \
+        "Democrat at 35.0% and Labour at 22.0% (15.0 points toward Liberal Democrat)" in said
+    # nothing moved toward it: nothing is said
+    assert _why_moved(forecast_view({"Lab": 0.3, "LD": 0.2}, {"Lab": 0.3, "LD": 0.2},
+                                    {"Lab": 0.3, "LD": 0.2}),
+                      row("LD", 0.2), row("Lab", 0.3)) == ""
+
+
+def test_projections_that_disagree_are_said_and_agreeing_ones_are_not():
+    from bot.advice.rules import _projections_disagree
+    differ = forecast_view({"Lab": 0.3, "LD": 0.2}, {"Lab": 0.3, "LD": 0.2},
+                           {"Lab": 0.3, "LD": 0.2},
+                           projections=({"Lab": 0.30, "LD": 0.20, "Con": 0.40},
+                                        {"Lab": 0.20, "LD": 0.30, "Con": 0.40}),
+                           labels=("A MRP", "B MRP"))
+    assert _projections_disagree(differ, differ.forecast, PARTIES) == (
+        "The published projections disagree on who is strongest of the parties you could "
+        "back here (A MRP: Labour; B MRP: Liberal Democrat); the chances weigh them all.")
+    agree = forecast_view({"Lab": 0.3, "LD": 0.2}, {"Lab": 0.3, "LD": 0.2},
+                          {"Lab": 0.3, "LD": 0.2},
+                          projections=({"Lab": 0.30, "LD": 0.20}, {"Lab": 0.35, "LD": 0.1}),
+                          labels=("A MRP", "B MRP"))
+    assert _projections_disagree(agree, agree.forecast, PARTIES) == ""
