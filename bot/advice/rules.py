@@ -18,8 +18,7 @@ from bot.forecast.model import (
     in_words,
     members,
 )
-from bot.forecast.projection import key
-from bot.forecast.shares import MAJOR, PREDECESSOR
+from bot.forecast.shares import MAJOR, forecast_party
 from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
 
 DEFAULT_OPPONENT = "Con"
@@ -77,11 +76,6 @@ class AdviceOptions:
 
 
 DEFAULT_OPTIONS = AdviceOptions()
-
-
-def forecast_key(party: str) -> str:
-    """A party's code as the forecast knows it (SGP is Green, UKIP is Reform UK's)."""
-    return PREDECESSOR.get(key(party), key(party))
 
 
 def model_bloc(options: AdviceOptions) -> tuple[str, ...]:
@@ -346,7 +340,7 @@ def _why_moved(model: ModelView, lead: Row, last: Row) -> str:
     its own terms (the polls' move, the published projections) that moved the gap toward
     `lead`, with its size in points; none named is said as nothing ("")."""
     case, terms = model.case, model.terms
-    a, b = forecast_key(lead.party), forecast_key(last.party)
+    a, b = forecast_party(lead.party), forecast_party(last.party)
     base, polls, middle = terms.base, terms.from_polls, terms.centre
     if a not in polls or b not in polls:
         return ""

@@ -21,11 +21,10 @@ from bot.forecast.projection import key
 from bot.forecast.shares import (
     MAJOR,
     OTHER,
-    PREDECESSOR,
-    ShareParams,
     canonical,
     centre,
     chances,
+    forecast_party,
     moved_by_polls,
     projected,
     seat_input,
@@ -52,7 +51,6 @@ class ModelView:
     basis: str  # "the 2024 result, by-elections since, GB polls of 2026-04-07 ..."
     stale: str = ""  # a caveat when the polls are old
     case: SeatCase | None = None  # what the chances were worked out from, to explain them
-    params: ShareParams | None = None
     polls_area: str = "GB"  # the area of the polls applied: GB stands in for a nation
     parties: tuple[str, ...] = ()  # the forecast's parties standing here
     backed: Forecast | None = None  # among the parties the server backs, when fewer
@@ -193,7 +191,7 @@ class LiveForecasts:
                       centre(case, standing, self.params),
                       tuple(canonical(shares) for shares in case.projections))
         return ModelView(found, _basis(poll, labels), _stale(poll, today), case,
-                         self.params, poll.area if poll is not None else "GB", standing,
+                         poll.area if poll is not None else "GB", standing,
                          backed, labels, terms)
 
     def published_mrps(self, code: str, poll: PollAverage | None
@@ -227,7 +225,7 @@ class LiveForecasts:
 def forecast_parties(standing: frozenset[str]) -> tuple[str, ...]:
     """The forecast's parties among those standing (predecessors as their successors),
     and Other."""
-    named = {PREDECESSOR.get(key(p), key(p)) for p in standing}
+    named = {forecast_party(p) for p in standing}
     return (*(p for p in MAJOR if p in named), OTHER)
 
 

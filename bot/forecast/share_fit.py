@@ -80,15 +80,19 @@ def fit(fdata: ForecastData, pairs: Sequence[str], side: Side = AGAINST_CON,
     sigma_reg, c_share, c_moved = _spread(everything, params)
     params = replace(params, sigma_reg=sigma_reg, c_share=c_share, c_moved=c_moved)
     if not with_projections:
-        facts = {pair: [replace(f, case=replace(f.case, projections=(), projected={},
-                                                projected_by=())) for f in fs]
-                 for pair, fs in facts.items()}
+        facts = {pair: _without_projections(fs) for pair, fs in facts.items()}
     # the seats' centres and errors do not depend on kappa: worked out once per pair
     seats = {pair: [seat_input(f.case, f.standing, f.region, params) for f in fs]
              for pair, fs in facts.items()}
     kappa = min(KAPPAS, key=lambda k: sum(
         _brier(fs, seats[pair], replace(params, kappa=k), side) for pair, fs in facts.items()))
     return replace(params, kappa=kappa)
+
+
+def _without_projections(facts: Sequence[SeatFact]) -> list[SeatFact]:
+    """The seats as if no projection had been published for them."""
+    return [replace(f, case=replace(f.case, projections=(), projected={}, projected_by=()))
+            for f in facts]
 
 
 def _squared_error(facts: Sequence[SeatFact], predict) -> float:
@@ -194,6 +198,5 @@ def backtest(fdata: ForecastData, pair: str, side: Side = AGAINST_CON,
     params = fit(fdata, earlier, side, with_projections)
     facts = seat_facts(fdata, pair, side)
     if not with_projections:
-        facts = [replace(f, case=replace(f.case, projections=(), projected={},
-                                         projected_by=())) for f in facts]
+        facts = _without_projections(facts)
     return params, forecasts(facts, params, side)

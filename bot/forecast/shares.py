@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.forecast.model import Forecast, SeatCase, Side, members
+from bot.forecast.projection import key
 
 # the parties a seat's shares are forecast for; everyone else is "Other"
 MAJOR = ("Con", "Lab", "LD", "Green", "RUK", "SNP", "PC")
@@ -67,6 +68,11 @@ def _canonical_polls(shares: Mapping[str, float]) -> dict[str, float]:
             _POLLS.clear()
         kept = _POLLS[id(shares)] = (shares, canonical(shares))
     return kept[1]
+
+
+def forecast_party(code: str) -> str:
+    """A party's code as the forecast knows it (SGP is Green, UKIP is Reform UK's)."""
+    return PREDECESSOR.get(key(code), key(code))
 
 
 def moved_by_polls(case: SeatCase, standing: Sequence[str], alpha: float

@@ -287,15 +287,13 @@ def test_small_words_read_right():
 
 def forecast_view(base, from_polls, centre, published=None, projections=(), labels=()):
     """A forecast's view of a seat with its own terms given by hand."""
-    from types import SimpleNamespace
-
     from bot.forecast.live import ModelView, Terms
     from bot.forecast.model import Forecast, SeatCase
     case = SeatCase("E1", "Testford", "England", base, frozenset(from_polls), {}, {},
                     projected_by=tuple(labels))
     probs = {p: 1 / len(from_polls) for p in from_polls}
     return ModelView(Forecast(probs, 0.9, tuple(from_polls)), "basis", case=case,
-                     params=SimpleNamespace(), parties=tuple(from_polls),
+                     parties=tuple(from_polls),
                      projection_labels=tuple(labels),
                      terms=Terms(base, from_polls, published or {}, centre, tuple(projections)))
 
