@@ -124,3 +124,45 @@ def test_chances_are_counts_of_draws():
     found = chances(inputs, AGAINST_CON, PARAMS, draws=3000, chunk=700)["E1"]
     assert abs(sum(found.probabilities.values()) - 1.0) < 1e-12
     assert found.opponent_top_two == 0.0
+
+
+def test_errors_are_centred_so_a_wider_spread_is_no_advantage():
+    """Two bloc parties level at the centre, one with three times the seat error of the
+    other: each tops the bloc about half the time (errors have mean nought)."""
+    import numpy as np
+
+    from bot.forecast.shares import SeatInput
+    quiet = ShareParams(alpha=0.5, lam=0.5, sigma_nat=0.0, sigma_reg=0.0, c_share=0.05,
+                        c_moved=0.1, kappa=1.0, projection_weights={})
+    seat = SeatInput("E1", "North", ("Con", "Lab", "LD", "Other"),
+                     np.array([0.2, 0.35, 0.35, 0.1]), np.array([0.01, 0.01, 0.03, 0.01]))
+    found = chances([seat], AGAINST_CON, quiet, draws=6000)["E1"]
+    assert 0.45 < found.probabilities["Lab"] < 0.55
+
+
+def test_with_all_weight_on_the_projections_the_centre_is_theirs():
+    seat = case({"Con": 0.5, "Lab": 0.3, "LD": 0.2}, {"Con": 0.5, "Lab": 0.3, "LD": 0.2},
+                {"Con": 0.5, "Lab": 0.3, "LD": 0.2},
+                projections=({"Con": 0.2, "Lab": 0.5, "LD": 0.3},), names=("a",))
+    only_them = ShareParams(alpha=0.5, lam=1.0, sigma_nat=0.02, sigma_reg=0.01,
+                            c_share=0.05, c_moved=0.1, kappa=1.0, projection_weights={})
+    assert centre(seat, ("Con", "Lab", "LD"), only_them) == pytest.approx(
+        {"Con": 0.2, "Lab": 0.5, "LD": 0.3})
+    none = ShareParams(**{**only_them.__dict__, "lam": 0.0})
+    assert centre(seat, ("Con", "Lab", "LD"), none) == pytest.approx(
+        {"Con": 0.5, "Lab": 0.3, "LD": 0.2})
+
+
+def test_a_share_drawn_below_nought_is_nought_and_two_noughts_are_level():
+    """Con and the Liberal Democrats level at one point with wide errors: when both are
+    drawn below nought both have nought, neither beats the other, and the Conservatives
+    keep second place; so they are top two more often than half the time (0.59)."""
+    import numpy as np
+
+    from bot.forecast.shares import SeatInput
+    quiet = ShareParams(alpha=0.5, lam=0.5, sigma_nat=0.0, sigma_reg=0.0, c_share=0.05,
+                        c_moved=0.1, kappa=1.0, projection_weights={})
+    seat = SeatInput("E1", "North", ("Con", "Lab", "LD"),
+                     np.array([0.01, 0.98, 0.01]), np.array([0.05, 0.01, 0.05]))
+    found = chances([seat], AGAINST_CON, quiet, draws=6000)["E1"]
+    assert 0.55 < found.opponent_top_two < 0.63
