@@ -12,6 +12,7 @@ Pure arithmetic on SeatCases; the fit on earlier elections is in `forecast.share
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,17 +58,15 @@ def canonical(shares: Mapping[str, float]) -> dict[str, float]:
     return out
 
 
-_POLLS: dict[int, tuple[Mapping[str, float], dict[str, float]]] = {}
+@functools.cache
+def _canonical_items(items: tuple[tuple[str, float], ...]) -> dict[str, float]:
+    return canonical(dict(items))
 
 
 def _canonical_polls(shares: Mapping[str, float]) -> dict[str, float]:
-    """`canonical` of a poll average, kept: every seat of a nation shares one average."""
-    kept = _POLLS.get(id(shares))
-    if kept is None or kept[0] is not shares:
-        if len(_POLLS) > 1000:
-            _POLLS.clear()
-        kept = _POLLS[id(shares)] = (shares, canonical(shares))
-    return kept[1]
+    """`canonical` of a poll average, kept: every seat of a nation shares one average
+    (and there are a handful of averages in all)."""
+    return _canonical_items(tuple(sorted(shares.items())))
 
 
 def forecast_party(code: str) -> str:
@@ -168,7 +167,8 @@ def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,
     while done < draws:
         n = min(chunk, draws - done)
         national = rng.normal(0, params.kappa * params.sigma_nat, (n, len(parties)))
-        national[:, -1] = 0.0  # Other is what the parties leave: no error of its own
+        # Other is what the parties leave: no error of its own
+        national[:, parties.index(OTHER)] = 0.0
         regional = rng.normal(0, params.kappa * params.sigma_reg,
                               (n, len(regions), len(parties)))
         for seat in seats:
