@@ -686,4 +686,5 @@ def _row(c: CandidateResult, options: AdviceOptions, out: set[str],
 
 
 def _ordinal(n: int) -> str:
-    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}.get(n, f"{n}th")
+    """A place below second (the only places said in words)."""
+    return {3: "third", 4: "fourth", 5: "fifth"}.get(n, f"{n}th")

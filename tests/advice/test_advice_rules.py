@@ -339,3 +339,41 @@ def test_projections_that_disagree_are_said_and_agreeing_ones_are_not():
                           projections=({"Lab": 0.30, "LD": 0.20}, {"Lab": 0.35, "LD": 0.1}),
                           labels=("A MRP", "B MRP"))
     assert _projections_disagree(agree, agree.forecast, PARTIES) == ""
+
+
+@pytest.mark.parametrize(("votes", "place"), [
+    ({"Lab": 500, "RUK": 150, "Green": 120, "Con": 100, "LD": 90}, "fourth"),
+    ({"Lab": 500, "RUK": 150, "Green": 120, "LD": 110, "Ind": 105, "Con": 100}, "6th")])
+def test_every_place_below_third_is_said_as_written(votes, place):
+    assert advise(record(votes), PARTIES).headline.startswith(f"Conservative came {place},")
+
+
+def test_a_one_vote_gap_is_one_vote():
+    from dataclasses import replace
+
+    from bot.advice.rules import _gap
+    close = row("Lab", 0.3)
+    assert _gap(close, replace(close, votes=close.votes - 1)) == "1 vote"
+    assert _gap(close, replace(close, votes=close.votes - 2)) == "2 votes"
+    assert _gap(close, row("LD", 0.29)) == "1.0 points"
+
+
+def test_a_byelection_result_is_said_second_after_what_the_advice_rests_on():
+    from dataclasses import replace
+    won = record({"Lab": 4000, "Con": 3000, "LD": 2500},
+                 byelection={"Lab": 3000, "Con": 2000, "LD": 1500})
+    won = replace(won, byelections=(replace(won.byelections[0], result="Lab hold"),))
+    reasons = advise(won, PARTIES).reasons
+    assert reasons[0].startswith("This rests on the Testford by-election 2025")
+    assert reasons[1] == "Testford by-election 2025: Lab hold, majority 1,000."
+
+
+def test_why_the_forecast_differs_follows_the_result_alone():
+    from dataclasses import replace
+    moved = forecast_view({"Lab": 0.30, "LD": 0.20}, {"Lab": 0.25, "LD": 0.28},
+                          {"Lab": 0.25, "LD": 0.28})
+    view = replace(moved, forecast=model_view({"LD": 0.9, "Lab": 0.1}).forecast)
+    reasons = advise(record(BASE), PARTIES, model=view).reasons
+    alone = reasons.index("On the 2024 general election result alone: Labour.")
+    assert reasons[alone + 1].startswith("Why Liberal Democrat and not Labour, who did better "
+                                         "last time: the GB polls since then move")
