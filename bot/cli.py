@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import sys
 from enum import IntEnum
 from pathlib import Path
 
 from bot import logs
 from bot.config import ConfigError, Settings, load_settings
-from bot.db import StorageError
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.sources import SourceError
 from bot.errors import UserFacingError
-from bot.pg import PostgresError
 from bot.places.postcodes import PostcodeImportError
+from bot.store.postgres_data import PostgresError
+from bot.store.sqlite import StorageError
 
 NO_TOKEN = """\
 howtovote needs a Discord bot token to run on Discord.
@@ -170,13 +169,13 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
         print(data.format_status(data.status(settings), settings))
         return 0
     if args.data_command in ("backup", "cache"):
-        from bot import db as dbmod
-        from bot import pg
         from bot.community.store import open_guild_data, where
         from bot.places.postcodes import clear_cache
+        from bot.store import postgres_data
+        from bot.store import sqlite as sqlite_store
 
         if args.data_command == "backup" and settings.database_url:
-            copied = pg.export_guilds_db(settings.database_url, args.file)
+            copied = postgres_data.export_guilds_db(settings.database_url, args.file)
             print(f"Backed up {where(settings)} to {args.file} as a guilds.db file "
                   f"({sum(c.rows for c in copied):,} rows, every table's checksum equal; "
                   "`data migrate --to` loads it back)")
@@ -184,32 +183,32 @@ def cmd_data(args: argparse.Namespace, settings: Settings) -> int:
         guilds = open_guild_data(settings)
         try:
             if args.data_command == "backup":
-                size = dbmod.backup(guilds, args.file)
+                size = sqlite_store.backup(guilds, args.file)
                 print(f"Backed up {where(settings)} to {args.file} ({size:,} bytes)")
             else:
                 print(f"Cleared {clear_cache(guilds):,} cached postcode answers")
         finally:
-            guilds.conn.close()
+            guilds.close()
         return 0
     if args.data_command == "migrate":
-        from bot import db as dbmod
-        from bot import pg
+        from bot.store import postgres_data
+        from bot.store import sqlite as sqlite_store
 
         if not args.to.startswith(("postgresql://", "postgres://")):
             print("--to takes a PostgreSQL URL: postgresql://user@host:5432/database",
                   file=sys.stderr)
             return 2
-        guilds = dbmod.open_guilds(settings.guilds_db_path)
+        guilds = sqlite_store.open_guilds(settings.guilds_db_path)
         try:
-            copied = pg.copy_guilds_db(guilds.conn, args.to)
-        except pg.PostgresError as exc:
+            copied = postgres_data.copy_guilds_db(guilds.connection, args.to)
+        except postgres_data.PostgresError as exc:
             print(f"howtovote: {exc}", file=sys.stderr)
             return 2
         for item in copied:
             print(f"{item.table:<18} {item.rows:>8,} rows  sha256 {item.checksum[:16]}  "
                   "equal")
-        print(f"Copied {settings.guilds_db_path} into {pg.safe_url(args.to)}: every table's "
-              "rows and checksum match.")
+        print(f"Copied {settings.guilds_db_path} into {postgres_data.safe_url(args.to)}: "
+              "every table's rows and checksum match.")
         return 0
     if args.data_command == "import-postcodes":
         from bot.places.postcodes import import_postcodes
@@ -284,7 +283,7 @@ def cmd_polls(args: argparse.Namespace, settings: Settings) -> int:
     if args.polls_command == "delete":
         gone = national_polls.delete(guilds, args.poll_id)  # the operator's own shell
         print(f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})")
-    guilds.conn.close()
+    guilds.close()
 
     async def describe() -> str:
         service = await HowToVote(settings).start(offline=True)
@@ -497,12 +496,9 @@ def cmd_health(settings: Settings) -> int:
 
     from bot import db as dbmod
 
-    try:
-        dbmod.open_elections(settings.elections_db_path).conn.execute(
-            "select count(*) from seats").fetchone()
-    except (OSError, sqlite3.Error) as exc:
-        print(f"unhealthy: no usable election data at {settings.elections_db_path} ({exc})",
-              file=sys.stderr)
+    if problem := dbmod.elections_problem(settings.elections_db_path):
+        print(f"unhealthy: no usable election data at {settings.elections_db_path} "
+              f"({problem})", file=sys.stderr)
         return 1
     beat = settings.db_dir / ".heartbeat"
     try:
@@ -527,7 +523,7 @@ def cmd_run(settings: Settings) -> int:
     # refuse what cannot work before connecting to Discord: missing or corrupt data, a
     # guild database that cannot be opened or reached
     asyncio.run(ensure_data(settings))
-    open_guild_data(settings).conn.close()
+    open_guild_data(settings).close()
     # the one place the core reaches up into the Discord layer: starting it
     from bot.service import HowToVote
     from cogs.utils.client import run_bot

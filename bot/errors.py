@@ -1,6 +1,5 @@
-"""Errors whose message is meant for the user (shown as it is, nothing was changed)."""
-
-import sqlite3
+"""Errors whose message is meant for the user (shown as it is, nothing was changed), and
+the guild store's own errors, which each store adapter raises in place of its driver's."""
 
 
 class UserFacingError(ValueError):
@@ -20,17 +19,29 @@ class SavedUnshown(UserFacingError):
     heading = "Done"
 
 
-class StoreUnavailable(sqlite3.OperationalError, UserFacingError):
-    """The guild database is out of reach (PostgreSQL restarting, say) and nothing was
-    written. A sqlite3 error too, so that code handling either engine's failures sees one
-    kind."""
+class StoreError(Exception):
+    """The guild store failed, whichever engine holds it."""
+
+
+class StoreConflict(StoreError):
+    """A rule of the schema refused the write (a unique key, a trigger); nothing was
+    written."""
+
+
+class StoreFailed(StoreError):
+    """The engine refused or broke (a full or read-only disk, a damaged page)."""
+
+
+class StoreUnavailable(StoreError, UserFacingError):
+    """The guild database is out of reach (PostgreSQL restarting, another process holding
+    guilds.db's write lock) and nothing was written."""
 
     def __init__(self, message: str = "the bot's database is out of reach for a moment "
                  "(restarting?): nothing was saved. Please try again in a moment.") -> None:
         super().__init__(message)
 
 
-class StoreUncertain(sqlite3.OperationalError, UserFacingError):
+class StoreUncertain(StoreError, UserFacingError):
     """The database went away while a write was committing: it may or may not be saved."""
 
     heading = "Perhaps done"

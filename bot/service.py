@@ -8,7 +8,6 @@ import logging
 import math
 import os
 import socket
-import sqlite3
 import statistics
 import time
 from collections import deque
@@ -43,7 +42,13 @@ from bot.community.store import GuildStore
 from bot.config import Settings
 from bot.election_parts import election_parts
 from bot.elections.dataset import ensure_data
-from bot.errors import NotRecorded, SavedUnshown, StoreUnavailable, UserFacingError
+from bot.errors import (
+    NotRecorded,
+    SavedUnshown,
+    StoreError,
+    StoreUnavailable,
+    UserFacingError,
+)
 from bot.forecast import national_polls, projection
 from bot.forecast.live import ModelView
 from bot.models import Resolution, SeatRef, SeatUpdate
@@ -119,7 +124,8 @@ class HowToVote:
                 headers={"User-Agent": "howtovote (Discord tactical-voting bot)"})
         offline_table = self.settings.db_dir / "postcodes.db"
         self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
-                                        self.guilds_db, offline_table)
+                                        self.guilds_db, offline_table,
+                                        write=self.store.write)
         self.resolver = parts.resolver.with_postcodes(self.postcodes)
         self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
         return self
@@ -293,7 +299,7 @@ class HowToVote:
         are at the next change, compared with what they were last told)."""
         try:
             return await self.store.write(subscriptions.due, guild_id, code, fingerprint)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             log.warning("could not look up subscribers to tell: %s", exc)
             return []
 
@@ -310,7 +316,7 @@ class HowToVote:
         again at the next change)."""
         try:
             await self.store.write(fn, *args)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             log.warning("could not record a subscriber's DM: %s", exc)
 
     def describe_polls(self, quote: Callable[[str], str] = str) -> str:
@@ -337,7 +343,7 @@ class HowToVote:
     async def create_poll(self, **fields) -> polls.Poll:
         try:
             return await self.store.write(polls.create, **fields)
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             raise NotRecorded("the poll could not be saved (a storage problem)") from exc
 
     async def end_poll(self, poll_id: int, guild_id: int) -> polls.Poll:

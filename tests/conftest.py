@@ -74,7 +74,7 @@ def build_mini(path: Path) -> None:
     db = dbmod.open_elections(path, writable=True)
     dbmod.create_elections_schema(db)
     db.conn.executescript((FIXTURES / "mini_elections.sql").read_text(encoding="utf-8"))
-    db.conn.close()
+    db.close()
 
 
 def sample_postcodes_file() -> Path:

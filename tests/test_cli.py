@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import db as dbmod
 from bot.cli import Exit, main
 from bot.config import PROJECT_ROOT
+from bot.store import sqlite as sqlite_store
 
 LATIN1 = "code,call\nE14001159,Lib Démocrats\n".encode("latin-1")
 
@@ -117,7 +117,7 @@ def test_projections_import_refuses_fractions_and_replaces_only_when_asked(cli, 
 
 def test_a_guilds_db_missing_part_of_its_schema_is_refused_naming_it(cli, settings):
     path = settings.db_dir / "guilds.db"
-    dbmod.open_guilds(path).conn.execute("drop table seat_updates")
+    sqlite_store.open_guilds(path).execute("drop table seat_updates")
     code, _out, err = cli("ask", "Batley")
     assert code == Exit.GUILD_DATA
     assert "guilds.db is damaged: it lacks table seat_updates" in err

@@ -18,12 +18,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import db as dbmod
 from bot.advice.render import EMBED_LIMIT, FIELD_LIMIT, FIELDS_LIMIT, render_embed, render_text
 from bot.advice.rules import advise
 from bot.models import SeatUpdate
 from bot.places.postcodes import PostcodeLookup
 from bot.places.resolve import Resolver
+from bot.store import sqlite as sqlite_store
 
 NASTY = st.one_of(
     st.text(max_size=300),
@@ -116,8 +116,8 @@ def test_read_only_database_files(built_db_dir, tmp_path):
     from bot.config import Settings
     from bot.service import HowToVote
     shutil.copy(built_db_dir / "elections.db", tmp_path / "elections.db")
-    guilds = dbmod.open_guilds(tmp_path / "guilds.db")
-    guilds.conn.close()
+    guilds = sqlite_store.open_guilds(tmp_path / "guilds.db")
+    guilds.close()
     (tmp_path / "elections.db").chmod(stat.S_IRUSR)
 
     async def ask():
@@ -182,7 +182,7 @@ def test_moderator_commands_never_crash_ping_or_store_junk(discord_session, comm
     assert all("Sorry, something went wrong" not in (p.get("content") or "")
                for p in harness.payloads)
     db = harness.bot.service.guilds_db
-    for (payload,) in db.conn.execute("select payload from seat_updates"):
+    for (payload,) in db.execute("select payload from seat_updates"):
         for key in ("text", "reason", "name"):
             value = json.loads(payload).get(key)
             assert value is None or value.strip() and "\u200b" not in value
@@ -230,12 +230,12 @@ def test_any_reply_from_postcodes_io_is_survived_and_junk_never_cached(
         hostile_postcodes_io, tmp_path_factory, reply):
     state, url, session, loop = hostile_postcodes_io
     state["reply"] = reply
-    cache = dbmod.open_guilds(tmp_path_factory.mktemp("cache") / "guilds.db")
+    cache = sqlite_store.open_guilds(tmp_path_factory.mktemp("cache") / "guilds.db")
     answer = loop.run_until_complete(PostcodeLookup(url, session, cache).lookup("WF13 1AB"))
     assert answer.status in ("live", "terminated", "not-found", "error")
     if answer.status == "live":
         assert answer.seat_code and answer.seat_code[0] in "ENSW"
-    rows = cache.conn.execute("select status, seat_code from postcode_cache").fetchall()
+    rows = cache.execute("select status, seat_code from postcode_cache").fetchall()
     assert all(status != "live" or code for status, code in rows)
     assert answer.status != "error" or rows == []
-    cache.conn.close()
+    cache.close()

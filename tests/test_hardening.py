@@ -18,9 +18,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot import db as dbmod
 from bot.advice.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.community import polls, subscriptions, updates
+from bot.errors import StoreConflict, StoreFailed, StoreUnavailable
 from bot.forecast import national_polls
 from bot.places.postcodes import (
     NEGATIVE_MAX_AGE,
@@ -28,13 +28,14 @@ from bot.places.postcodes import (
     PostcodeLookup,
     import_postcodes,
 )
+from bot.store import sqlite as sqlite_store
 from bot.textnorm import clean_query, safe_text
 
 PARTIES = {"Con", "Lab", "LD", "Green", "SNP", "PC", "RUK"}
 
 
 def guilds(tmp_path: Path):
-    return dbmod.open_guilds(tmp_path / "guilds.db")
+    return sqlite_store.open_guilds(tmp_path / "guilds.db")
 
 
 def post(db, guild_id, kind="note", party=None, payload=None, seat="E14001196"):
@@ -73,7 +74,7 @@ def test_reverted_or_already_shared_updates_cannot_be_shared(tmp_path):
     with pytest.raises(updates.UpdateError, match="was reverted"):
         updates.make_global(db, update_id=second.id, author_id=99, author_name="owner",
                             owners={99})
-    rows = db.conn.execute("select count(*) from seat_updates where guild_id is null")
+    rows = db.execute("select count(*) from seat_updates where guild_id is null")
     assert rows.fetchone()[0] == 1
 
 
@@ -115,7 +116,7 @@ def test_invisible_text_is_refused_and_vanishes_inside_words(tmp_path):
     for invisible in ("\u200b", "\u200b\u200d\ufeff", " \u2060 ", "\u00ad"):
         with pytest.raises(updates.UpdateError, match="empty"):
             post(db, 10, payload={"text": invisible})
-    assert db.conn.execute("select count(*) from seat_updates").fetchone()[0] == 0
+    assert db.execute("select count(*) from seat_updates").fetchone()[0] == 0
     assert clean_query("Bat\u200bley") == "Batley" and clean_query("WF13\u200d 1AB") == "WF13 1AB"
     kept = post(db, 10, payload={"text": "\u200bvote\u200b early"})
     assert kept.payload["text"] == "vote early"
@@ -174,7 +175,7 @@ async def broken():
 
 
 def cached(db) -> list[tuple]:
-    return db.conn.execute("select postcode, status from postcode_cache").fetchall()
+    return db.execute("select postcode, status from postcode_cache").fetchall()
 
 
 @pytest.mark.parametrize("reply", [
@@ -213,7 +214,7 @@ async def test_not_found_is_kept_for_hours_not_months(broken, tmp_path):
         assert (await lookup.lookup("WF13 1AB")).status == "not-found"
         assert cached(db) == [("WF13 1AB", "not-found")]
         stale = (datetime.now(UTC) - NEGATIVE_MAX_AGE - timedelta(minutes=1)).isoformat()
-        db.conn.execute("update postcode_cache set fetched_at = ?", (stale,))
+        db.execute("update postcode_cache set fetched_at = ?", (stale,))
         before = broken.requests
         await lookup.lookup("WF13 1AB")
         assert broken.requests == before + 1  # asked again after hours
@@ -233,7 +234,7 @@ async def test_forty_lookups_against_a_hanging_server_stay_within_the_budget(bro
 
 async def test_a_read_only_cache_still_answers(broken, tmp_path):
     db = guilds(tmp_path)
-    db.conn.execute("pragma query_only = on")
+    db.execute("pragma query_only = on")
     broken.reply = {"status": 200, "result": {
         "parliamentary_constituency_2024": "Dewsbury and Batley",
         "codes": {"parliamentary_constituency_2024": "E14001196"}}}
@@ -244,32 +245,32 @@ async def test_a_read_only_cache_still_answers(broken, tmp_path):
 
 # -- 6. racing processes -------------------------------------------------------------------
 def _revert_worker(path: str, update_id: int, start, results) -> None:
-    db = dbmod.open_guilds(Path(path))
+    db = sqlite_store.open_guilds(Path(path))
     start.wait()
     try:
         updates.revert(db, update_id=update_id, guild_id=10, author_id=2, author_name="m")
         results.put("ok")
-    except (updates.UpdateError, sqlite3.IntegrityError, sqlite3.OperationalError) as exc:
+    except (updates.UpdateError, StoreConflict, StoreUnavailable) as exc:
         results.put(type(exc).__name__)
 
 
 def _subscribe_worker(path: str, n: int, start, results) -> None:
-    db = dbmod.open_guilds(Path(path))
+    db = sqlite_store.open_guilds(Path(path))
     start.wait()
     ok = 0
     for seat in range(3):
-        with contextlib.suppress(subscriptions.SubscriptionError, sqlite3.OperationalError):
+        with contextlib.suppress(subscriptions.SubscriptionError, StoreUnavailable):
             ok += subscriptions.subscribe(db, 10, 7, f"E1400{n}{seat:03d}", "x")
     results.put(ok)
 
 
 def _end_worker(path: str, poll_id: int, start, results) -> None:
-    db = dbmod.open_guilds(Path(path))
+    db = sqlite_store.open_guilds(Path(path))
     start.wait()
     try:
         polls.end(db, poll_id, 10)
         results.put("ok")
-    except (polls.PollError, sqlite3.OperationalError) as exc:
+    except (polls.PollError, StoreUnavailable) as exc:
         results.put(type(exc).__name__)
 
 
@@ -293,14 +294,14 @@ def test_eight_processes_revert_one_update_once(tmp_path):
     target = post(db, 10)
     outcomes = race(_revert_worker, str(tmp_path / "guilds.db"), target.id)
     assert outcomes.count("ok") == 1
-    assert db.conn.execute("select count(*) from seat_updates where reverts_id = ?",
+    assert db.execute("select count(*) from seat_updates where reverts_id = ?",
                            (target.id,)).fetchone()[0] == 1
 
 
 def test_eight_processes_cannot_pass_the_subscription_cap(tmp_path):
     db = guilds(tmp_path)
     outcomes = race(_subscribe_worker, str(tmp_path / "guilds.db"), lambda i: i)
-    rows = db.conn.execute("select count(*) from subscriptions").fetchone()[0]
+    rows = db.execute("select count(*) from subscriptions").fetchone()[0]
     assert rows == sum(outcomes) == subscriptions.MAX_PER_USER
 
 
@@ -316,36 +317,36 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
     path = tmp_path / "guilds.db"
     db = guilds(tmp_path)
     target = post(db, 10)
-    db.conn.execute("drop trigger seat_updates_one_revert")
+    db.execute("drop trigger seat_updates_one_revert")
     for _ in range(2):  # what the old race wrote
-        db.conn.execute("insert into seat_updates (guild_id, seat_code, kind, payload, "
+        db.execute("insert into seat_updates (guild_id, seat_code, kind, payload, "
                         "author_id, author_name, created_at, reverts_id) values "
                         "(10, 'E14001196', 'revert', '{}', 1, 'm', 'now', ?)", (target.id,))
-    db.conn.execute("alter table national_polls drop column deleted_at")
-    db.conn.execute("alter table subscriptions drop column notified_at")
-    db.conn.execute("alter table subscriptions drop column dm_refused_at")
+    db.execute("alter table national_polls drop column deleted_at")
+    db.execute("alter table subscriptions drop column notified_at")
+    db.execute("alter table subscriptions drop column dm_refused_at")
     for column in ("claimed_by", "claimed_until", "announced_at"):
-        db.conn.execute(f"alter table polls drop column {column}")
-    db.conn.execute("drop table site_calls")
-    db.conn.execute("drop table owner_projections")
-    db.conn.execute("drop table rate_limits")
-    db.conn.execute("drop table answer_versions")
-    for (name,) in db.conn.execute("select name from sqlite_master where type = 'trigger' "
+        db.execute(f"alter table polls drop column {column}")
+    db.execute("drop table site_calls")
+    db.execute("drop table owner_projections")
+    db.execute("drop table rate_limits")
+    db.execute("drop table answer_versions")
+    for (name,) in db.execute("select name from sqlite_master where type = 'trigger' "
                                    "and name like '%_version%'").fetchall():
-        db.conn.execute(f"drop trigger {name}")
-    db.conn.execute("pragma user_version = 4")  # as a file from before migration 5
-    db.conn.close()
-    again = dbmod.open_guilds(path)
-    assert again.conn.execute("select count(*) from seat_updates").fetchone()[0] == 3
-    assert dbmod.schema_version(again.conn) == len(dbmod.MIGRATIONS)
+        db.execute(f"drop trigger {name}")
+    db.execute("pragma user_version = 4")  # as a file from before migration 5
+    db.close()
+    again = sqlite_store.open_guilds(path)
+    assert again.execute("select count(*) from seat_updates").fetchone()[0] == 3
+    assert sqlite_store.schema_version(again.connection) == len(sqlite_store.MIGRATIONS)
 
 
 # -- 8. broken or full storage ----------------------------------------------------------------
 def test_an_empty_guilds_db_is_refused_and_kept(tmp_path):
     path = tmp_path / "guilds.db"
     path.write_bytes(b"")
-    with pytest.raises(dbmod.StorageError, match=str(path)) as error:
-        dbmod.open_guilds(path)
+    with pytest.raises(sqlite_store.StorageError, match=str(path)) as error:
+        sqlite_store.open_guilds(path)
     assert "backup" in str(error.value) and path.stat().st_size == 0
 
 
@@ -353,27 +354,27 @@ def test_a_corrupt_guilds_db_is_refused_and_kept(tmp_path):
     path = tmp_path / "guilds.db"
     junk = b"SQLite format 3\x00" + b"\x13" * 4000
     path.write_bytes(junk)
-    with pytest.raises(dbmod.StorageError, match="guilds.db"):
-        dbmod.open_guilds(path)
+    with pytest.raises(sqlite_store.StorageError, match="guilds.db"):
+        sqlite_store.open_guilds(path)
     assert path.read_bytes() == junk
 
 
 def test_a_full_disk_is_reported_not_hidden(tmp_path):
     db = guilds(tmp_path)
-    page_count = db.conn.execute("pragma page_count").fetchone()[0]
-    db.conn.execute(f"pragma max_page_count = {page_count}")
-    with pytest.raises(sqlite3.OperationalError, match="full"):
+    page_count = db.execute("pragma page_count").fetchone()[0]
+    db.execute(f"pragma max_page_count = {page_count}")
+    with pytest.raises(StoreFailed, match="full"):
         post(db, 10, payload={"text": "x" * 400})
         for _ in range(200):
             post(db, 10, payload={"text": "y" * 400})
-    db.conn.execute("pragma max_page_count = 1073741823")
-    assert db.conn.execute("pragma integrity_check").fetchone()[0] == "ok"
+    db.execute("pragma max_page_count = 1073741823")
+    assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
 def test_backup_is_a_consistent_copy(tmp_path):
     db = guilds(tmp_path)
     post(db, 10)
-    size = dbmod.backup(db, tmp_path / "copy" / "backup.db")
+    size = sqlite_store.backup(db, tmp_path / "copy" / "backup.db")
     copy = sqlite3.connect(tmp_path / "copy" / "backup.db")
     assert size > 0 and copy.execute("select count(*) from seat_updates").fetchone()[0] == 1
 
@@ -564,7 +565,7 @@ async def test_moderators_have_a_cooldown_too(discord_bot):
     await discord_bot.grant_manage_server(0)
     for i in range(14):
         await discord_bot.send(f'!note "Dewsbury and Batley" note {i}')
-    count = discord_bot.bot.service.guilds_db.conn.execute(
+    count = discord_bot.bot.service.guilds_db.execute(
         "select count(*) from seat_updates").fetchone()[0]
     assert count == 10
 

@@ -11,11 +11,11 @@ from bot.config import PROJECT_ROOT
 
 # Lowest first (bot/__init__.py): a module may import the shared modules at the top of
 # `bot` and the packages before its own, never one after it.
-PACKAGES = ("places", "forecast", "elections", "advice", "community", "evaluation")
+PACKAGES = ("store", "places", "forecast", "elections", "advice", "community", "evaluation")
 TOP = {"service", "cli", "election_parts"}  # above every package
-STORAGE = {"bot.db", "bot.community.store", "bot.community.settings", "bot.community.updates",
-           "bot.community.polls", "bot.community.subscriptions", "bot.community.sites",
-           "bot.community.projections",
+STORAGE = {"bot.db", "bot.store", "bot.community.store", "bot.community.settings",
+           "bot.community.updates", "bot.community.polls", "bot.community.subscriptions",
+           "bot.community.sites", "bot.community.projections",
            "bot.forecast.national_polls", "bot.forecast.store", "bot.places.postcodes",
            "bot.elections", "sqlite3", "sqlite_utils"}
 
@@ -90,3 +90,20 @@ def test_the_core_never_imports_discord():
     for path in sorted((PROJECT_ROOT / "bot").rglob("*.py")):
         found = {n for n in imports(path) if n == "discord" or n.startswith("discord.")}
         assert not found, f"{path.relative_to(PROJECT_ROOT)} imports {sorted(found)}"
+
+
+# the reference data (elections.db, the offline postcode table) is SQLite by design; the
+# guild store is reached only through its adapters
+REFERENCE_DATA = ("bot.db", "bot.elections.", "bot.places.postcodes", "bot.forecast.store")
+
+
+def test_only_the_store_adapters_import_a_database_driver():
+    for path in sorted((PROJECT_ROOT / "bot").rglob("*.py")):
+        name = module_of(path)
+        if name.startswith("bot.store."):
+            continue
+        drivers = {n.split(".")[0] for n in imports(path)} & {"sqlite3", "psycopg",
+                                                              "psycopg_pool"}
+        if name.startswith(REFERENCE_DATA):
+            drivers -= {"sqlite3"}
+        assert not drivers, f"{name} imports {sorted(drivers)}: go through bot.store"

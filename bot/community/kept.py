@@ -14,20 +14,19 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-import sqlite_utils
-
 from bot.community import projections, sites, updates
 from bot.community import settings as guild_settings
 from bot.community.versions import Versions
 from bot.forecast import national_polls
 from bot.models import SeatUpdate
+from bot.store.base import Store
 
 T = TypeVar("T")
 ANSWERS_KEPT = 20_000  # answers kept at most (shared by servers in the same state)
 
 
 class Kept:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self.versions = Versions(db)
         self._settings: dict[int, guild_settings.GuildSettings] = {}

@@ -4,10 +4,8 @@ in one locked write, refunded when the action it paid for is refused."""
 
 from __future__ import annotations
 
-import sqlite_utils
-
-from bot.db import transaction
 from bot.errors import UserFacingError
+from bot.store.base import Store
 
 MODERATOR_RATE = (10, 60.0)  # updates a moderator may post a minute: faster is a script or a slip
 
@@ -16,15 +14,16 @@ class LimitReached(UserFacingError):
     """Too many in the window: nothing was done."""
 
 
-def take(db: sqlite_utils.Database, key: str, rate: int, per: float, now: float) -> float:
+def take(db: Store, key: str, rate: int, per: float, now: float) -> float:
     """Spend one of `rate` uses a `per`-second window for `key`: 0 when allowed, else the
     seconds until the window opens again."""
-    with transaction(db) as conn:
+    with db.transaction() as conn:
         row = conn.execute("select window_start, used from rate_limits where key = ?",
                            (key,)).fetchone()
         if row is None or now - row[0] >= per:
-            conn.execute("insert or replace into rate_limits (key, window_start, used) "
-                         "values (?, ?, 1)", (key, now))
+            conn.execute("insert into rate_limits (key, window_start, used) values (?, ?, 1) "
+                         "on conflict (key) do update set window_start = excluded.window_start, "
+                         "used = 1", (key, now))
             return 0.0
         if row[1] >= rate:
             return per - (now - row[0])
@@ -32,6 +31,6 @@ def take(db: sqlite_utils.Database, key: str, rate: int, per: float, now: float)
         return 0.0
 
 
-def refund(db: sqlite_utils.Database, key: str) -> None:
-    db.conn.execute("update rate_limits set used = used - 1 where key = ? and used > 0",
+def refund(db: Store, key: str) -> None:
+    db.execute("update rate_limits set used = used - 1 where key = ? and used > 0",
                     (key,))

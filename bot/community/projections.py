@@ -15,12 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import sqlite_utils
-
-from bot.db import transaction
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.projections import read
 from bot.errors import UserFacingError
+from bot.store.base import Store
 from bot.textnorm import count, label, visible
 
 NAME_LIMIT = 40
@@ -80,13 +78,13 @@ def parse(raw: bytes, label: str, seats: Mapping[str, str],
     return dict(rows)
 
 
-def store(db: sqlite_utils.Database, name: str, published: str,
+def store(db: Store, name: str, published: str,
           shares: Mapping[str, Mapping[str, float]], loaded_by: int | None, *,
           replace: bool = False) -> Loaded:
     """Load a projection under a new name, or (`replace`) in place of the one it names."""
     name = check_name(name)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with transaction(db) as conn:
+    with db.transaction() as conn:
         before = next((p for p in loaded(db) if p.name.casefold() == name.casefold()), None)
         if before is not None and not replace:
             raise ProjectionError(f"a projection called {before.name!r} is already loaded "
@@ -103,8 +101,8 @@ def store(db: sqlite_utils.Database, name: str, published: str,
     return Loaded(name, published, len(shares), now, before)
 
 
-def remove(db: sqlite_utils.Database, name: str) -> int:
-    with transaction(db) as conn:
+def remove(db: Store, name: str) -> int:
+    with db.transaction() as conn:
         gone = conn.execute("delete from owner_projections where name = ?",
                             (visible(name),)).rowcount
     if not gone:
@@ -112,16 +110,16 @@ def remove(db: sqlite_utils.Database, name: str) -> int:
     return gone
 
 
-def loaded(db: sqlite_utils.Database) -> list[Loaded]:
-    return [Loaded(*row) for row in db.conn.execute(
+def loaded(db: Store) -> list[Loaded]:
+    return [Loaded(*row) for row in db.execute(
         "select name, max(published), count(distinct seat_code), max(loaded_at) "
         "from owner_projections group by name order by name")]
 
 
-def by_seat(db: sqlite_utils.Database) -> dict[str, dict[str, dict[str, float]]]:
+def by_seat(db: Store) -> dict[str, dict[str, dict[str, float]]]:
     """seat code -> label ("YouGov MRP of 2029-04-30") -> party -> share."""
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for name, published, code, party, share in db.conn.execute(
+    for name, published, code, party, share in db.execute(
             "select name, published, seat_code, party, share from owner_projections "
             "order by name"):
         out.setdefault(code, {}).setdefault(f"{name} of {published}", {})[party] = share

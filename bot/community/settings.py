@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
-import sqlite_utils
-
 from bot.advice.rules import DEFAULT_OPPONENT, AdviceOptions
 from bot.errors import UserFacingError
 from bot.forecast.model import OPPONENT_SETS, members
+from bot.store.base import Store
 
 KEYS = {
     "mod-role": "the role whose members may post seat updates (a role id or mention)",
@@ -76,15 +75,15 @@ class GuildSettings:
         return AdviceOptions.against(self.opponent, bloc or None)
 
 
-def get_raw(db: sqlite_utils.Database, guild_id: int, key: str) -> str | None:
-    row = db.conn.execute("select value from guild_settings where guild_id = ? and key = ?",
+def get_raw(db: Store, guild_id: int, key: str) -> str | None:
+    row = db.execute("select value from guild_settings where guild_id = ? and key = ?",
                           (guild_id, key)).fetchone()
     return row[0] if row else None
 
 
-def set_raw(db: sqlite_utils.Database, guild_id: int, key: str, value: str,
+def set_raw(db: Store, guild_id: int, key: str, value: str,
             by: int | None) -> None:
-    db.conn.execute(
+    db.execute(
         "insert into guild_settings (guild_id, key, value, updated_by, updated_at) "
         "values (?, ?, ?, ?, ?) on conflict (guild_id, key) do update set "
         "value = excluded.value, updated_by = excluded.updated_by, "
@@ -95,10 +94,10 @@ def set_raw(db: sqlite_utils.Database, guild_id: int, key: str, value: str,
 DEFAULTS = GuildSettings()  # a DM, the terminal, or a server that changed nothing
 
 
-def get(db: sqlite_utils.Database, guild_id: int | None) -> GuildSettings:
+def get(db: Store, guild_id: int | None) -> GuildSettings:
     if guild_id is None:
         return DEFAULTS
-    raw = dict(db.conn.execute("select key, value from guild_settings where guild_id = ?",
+    raw = dict(db.execute("select key, value from guild_settings where guild_id = ?",
                                (guild_id,)).fetchall())
     return GuildSettings(
         mod_role_id=int(raw["mod-role"]) if raw.get("mod-role") else None,
@@ -135,9 +134,16 @@ def _party(value: str, known: set[str]) -> str:
     return match
 
 
-def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by: int,
+def set_value(db: Store, guild_id: int, key: str, value: str, by: int,
               known_parties: set[str]) -> GuildSettings:
-    """Validate and store one setting; nothing is written when the value is refused."""
+    """Validate and store one setting; nothing is written when the value is refused. The
+    checks against the other settings and the write are one transaction."""
+    with db.transaction() as conn:
+        return _set_value(conn, guild_id, key, value, by, known_parties)
+
+
+def _set_value(db: Store, guild_id: int, key: str, value: str, by: int,
+               known_parties: set[str]) -> GuildSettings:
     key = key.strip().lower()
     if key not in KEYS:
         raise SettingError(f"unknown setting {key[:30]!r}; settings: {', '.join(KEYS)}")
@@ -154,7 +160,7 @@ def set_value(db: sqlite_utils.Database, guild_id: int, key: str, value: str, by
                                f"{' '.join(sorted(bloc))}): set a bloc without it first, or "
                                "`bloc default`")
     elif key == "bloc" and value.strip('"').strip().lower() == "default":
-        db.conn.execute("delete from guild_settings where guild_id = ? and key = 'bloc'",
+        db.execute("delete from guild_settings where guild_id = ? and key = 'bloc'",
                         (guild_id,))
         return get(db, guild_id)
     elif key == "bloc":

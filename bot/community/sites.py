@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlite_utils
-
-from bot.db import transaction
 from bot.errors import UserFacingError
 from bot.owner_files import csv_rows
+from bot.store.base import Store
 from bot.textnorm import count, label, match_key, visible
 
 NO_CALL = {"", "heart", "any", "not sure", "unsure", "none", "n/a", "-", "vote with your heart",
@@ -126,7 +124,7 @@ def check_name(name: str) -> str:
     return found
 
 
-def store(db: sqlite_utils.Database, name: str, election: str, calls: Mapping[str, str | None],
+def store(db: Store, name: str, election: str, calls: Mapping[str, str | None],
           *, replace: bool = False) -> Site:
     """Load a site's calls for an election, or (`replace`) in place of those loaded under
     that name, in one transaction."""
@@ -134,7 +132,7 @@ def store(db: sqlite_utils.Database, name: str, election: str, calls: Mapping[st
     if election not in ELECTIONS:
         raise SiteError(f"election must be one of {', '.join(ELECTIONS)}")
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with transaction(db) as conn:
+    with db.transaction() as conn:
         before = next((s for s in sites(db) if s.election == election
                        and s.name.casefold() == name.casefold()), None)
         if before is not None and not replace:
@@ -150,34 +148,34 @@ def store(db: sqlite_utils.Database, name: str, election: str, calls: Mapping[st
     return Site(name, election, len(calls), sum(1 for p in calls.values() if p), now, before)
 
 
-def sites(db: sqlite_utils.Database) -> list[Site]:
-    return [Site(*row) for row in db.conn.execute(
+def sites(db: Store) -> list[Site]:
+    return [Site(*row) for row in db.execute(
         "select site, election, count(*), count(party), max(loaded_at) from site_calls "
         "group by site, election order by site, election")]
 
 
-def remove(db: sqlite_utils.Database, name: str) -> int:
-    with transaction(db) as conn:
+def remove(db: Store, name: str) -> int:
+    with db.transaction() as conn:
         gone = conn.execute("delete from site_calls where site = ?", (name,)).rowcount
     if not gone:
         raise SiteError(f"no site called {name[:NAME_LIMIT]!r} is loaded")
     return gone
 
 
-def all_calls(db: sqlite_utils.Database, election: str = "next"
+def all_calls(db: Store, election: str = "next"
               ) -> dict[str, list[tuple[str, str | None]]]:
     """seat code -> [(site, party or None)], in site order."""
     out: dict[str, list[tuple[str, str | None]]] = {}
-    for site, code, party in db.conn.execute(
+    for site, code, party in db.execute(
             "select site, seat_code, party from site_calls where election = ? "
             "order by site", (election,)):
         out.setdefault(code, []).append((site, party))
     return out
 
 
-def election_calls(db: sqlite_utils.Database, name: str, election: str
+def election_calls(db: Store, name: str, election: str
                    ) -> dict[str, str | None]:
-    rows = db.conn.execute("select seat_code, party from site_calls where site = ? and "
+    rows = db.execute("select seat_code, party from site_calls where site = ? and "
                            "election = ?", (name, election)).fetchall()
     if not rows:
         raise SiteError(f"no calls from {name[:NAME_LIMIT]!r} for {election} are loaded")

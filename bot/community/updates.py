@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import sqlite_utils
-
-from bot.db import transaction
 from bot.errors import UserFacingError
 from bot.forecast.model import members
 from bot.models import Pact, SeatUpdate
+from bot.store.base import Store
 from bot.textnorm import visible
 
 KINDS = ("pact", "pact-end", "candidate", "withdraw", "note", "override", "byelection",
@@ -49,7 +46,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _row(row: sqlite3.Row | tuple) -> SeatUpdate:
+def _row(row: tuple) -> SeatUpdate:
     (id_, guild_id, seat_code, kind, party, payload, author_id, author_name, created_at,
      reverts_id) = row
     return SeatUpdate(id_, guild_id, seat_code, kind, party, json.loads(payload or "{}"),
@@ -143,15 +140,14 @@ def check_id(value: int, what: str = "update") -> int:
     return value
 
 
-def _insert(conn: sqlite3.Connection, values: tuple) -> SeatUpdate:
-    cursor = conn.execute(
+def _insert(conn: Store, values: tuple) -> SeatUpdate:
+    return _row(conn.execute(
         "insert into seat_updates (guild_id, seat_code, kind, party, payload, author_id, "
-        "author_name, created_at, reverts_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-    return _row(conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
-                             (cursor.lastrowid,)).fetchone())
+        "author_name, created_at, reverts_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        f"returning {COLUMNS}", values).fetchone())
 
 
-def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind: str,
+def add(db: Store, *, guild_id: int | None, seat_code: str, kind: str,
         party: str | None, payload: dict, author_id: int, author_name: str,
         known_parties: set[str], stood: set[str] | None = None,
         opponent: str | None = None, announced_pact: Pact | None = None) -> SeatUpdate:
@@ -166,7 +162,7 @@ def add(db: sqlite_utils.Database, *, guild_id: int | None, seat_code: str, kind
         raise UpdateError(f"{opponent} is the party this server wants to beat (`config "
                           "opponent`): the moderators' call cannot be to vote for it")
     clean = {k: (visible(v) if isinstance(v, str) else v) for k, v in payload.items()}
-    with transaction(db) as conn:
+    with db.transaction() as conn:
         standing = _standing(conn, guild_id, seat_code)
         _refuse_contradiction(standing, kind, party, announced_pact)
         if kind == "byelection":
@@ -187,7 +183,7 @@ def result_day(update: SeatUpdate) -> str:
     return update.payload.get("date") or update.created_at[:10]
 
 
-def _standing(conn: sqlite3.Connection, guild_id: int | None, seat_code: str) -> _Standing:
+def _standing(conn: Store, guild_id: int | None, seat_code: str) -> _Standing:
     """Who has withdrawn and which pact holds, from the updates in force (read under the
     write lock, so two moderators cannot post contradicting updates at once)."""
     state = _Standing({}, None, {})
@@ -241,23 +237,22 @@ def _refuse_second_result(state: _Standing, payload: dict) -> None:
                       f"revert it first if it was wrong")
 
 
-def get(db: sqlite_utils.Database | sqlite3.Connection, update_id: int) -> SeatUpdate | None:
-    conn = db if isinstance(db, sqlite3.Connection) else db.conn
-    row = conn.execute(f"select {COLUMNS} from seat_updates where id = ?",
+def get(db: Store, update_id: int) -> SeatUpdate | None:
+    row = db.execute(f"select {COLUMNS} from seat_updates where id = ?",
                        (check_id(update_id),)).fetchone()
     return _row(row) if row else None
 
 
-def _reverted(conn: sqlite3.Connection, update_id: int) -> bool:
+def _reverted(conn: Store, update_id: int) -> bool:
     return conn.execute("select 1 from seat_updates where reverts_id = ?",
                         (update_id,)).fetchone() is not None
 
 
-def revert(db: sqlite_utils.Database, *, update_id: int, guild_id: int | None, author_id: int,
+def revert(db: Store, *, update_id: int, guild_id: int | None, author_id: int,
            author_name: str, owners: Collection[int] = ()) -> SeatUpdate:
     """Undo an update of this server; a bot owner may also undo one shared with every
     server (the revert then applies everywhere too). Checked and written under one lock."""
-    with transaction(db) as conn:
+    with db.transaction() as conn:
         target = get(conn, update_id)
         shared = target is not None and target.guild_id is None
         if target is None or not (target.guild_id == guild_id
@@ -274,13 +269,13 @@ def revert(db: sqlite_utils.Database, *, update_id: int, guild_id: int | None, a
                               author_name[:NAME_LIMIT], _now(), update_id))
 
 
-def make_global(db: sqlite_utils.Database, *, update_id: int, author_id: int,
+def make_global(db: Store, *, update_id: int, author_id: int,
                 author_name: str, owners: Collection[int]) -> SeatUpdate:
     """A bot owner's copy of an update for every server (the original stays as it was).
     A reverted update, a revert, a global one, or one already shared cannot be shared."""
     if author_id not in owners:
         raise UpdateError("only the bot's owners can share an update with every server")
-    with transaction(db) as conn:
+    with db.transaction() as conn:
         source = get(conn, update_id)
         if source is None or source.kind == "revert":
             raise UpdateError(f"there is no update #{update_id} to share")
@@ -288,29 +283,32 @@ def make_global(db: sqlite_utils.Database, *, update_id: int, author_id: int,
             raise UpdateError(f"update #{update_id} already applies in every server")
         if _reverted(conn, update_id):
             raise UpdateError(f"update #{update_id} was reverted: it cannot be shared")
-        copy = conn.execute("select id from seat_updates where guild_id is null and "
-                            "json_extract(payload, '$.copied_from') = ?",
-                            (update_id,)).fetchone()
+        copy = next((u.id for u in _globals(conn, source.seat_code)
+                     if u.payload.get("copied_from") == update_id), None)
         if copy is not None:
-            raise UpdateError(f"update #{update_id} is already shared as #{copy[0]}")
+            raise UpdateError(f"update #{update_id} is already shared as #{copy}")
         payload = {**source.payload, "copied_from": update_id}
         return _insert(conn, (None, source.seat_code, source.kind, source.party,
                               json.dumps(payload), author_id, author_name[:NAME_LIMIT],
                               _now(), None))
 
 
-def history(db: sqlite_utils.Database | sqlite3.Connection, guild_id: int | None,
+def _globals(db: Store, seat_code: str) -> list[SeatUpdate]:
+    return [_row(r) for r in db.execute(f"select {COLUMNS} from seat_updates where "
+                                        "seat_code = ? and guild_id is null", (seat_code,))]
+
+
+def history(db: Store, guild_id: int | None,
             seat_code: str) -> list[HistoryItem]:
     """Every update on the seat seen in this server, oldest first, reverted ones marked."""
-    conn = db if isinstance(db, sqlite3.Connection) else db.conn
-    rows = [_row(r) for r in conn.execute(
+    rows = [_row(r) for r in db.execute(
         f"select {COLUMNS} from seat_updates where seat_code = ? and "
         "(guild_id = ? or guild_id is null) order by id", (seat_code, guild_id))]
     reverted = {u.reverts_id: u.id for u in rows if u.kind == "revert"}
     return [HistoryItem(u, reverted.get(u.id)) for u in rows]
 
 
-def in_scope(db: sqlite_utils.Database | sqlite3.Connection, guild_id: int | None,
+def in_scope(db: Store, guild_id: int | None,
              seat_code: str) -> list[SeatUpdate]:
     """What the advice in this server should take into account, oldest first."""
     return [item.update for item in history(db, guild_id, seat_code)

@@ -2,8 +2,9 @@
 
 guilds.db keeps a version per server (and one, scope 0, for what every server shares:
 updates for all servers, owners' national polls, other sites' calls), bumped by triggers
-in the same transaction as the write. A reader asks SQLite's `data_version` first, which
-changes only when another connection has committed, and asks it at most every
+in the same transaction as the write. A reader asks the store's `changes()` first (SQLite's
+data_version, which changes only when another connection has committed; a sequence the
+triggers advance on PostgreSQL), and asks it at most every
 RECHECK_SECONDS unless told that this process has just written (`written`): so a write in
 this process changes the very next answer, and one in another process any answer given a
 tenth of a second after it, and most commands cost no query at all.
@@ -13,14 +14,14 @@ from __future__ import annotations
 
 import time
 
-import sqlite_utils
+from bot.store.base import Store
 
 SHARED = 0  # the scope of what every server sees
 RECHECK_SECONDS = 0.1
 
 
 class Versions:
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Store) -> None:
         self.db = db
         self._data_version: int | None = None
         self._seen: dict[int, int] = {}
@@ -37,11 +38,11 @@ class Versions:
         if now - self._checked_at < RECHECK_SECONDS:
             return set()
         self._checked_at = now
-        data_version = self.db.conn.execute("pragma data_version").fetchone()[0]
+        data_version = self.db.changes()
         if data_version == self._data_version:
             return set()
         self._data_version = data_version
-        now = dict(self.db.conn.execute("select scope, version from answer_versions"))
+        now = dict(self.db.execute("select scope, version from answer_versions"))
         before, self._seen = self._seen, now
         if now.get(SHARED) != before.get(SHARED):
             return None

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from bot.errors import UserFacingError
 from bot.owner_files import csv_rows
+from bot.store.base import Store
 
 
 class PollInputError(UserFacingError):
@@ -86,23 +85,23 @@ def parse(text: str, known_parties: set[str]) -> dict:
     return {**fields, "shares": shares}
 
 
-def add(db: sqlite_utils.Database, poll: dict, *, by: int | None,
+def add(db: Store, poll: dict, *, by: int | None,
         owners: Collection[int] | None        ) -> NationalPoll:
     if owners is not None and by not in owners:  # None: the operator's own shell
         raise PollInputError("only the bot's owners can set national polls")
     same = _same_poll(db, poll)
     if same is not None:  # the same poll set or imported again: kept once
         return same
-    cursor = db.conn.execute(
+    added = db.execute(
         "insert into national_polls (date, pollster, area, shares, source, created_by, "
-        "created_at) values (?, ?, ?, ?, ?, ?, ?)",
+        "created_at) values (?, ?, ?, ?, ?, ?, ?) returning id",
         (poll["date"], poll["pollster"][:100], poll["area"], json.dumps(poll["shares"]),
          poll["source"][:300], by, datetime.now(UTC).isoformat(timespec="seconds")))
-    return latest(db, poll["area"], cursor.lastrowid)
+    return latest(db, poll["area"], added.fetchone()[0])
 
 
-def _same_poll(db: sqlite_utils.Database, poll: dict) -> NationalPoll | None:
-    rows = db.conn.execute(
+def _same_poll(db: Store, poll: dict) -> NationalPoll | None:
+    rows = db.execute(
         "select id from national_polls where deleted_at is null and date = ? and area = ? "
         "and pollster = ? and source = ?",
         (poll["date"], poll["area"], poll["pollster"][:100], poll["source"][:300])).fetchall()
@@ -113,14 +112,14 @@ def _same_poll(db: sqlite_utils.Database, poll: dict) -> NationalPoll | None:
     return None
 
 
-def on_record(db: sqlite_utils.Database) -> list[NationalPoll]:
+def on_record(db: Store) -> list[NationalPoll]:
     """Every poll an owner set or imported and has not deleted, newest first."""
-    return [NationalPoll(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in db.conn.execute(
+    return [NationalPoll(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in db.execute(
         "select id, date, pollster, area, shares, source from national_polls where deleted_at "
         "is null order by date desc, id desc")]
 
 
-def latest(db: sqlite_utils.Database, area: str = "GB", poll_id: int | None = None
+def latest(db: Store, area: str = "GB", poll_id: int | None = None
            ) -> NationalPoll | None:
     sql = ("select id, date, pollster, area, shares, source from national_polls where area = ? "
            "and deleted_at is null")
@@ -128,13 +127,13 @@ def latest(db: sqlite_utils.Database, area: str = "GB", poll_id: int | None = No
     if poll_id is not None:
         sql += " and id = ?"
         params += (poll_id,)
-    row = db.conn.execute(sql + " order by date desc, id desc limit 1", params).fetchone()
+    row = db.execute(sql + " order by date desc, id desc limit 1", params).fetchone()
     if row is None:
         return None
     return NationalPoll(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5])
 
 
-def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -> int:
+def import_csv(db: Store, path: Path, known_parties: set[str]) -> int:
     """Rows of date,pollster,area,party,share,source; one poll per (date, pollster, area).
     Returns how many were new: a poll already on record is not added again."""
     grouped: dict[tuple, dict] = {}
@@ -157,18 +156,18 @@ def import_csv(db: sqlite_utils.Database, path: Path, known_parties: set[str]) -
     return len(new)
 
 
-def delete(db: sqlite_utils.Database, poll_id: int, *, by: int | None = None,
+def delete(db: Store, poll_id: int, *, by: int | None = None,
            owners: Collection[int] | None = None) -> NationalPoll:
     """An owner retires a national poll (kept, marked deleted); the one before applies."""
     if owners is not None and by not in owners:
         raise PollInputError("only the bot's owners can delete national polls")
     if not 1 <= poll_id <= 2**63 - 1:
         raise PollInputError(f"there is no national poll #{str(poll_id)[:20]}")
-    row = db.conn.execute("select area from national_polls where id = ? and deleted_at is "
+    row = db.execute("select area from national_polls where id = ? and deleted_at is "
                           "null", (poll_id,)).fetchone()
     if row is None:
         raise PollInputError(f"there is no national poll #{poll_id}")
     poll = latest(db, row[0], poll_id)
-    db.conn.execute("update national_polls set deleted_at = ? where id = ?",
+    db.execute("update national_polls set deleted_at = ? where id = ?",
                     (datetime.now(UTC).isoformat(timespec="seconds"), poll_id))
     return poll

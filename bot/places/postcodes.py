@@ -16,13 +16,16 @@ import os
 import re
 import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp
-import sqlite_utils
+
+from bot.errors import StoreError
+from bot.store.base import Store
 
 # Full UK postcode (the Royal Mail format, plus the Girobank special case).
 POSTCODE_RE = re.compile(
@@ -92,9 +95,10 @@ class PostcodeLookup:
         self,
         api_url: str,
         session: aiohttp.ClientSession | None,
-        cache: sqlite_utils.Database | None = None,
+        cache: Store | None = None,
         offline: Path | None = None,
         *,
+        write: Callable[..., Awaitable[Any]] | None = None,
         timeout: float = 3.0,
         concurrency: int = 8,
         max_age: timedelta = timedelta(days=90),
@@ -102,6 +106,8 @@ class PostcodeLookup:
         self.api_url = api_url.rstrip("/")
         self.session = session
         self.cache = cache
+        # how an answer is kept: the store's writer (the bot's), or the cache itself
+        self.write = write
         self.offline = _open_offline(offline)
         self.budget = timeout  # seconds per lookup, waiting for a free slot included
         self.limit = asyncio.Semaphore(concurrency)
@@ -116,7 +122,7 @@ class PostcodeLookup:
         if local:
             return local
         answer = await self._fetch(postcode)
-        self._remember(answer)
+        await self._remember(answer)
         return answer
 
     async def lookup_many(self, texts: Iterable[str]) -> dict[str, PostcodeAnswer]:
@@ -149,7 +155,7 @@ class PostcodeLookup:
                                          else await self._not_found(postcode))
                 except BadReply as exc:
                     answers[postcode] = PostcodeAnswer(postcode, "error", detail=str(exc))
-                self._remember(answers[postcode])
+                await self._remember(answers[postcode])
         return answers
 
     async def _fetch(self, postcode: str) -> PostcodeAnswer:
@@ -262,10 +268,10 @@ class PostcodeLookup:
         if self.cache is None:
             return None
         try:
-            row = self.cache.conn.execute(
+            row = self.cache.execute(
                 "select seat_code, status, detail, fetched_at from postcode_cache "
                 "where postcode = ?", (postcode,)).fetchone()
-        except sqlite3.Error as exc:
+        except StoreError as exc:
             log.warning("postcode cache unreadable: %s", exc)
             return None
         if row is None:
@@ -276,25 +282,32 @@ class PostcodeLookup:
             return None
         return PostcodeAnswer(postcode, row[1], row[0], detail=row[2] or "")
 
-    def _remember(self, answer: PostcodeAnswer) -> None:
+    async def _remember(self, answer: PostcodeAnswer) -> None:
         """Keep a well-formed answer; a failed write (read-only or full disk) costs only
         the cache, never the answer."""
         if self.cache is None or answer.status not in ("live", "terminated", "not-found"):
             return
         try:
-            self.cache.conn.execute(
-                "insert or replace into postcode_cache (postcode, seat_code, status, detail, "
-                "fetched_at) values (?, ?, ?, ?, ?)",
-                (answer.postcode, answer.seat_code, answer.status, answer.detail,
-                 datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-        except sqlite3.Error as exc:
+            if self.write is None:
+                remember(self.cache, answer)
+            else:
+                await self.write(remember, answer)
+        except StoreError as exc:
             log.warning("could not cache a postcode answer: %s", exc)
 
 
-def clear_cache(db: sqlite_utils.Database) -> int:
+def remember(db: Store, answer: PostcodeAnswer) -> None:
+    db.execute("insert into postcode_cache (postcode, seat_code, status, detail, fetched_at) "
+               "values (?, ?, ?, ?, ?) on conflict (postcode) do update set "
+               "seat_code = excluded.seat_code, status = excluded.status, "
+               "detail = excluded.detail, fetched_at = excluded.fetched_at",
+               (answer.postcode, answer.seat_code, answer.status, answer.detail,
+                datetime.now(UTC).isoformat(timespec="seconds")))
+
+
+def clear_cache(db: Store) -> int:
     """Empty the postcode cache (answers are fetched again as asked)."""
-    return db.conn.execute("delete from postcode_cache").rowcount
+    return db.execute("delete from postcode_cache").rowcount
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from bot import db as dbmod
-from bot import pg
+from bot.store import postgres
+from bot.store import sqlite as sqlite_store
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -19,16 +19,16 @@ def engine(request) -> str:
 def guilds(settings, engine, request):
     """The store the `settings` name: its guilds.db, or its PostgreSQL database."""
     if engine == "sqlite":
-        return dbmod.open_guilds(settings.guilds_db_path)
-    return pg.open_guilds(settings.database_url)
+        return sqlite_store.open_guilds(settings.guilds_db_path)
+    return postgres.open_guilds(settings.database_url)
 
 
 @pytest.fixture
 def reopen(settings, engine):
     """Open the same store again, as a restarted bot would."""
     if engine == "sqlite":
-        return lambda: dbmod.open_guilds(settings.guilds_db_path)
-    return lambda: pg.open_guilds(settings.database_url)
+        return lambda: sqlite_store.open_guilds(settings.guilds_db_path)
+    return lambda: postgres.open_guilds(settings.database_url)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ KNOWN = '{"Green", "Lab", "LD", "Con"}'
 
 
 def opener(settings) -> str:
-    return (f"pg.open_guilds({settings.database_url!r})" if settings.database_url
-            else f"dbmod.open_guilds(Path({str(settings.guilds_db_path)!r}))")
+    return (f"postgres.open_guilds({settings.database_url!r})" if settings.database_url
+            else f"sqlite_store.open_guilds(Path({str(settings.guilds_db_path)!r}))")
 
 
 def start(settings, code: str) -> subprocess.Popen:
@@ -27,7 +27,8 @@ def start(settings, code: str) -> subprocess.Popen:
     script = textwrap.dedent(f"""
         import json, sys, time
         from pathlib import Path
-        from bot import db as dbmod, pg
+        from bot.store import sqlite as sqlite_store
+        from bot.store import postgres
         from bot.community import polls, updates
         db = {opener(settings)}
     """) + textwrap.dedent(code)
@@ -54,7 +55,7 @@ def test_processes_writing_at_once_lose_and_repeat_nothing(guilds, settings):
     outputs = [p.communicate(timeout=120) for p in running]
     assert all(p.returncode == 0 for p in running), [err for _o, err in outputs]
     assert [json.loads(out)["pairs"] for out, _e in outputs] == [writes] * processes
-    rows = guilds.conn.execute("select id, guild_id, kind, reverts_id from seat_updates"
+    rows = guilds.execute("select id, guild_id, kind, reverts_id from seat_updates"
                                ).fetchall()
     notes = {r[0]: r[1] for r in rows if r[2] == "note"}
     reverts = [(r[1], r[3]) for r in rows if r[2] == "revert"]
@@ -62,7 +63,7 @@ def test_processes_writing_at_once_lose_and_repeat_nothing(guilds, settings):
     # each note reverted exactly once, by a revert of its own server
     assert sorted(target for _g, target in reverts) == sorted(notes)
     assert all(notes[target] == guild for guild, target in reverts)
-    versions = dict(guilds.conn.execute("select scope, version from answer_versions"))
+    versions = dict(guilds.execute("select scope, version from answer_versions"))
     assert all(versions[g] == 2 * writes for g in range(1, processes + 1))
 
 
@@ -87,13 +88,13 @@ def test_a_due_poll_is_closed_once_however_many_processes_race(guilds, settings)
 def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
     writer = start(settings, WRITER.format(writes=100_000, guild=5, known=KNOWN))
     deadline = time.time() + 30
-    while time.time() < deadline and guilds.conn.execute(
+    while time.time() < deadline and guilds.execute(
             "select count(*) from seat_updates").fetchone()[0] < 40:
         time.sleep(0.05)
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=30)
     assert writer.returncode == -signal.SIGKILL
-    rows = guilds.conn.execute("select id, kind, reverts_id, payload, author_name from "
+    rows = guilds.execute("select id, kind, reverts_id, payload, author_name from "
                                "seat_updates").fetchall()
     assert len(rows) >= 40
     ids = {r[0] for r in rows}
@@ -151,7 +152,7 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
             await asyncio.sleep(0.5)
         assert replies[-1].startswith("Update #2 on Hartlepool"), replies
         assert time.monotonic() - began < 5  # back within seconds, by itself
-        notes = [json.loads(p)["text"] for (p,) in harness.bot.service.guilds_db.conn.execute(
+        notes = [json.loads(p)["text"] for (p,) in harness.bot.service.guilds_db.execute(
             "select payload from seat_updates order by id")]
     finally:
         await stop_harness(harness)
@@ -170,8 +171,8 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
 
     from bench.discord_harness import start as start_harness
     from bench.discord_harness import stop as stop_harness
-    from bot import pg
     from bot.config import Settings
+    from bot.store import postgres
 
     url, control = private_postgres
     (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
@@ -207,9 +208,9 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
             control("thaw")
         assert all(r.startswith("Not done: the bot's database is out of reach")
                    for r in refusals), refusals
-        assert max(waits) < pg.WRITER.deadline + 1, waits  # told, never left waiting
+        assert max(waits) < postgres.WRITER.deadline + 1, waits  # told, never left waiting
         # the loop is held at most one read's deadline at a time, never for good
-        assert max(gaps) < pg.READER.deadline + 1, max(gaps)
+        assert max(gaps) < postgres.READER.deadline + 1, max(gaps)
         replies = []
         while not replies or replies[-1].startswith("Not done") and len(replies) < 20:
             await harness.send("!note Hartlepool after")
@@ -339,7 +340,7 @@ def test_a_killed_bots_due_poll_is_announced_by_another_within_a_minute(
     import socket
     import threading
 
-    from bot import pg
+    from bot.store import postgres
 
     (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
     go_first, go_second = tmp_path / "go-first", tmp_path / "go-second"
@@ -360,18 +361,18 @@ def test_a_killed_bots_due_poll_is_announced_by_another_within_a_minute(
         ready = second_says.get(timeout=120)
         assert ready.startswith("ready "), second.stderr.read()[-3000:]
         channel = int(ready.split()[1])
-        db = pg.open_guilds(pg_url)
+        db = postgres.open_guilds(pg_url)
 
         def due_poll(message_id: int, question: str) -> int:
             poll = polls.create(db, guild_id=1, channel_id=channel, message_id=message_id,
                                 seat_code=None, question=question, options=["a", "b"],
                                 hours=1, created_by=9)
-            db.conn.execute("update polls set ends_at = '2020-01-01T00:00:00+00:00' "
+            db.execute("update polls set ends_at = '2020-01-01T00:00:00+00:00' "
                             "where id = ?", (poll.id,))
             return poll.id
 
         def claim(poll_id: int) -> tuple:
-            return db.conn.execute("select claimed_by, announced_at from polls where id = ?",
+            return db.execute("select claimed_by, announced_at from polls where id = ?",
                                    (poll_id,)).fetchone()
 
         stranded = due_poll(101, "Stranded?")
@@ -396,7 +397,7 @@ def test_a_killed_bots_due_poll_is_announced_by_another_within_a_minute(
         time.sleep(1)
         assert second_says.empty()  # each announced once
         assert second.poll() is None  # still up, still answering
-        db.conn.close()
+        db.close()
     finally:
         for process in (first, second):
             process.kill()

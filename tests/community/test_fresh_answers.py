@@ -32,11 +32,12 @@ def bath(service) -> str:
 def in_another_process(settings, code: str) -> None:
     """Run `code` in a fresh Python process with `db` open on the same guild data (the
     guilds.db file, or the PostgreSQL database)."""
-    opened = (f"pg.open_guilds({settings.database_url!r})" if settings.database_url
-              else f"dbmod.open_guilds(Path({str(settings.guilds_db_path)!r}))")
+    opened = (f"postgres.open_guilds({settings.database_url!r})" if settings.database_url
+              else f"sqlite_store.open_guilds(Path({str(settings.guilds_db_path)!r}))")
     script = textwrap.dedent(f"""
         from pathlib import Path
-        from bot import db as dbmod, pg
+        from bot.store import sqlite as sqlite_store
+        from bot.store import postgres
         from bot.community import settings as guild_settings, updates
         from bot.forecast import national_polls
         db = {opened}

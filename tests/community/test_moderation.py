@@ -11,10 +11,10 @@ import time
 
 import pytest
 
-from bot import db as dbmod
 from bot.community import settings as guild_settings
 from bot.community import subscriptions, updates
 from bot.config import PROJECT_ROOT
+from bot.store import sqlite as sqlite_store
 
 PARTIES = {"Con", "Lab", "LD", "Green", "RUK", "SNP"}
 SEAT = "E14001249"  # Godalming and Ash
@@ -27,7 +27,7 @@ def add(db, guild=1, kind="note", party=None, **payload):
 
 
 def count(db) -> int:
-    return db.conn.execute("select count(*) from seat_updates").fetchone()[0]
+    return db.execute("select count(*) from seat_updates").fetchone()[0]
 
 
 @pytest.mark.parametrize("kind, party, payload, message", [
@@ -82,25 +82,25 @@ def test_parse_votes():
 
 def test_200_concurrent_updates_all_land_once(tmp_path):
     path = tmp_path / "guilds.db"
-    dbmod.open_guilds(path).conn.close()
+    sqlite_store.open_guilds(path).close()
     errors = []
 
     def worker(n: int) -> None:
-        db = dbmod.open_guilds(path)
+        db = sqlite_store.open_guilds(path)
         try:
             for i in range(40):
                 add(db, text=f"worker {n} note {i}")
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
-            db.conn.close()
+            db.close()
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(5)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    db = dbmod.open_guilds(path)
+    db = sqlite_store.open_guilds(path)
     texts = [u.payload["text"] for u in updates.in_scope(db, 1, SEAT)]
     assert not errors and len(texts) == 200 and len(set(texts)) == 200
     ids = [u.id for u in updates.in_scope(db, 1, SEAT)]
@@ -110,9 +110,9 @@ def test_200_concurrent_updates_all_land_once(tmp_path):
 KILL = """
 import sys, time
 from pathlib import Path
-from bot import db as dbmod
+from bot.store import sqlite as sqlite_store
 from tests.community.test_moderation import add
-db = dbmod.open_guilds(Path(sys.argv[1]))
+db = sqlite_store.open_guilds(Path(sys.argv[1]))
 add(db, text="first")
 Path(sys.argv[2]).write_text("1")
 time.sleep(60)
@@ -130,7 +130,7 @@ def test_process_killed_between_updates_loses_nothing(tmp_path):
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    db = dbmod.open_guilds(path)
+    db = sqlite_store.open_guilds(path)
     assert [u.payload["text"] for u in updates.in_scope(db, 1, SEAT)] == ["first"]
     add(db, text="after restart")
     assert count(db) == 2
@@ -284,7 +284,7 @@ async def test_subscribers_are_dmed_over_rest_with_the_production_intents(discor
     state = discord_bot.bot._connection
     assert dms[0].channel.id == state._get_private_channel_by_user(discord_bot.member(2).id).id
     service = discord_bot.bot.service
-    code, told, refused = service.guilds_db.conn.execute(
+    code, told, refused = service.guilds_db.execute(
         "select seat_code, last_advice, dm_refused_at from subscriptions").fetchone()
     assert told == service.answer_for_seat(code, discord_bot.channel().guild.id).fingerprint
     assert refused is None
@@ -297,15 +297,15 @@ async def test_a_refused_dm_is_recorded_as_refused_and_never_retried(discord_bot
     discord_bot.reply()
     close_dms(discord_bot.bot, discord_bot.member(2).id)
     db = discord_bot.bot.service.guilds_db
-    before = db.conn.execute("select last_advice from subscriptions").fetchone()[0]
+    before = db.execute("select last_advice from subscriptions").fetchone()[0]
     await discord_bot.send('!withdraw "Godalming and Ash" LD')
     replies = discord_bot.replies()
     assert replies and all(m.guild is not None for m in replies)  # no DM got through
-    last_advice, refused = db.conn.execute(
+    last_advice, refused = db.execute(
         "select last_advice, dm_refused_at from subscriptions").fetchone()
     assert last_advice == before and refused is not None  # not told; refused
     # the pause passes and the advice changes again: nobody tries the closed DMs again
-    db.conn.execute("update subscriptions set notified_at = '2000-01-01'")
+    db.execute("update subscriptions set notified_at = '2000-01-01'")
     asked = []
     original = discord_bot.bot.http.start_private_message
 
@@ -318,7 +318,7 @@ async def test_a_refused_dm_is_recorded_as_refused_and_never_retried(discord_bot
     # following the seat again clears the refusal
     await discord_bot.send('!subscribe "Godalming and Ash"', member=2)
     discord_bot.reply()
-    assert db.conn.execute("select dm_refused_at from subscriptions").fetchone()[0] is None
+    assert db.execute("select dm_refused_at from subscriptions").fetchone()[0] is None
 
 
 async def test_every_setting_changes_three_times_in_a_row(discord_bot):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import discord
 import pytest
-import sqlite_utils
 
 from bot.community import polls
 
@@ -25,10 +24,10 @@ def test_votes_add_remove_idempotent_and_private(guilds, reopen):
     assert not polls.record_vote(guilds, 12345, 1, 1, True)  # not one of our polls
     tally = polls.tally(guilds, poll)
     assert tally.counts == (("Lab", 1), ("LD", 1), ("Not sure", 1)) and tally.voters == 3
-    stored = guilds.conn.execute("select voter from poll_votes").fetchall()
+    stored = guilds.execute("select voter from poll_votes").fetchall()
     assert all(len(v) == 64 for (v,) in stored)  # salted hashes, no user ids
-    columns = [c[1] for c in guilds.conn.execute("pragma table_info(poll_votes)")] \
-        if isinstance(guilds, sqlite_utils.Database) else [c[0] for c in guilds.conn.execute(
+    columns = [c[1] for c in guilds.execute("pragma table_info(poll_votes)")] \
+        if guilds.engine == "sqlite" else [c[0] for c in guilds.execute(
             "select column_name from information_schema.columns where table_name = ?",
             ("poll_votes",))]
     assert columns == ["message_id", "answer_id", "voter"]
@@ -58,7 +57,7 @@ def test_bad_polls_are_refused_and_nothing_written(guilds, question, options, ho
     with pytest.raises(polls.PollError, match=message):
         polls.create(guilds, guild_id=1, channel_id=2, message_id=3, seat_code=None,
                      question=question, options=options, hours=hours, created_by=9)
-    assert guilds.conn.execute("select count(*) from polls").fetchone() == (0,)
+    assert guilds.execute("select count(*) from polls").fetchone() == (0,)
 
 
 # -- end to end ----------------------------------------------------------------------------
@@ -148,7 +147,7 @@ async def test_polls_refused_clearly(discord_bot):
     await discord_bot.send('!poll ask "Pick one" a | b', member=1)
     assert "Only this server's moderators" in discord_bot.reply().content
     db = discord_bot.bot.service.guilds_db
-    assert db.conn.execute("select count(*) from polls").fetchone() == (0,)
+    assert db.execute("select count(*) from polls").fetchone() == (0,)
 
 
 async def test_the_poll_loop_posts_a_due_polls_results_once(discord_bot):
@@ -157,7 +156,7 @@ async def test_the_poll_loop_posts_a_due_polls_results_once(discord_bot):
     discord_bot.replies()
     db = discord_bot.bot.service.guilds_db
     [poll] = polls.open_polls(db, discord_bot.member(0).guild.id)
-    db.conn.execute("update polls set ends_at = '2020-01-01T00:00:00+00:00' where id = ?",
+    db.execute("update polls set ends_at = '2020-01-01T00:00:00+00:00' where id = ?",
                     (poll.id,))
     loop_turn = discord_bot.bot.get_cog("Polls").close_due
     discord_bot.payloads.clear()

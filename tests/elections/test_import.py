@@ -22,6 +22,7 @@ from bot.config import PROJECT_ROOT, Settings
 from bot.elections.dataset import import_data, status
 from bot.elections.importers import ImportFailed, build_elections_db
 from bot.elections.sources import PSEPHOLOGY, SourceError, fetch
+from bot.store import sqlite as sqlite_store
 from tests.conftest import fetch_all
 
 
@@ -181,10 +182,10 @@ def test_import_killed_partway_leaves_old_database(data_dir: Path, tmp_path: Pat
 
 def test_guilds_db_is_not_touched_by_import(data_dir: Path, tmp_path: Path):
     settings = Settings(db_dir=tmp_path)
-    guilds = dbmod.open_guilds(settings.guilds_db_path)
-    guilds["guild_settings"].insert({"guild_id": 1, "key": "opponent", "value": "RUK",
-                                     "updated_at": "now"})
-    guilds.conn.close()
+    guilds = sqlite_store.open_guilds(settings.guilds_db_path)
+    guilds.execute("insert into guild_settings (guild_id, key, value, updated_at) "
+                   "values (1, 'opponent', 'RUK', 'now')")
+    guilds.close()
     before = digest(settings.guilds_db_path)
     asyncio.run(import_data(settings, str(data_dir), progress=False))
     assert digest(settings.guilds_db_path) == before
@@ -222,14 +223,15 @@ async def test_download_http_error_is_clear(tmp_path: Path):
 
 def test_guilds_migrations_are_numbered_and_idempotent(tmp_path: Path):
     path = tmp_path / "guilds.db"
-    db = dbmod.open_guilds(path)
-    version = dbmod.schema_version(db.conn)
-    assert version == dbmod.MIGRATIONS[-1][0]
-    assert db.conn.execute("pragma journal_mode").fetchone() == ("wal",)
-    db.conn.close()
-    again = dbmod.open_guilds(path)
-    assert dbmod.schema_version(again.conn) == version
-    assert {"seat_updates", "guild_settings", "postcode_cache"} <= set(again.table_names())
+    db = sqlite_store.open_guilds(path)
+    version = sqlite_store.schema_version(db.connection)
+    assert version == sqlite_store.MIGRATIONS[-1][0]
+    assert db.execute("pragma journal_mode").fetchone() == ("wal",)
+    db.close()
+    again = sqlite_store.open_guilds(path)
+    assert sqlite_store.schema_version(again.connection) == version
+    tables = {name for (name,) in again.execute("select name from sqlite_master")}
+    assert {"seat_updates", "guild_settings", "postcode_cache"} <= tables
 
 
 def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

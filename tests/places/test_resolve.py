@@ -5,10 +5,10 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from bot import db as dbmod
 from bot.models import SeatRef
 from bot.places.postcodes import PostcodeLookup, normalise_outcode, normalise_postcode
 from bot.places.resolve import Resolver
+from bot.store import sqlite as sqlite_store
 
 
 @pytest.mark.parametrize("typed, seat", [
@@ -139,7 +139,7 @@ async def _resolver_with(resolver: Resolver, url: str, session, cache=None, time
 
 
 async def test_postcode_via_postcodes_io_then_cache(resolver, fake_postcodes, tmp_path):
-    cache = dbmod.open_guilds(tmp_path / "guilds.db")
+    cache = sqlite_store.open_guilds(tmp_path / "guilds.db")
     async with aiohttp.ClientSession() as session:
         r, _ = await _resolver_with(resolver, fake_postcodes.url, session, cache)
         result = await r.resolve("cf101aa")
@@ -150,7 +150,7 @@ async def test_postcode_via_postcodes_io_then_cache(resolver, fake_postcodes, tm
         again = await r.resolve("CF10 1AA")
         assert again.seat.name == "Cardiff South and Penarth"
         assert fake_postcodes.requests == before
-    row = cache.conn.execute("select seat_code, status from postcode_cache").fetchone()
+    row = cache.execute("select seat_code, status from postcode_cache").fetchone()
     assert row == ("W07000091", "live")
 
 

@@ -12,11 +12,11 @@ import threading
 import psycopg
 import pytest
 
-from bot import db as dbmod
-from bot import pg
 from bot.community import limits, polls, projections, sites, subscriptions, updates
 from bot.community import settings as guild_settings
 from bot.forecast import national_polls
+from bot.store import postgres_data
+from bot.store import sqlite as sqlite_store
 from tests.elections.test_import import run_cli
 
 PARTIES = {"Con", "Lab", "LD", "Green", "RUK", "SNP", "PC"}
@@ -26,7 +26,7 @@ SNOWFLAKE = 2**63 - 1  # the largest id Discord can hand us
 def full_guilds_db(path):
     """A guilds.db with something in every table, written the way the bot writes it, with
     the awkward values real servers produce."""
-    db = dbmod.open_guilds(path)
+    db = sqlite_store.open_guilds(path)
     guild_settings.set_value(db, SNOWFLAKE, "opponent", "RUK", SNOWFLAKE, PARTIES)
     guild_settings.set_value(db, 7, "mod-role", "123456789012345678", 1, PARTIES)
     pact = updates.add(db, guild_id=SNOWFLAKE, seat_code="E14001196", kind="note", party=None,
@@ -48,7 +48,7 @@ def full_guilds_db(path):
     projections.store(db, "Test MRP", "2026-11-01", {"E14001279": {"LD": 0.4, "Con": 0.3}},
                       None)
     limits.take(db, f"moderator:{SNOWFLAKE}", 10, 60.0, 1_800_000_000.25)
-    with dbmod.transaction(db) as conn:
+    with db.transaction() as conn:
         conn.execute("insert into postcode_cache values ('WF13 1AB', 'E14001196', 'live', "
                      "null, '2026-11-30T10:00:00')")
     return db
@@ -61,9 +61,9 @@ def test_data_migrate_copies_every_table_and_refuses_a_second_time(tmp_path, pg_
     assert out.returncode == 0, out.stderr
     assert "every table's rows and checksum match" in out.stdout
     with psycopg.connect(pg_url) as conn:
-        for table, _keys, _identity in pg.TABLES:
-            columns = [r[1] for r in db.conn.execute(f"pragma table_info({table})")]
-            ours = db.conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
+        for table, _keys, _identity in postgres_data.TABLES:
+            columns = [r[1] for r in db.execute(f"pragma table_info({table})")]
+            ours = db.execute(f"select {', '.join(columns)} from {table}").fetchall()
             theirs = conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
             assert ours, table  # every table had something to copy
             assert sorted(map(repr, ours)) == sorted(map(repr, theirs)), table
@@ -72,11 +72,11 @@ def test_data_migrate_copies_every_table_and_refuses_a_second_time(tmp_path, pg_
         new = conn.execute("insert into seat_updates (guild_id, seat_code, kind, payload, "
                            "author_id, author_name, created_at) values (7, 'E14001196', "
                            "'note', '{}', 1, 'm', 'now') returning id").fetchone()[0]
-        assert new == db.conn.execute("select max(id) from seat_updates").fetchone()[0] + 1
+        assert new == db.execute("select max(id) from seat_updates").fetchone()[0] + 1
         after = dict(conn.execute("select scope, version from answer_versions").fetchall())
         assert after[7] == before.get(7, 0) + 1
         # one revert per update, as in SQLite
-        reverted = db.conn.execute("select reverts_id from seat_updates where reverts_id "
+        reverted = db.execute("select reverts_id from seat_updates where reverts_id "
                                    "is not null").fetchone()[0]
         with pytest.raises(psycopg.errors.UniqueViolation):
             conn.execute("insert into seat_updates (guild_id, seat_code, kind, payload, "
@@ -92,10 +92,10 @@ def test_data_migrate_copies_every_table_and_refuses_a_second_time(tmp_path, pg_
 def test_a_file_postgresql_cannot_take_leaves_the_target_untouched(tmp_path, pg_url):
     db = full_guilds_db(tmp_path / "guilds.db")
     # SQLite keeps what it is given: text where a member's id belongs
-    db.conn.execute("insert into subscriptions values (7, 'not-a-number', 'E14001196', "
+    db.execute("insert into subscriptions values (7, 'not-a-number', 'E14001196', "
                     "'now', null, null, null)")
     with pytest.raises(psycopg.Error):
-        pg.copy_guilds_db(db.conn, pg_url)
+        postgres_data.copy_guilds_db(db.connection, pg_url)
     with psycopg.connect(pg_url) as conn:  # the schema went too: one transaction
         assert conn.execute("select to_regclass('guild_settings')").fetchone()[0] is None
 
@@ -107,7 +107,7 @@ def test_processes_starting_together_migrate_once(pg_url):
         try:
             with psycopg.connect(pg_url) as conn:
                 barrier.wait()
-                pg.migrate(conn)
+                postgres_data.migrate(conn)
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
     threads = [threading.Thread(target=start) for _ in range(6)]
@@ -118,7 +118,7 @@ def test_processes_starting_together_migrate_once(pg_url):
     assert errors == []
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("select version from schema_migrations order by version"
-                            ).fetchall() == [(n,) for n, _script in pg.MIGRATIONS]
+                            ).fetchall() == [(n,) for n, _script in postgres_data.MIGRATIONS]
 
 
 def test_migrate_refuses_what_is_not_a_postgresql_url_and_an_unreachable_server(tmp_path):
@@ -135,16 +135,16 @@ def test_migrate_refuses_what_is_not_a_postgresql_url_and_an_unreachable_server(
 def test_the_sqlite_and_postgresql_schemas_have_the_same_tables_and_columns(tmp_path,
                                                                             pg_url):
     lite = sqlite3.connect(tmp_path / "g.db")
-    dbmod.migrate(lite)
+    sqlite_store.migrate(lite)
     with psycopg.connect(pg_url) as conn:
-        pg.migrate(conn)
-        for table, _k, _i in pg.TABLES:
+        postgres_data.migrate(conn)
+        for table, _k, _i in postgres_data.TABLES:
             ours = [r[1] for r in lite.execute(f"pragma table_info({table})")]
             theirs = [r[0] for r in conn.execute(
                 "select column_name from information_schema.columns where table_name = %s "
                 "order by ordinal_position", (table,))]
             assert ours == theirs, table
-    assert dbmod.schema_version(lite) == pg.SCHEMA_VERSION
+    assert sqlite_store.schema_version(lite) == postgres_data.SCHEMA_VERSION
 
 
 def test_the_command_line_works_on_postgresql_and_backs_it_up_as_a_guilds_db(
@@ -169,11 +169,11 @@ def test_the_command_line_works_on_postgresql_and_backs_it_up_as_a_guilds_db(
     out = run_cli("data", "backup", str(backup), env=env)
     assert out.returncode == 0, out.stderr
     assert "as a guilds.db file" in out.stdout and "checksum equal" in out.stdout
-    copy = dbmod.open_guilds(backup)
-    for table, _keys, _identity in pg.TABLES:
-        columns = [r[1] for r in original.conn.execute(f"pragma table_info({table})")]
-        ours = original.conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
-        theirs = copy.conn.execute(f"select {', '.join(columns)} from {table}").fetchall()
+    copy = sqlite_store.open_guilds(backup)
+    for table, _keys, _identity in postgres_data.TABLES:
+        columns = [r[1] for r in original.execute(f"pragma table_info({table})")]
+        ours = original.execute(f"select {', '.join(columns)} from {table}").fetchall()
+        theirs = copy.execute(f"select {', '.join(columns)} from {table}").fetchall()
         if table == "national_polls":  # the import, and the rest as it was
             assert sorted(map(repr, ours)) == sorted(map(repr, theirs[:1]))
             assert theirs[1][1:3] == ("2026-11-20", "YouGov")

@@ -1,0 +1,53 @@
+"""What the community modules may ask of a guild store, whichever engine holds it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+Row = tuple[Any, ...]
+
+
+class Rows:
+    """A statement's outcome, read in full before the adapter lets go of its connection:
+    its rows (for `select` and `returning`) and how many rows it changed."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Row] | None = None, rowcount: int = -1) -> None:
+        self._rows = rows or []
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.fetchall())
+
+
+class Store(Protocol):
+    """One connection's worth of the guild store. Statements use `?` for parameters."""
+
+    engine: str  # "sqlite" | "postgresql"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows: ...
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Rows: ...
+
+    def transaction(self) -> AbstractContextManager[Store]:
+        """One write transaction holding the store's write lock from its first statement
+        (fleet-wide on PostgreSQL), so every check made inside it holds when it commits;
+        rolled back on any error, which is raised as it was."""
+        ...
+
+    def changes(self) -> int:
+        """A number that changes whenever any process commits a write that changes an
+        answer (SQLite's data_version; a sequence the triggers advance on PostgreSQL)."""
+        ...
+
+    def close(self) -> None: ...
