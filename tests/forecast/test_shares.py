@@ -166,3 +166,16 @@ def test_a_share_drawn_below_nought_is_nought_and_two_noughts_are_level():
                      np.array([0.01, 0.98, 0.01]), np.array([0.05, 0.01, 0.05]))
     found = chances([seat], AGAINST_CON, quiet, draws=6000)["E1"]
     assert 0.55 < found.opponent_top_two < 0.63
+
+
+def test_a_party_new_since_the_base_has_moved_from_nought():
+    """Reform UK did not stand last time: its seat error counts all of its centre as
+    distance moved."""
+    import math
+    seat = case({"Con": 0.5, "Lab": 0.3, "LD": 0.2}, {"Con": 0.4, "Lab": 0.4, "LD": 0.2},
+                {"Con": 0.3, "Lab": 0.4, "LD": 0.2, "RUK": 0.1})
+    found = seat_input(seat, ("Con", "Lab", "LD", "RUK"), "North", PARAMS)
+    ruk = found.parties.index("RUK")
+    share = found.centre[ruk]
+    assert found.sigma[ruk] == pytest.approx(
+        PARAMS.c_share * math.sqrt(share * (1 - share)) + PARAMS.c_moved * share)
