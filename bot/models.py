@@ -3,6 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """What the advice concludes about a seat."""
+
+    CLEAR = "clear"  # one party to back
+    CLOSE = "close"  # two of the bloc too close to call
+    NOT_IN_CONTENTION = "opponent-not-in-contention"  # no tactical vote needed
+    NO_BLOC_CANDIDATE = "no-bloc-candidate"  # none of the server's parties stands
+    OUTSIDE_BLOC = "outside-bloc"  # the real challenger is a party the server does not back
+    OVERRIDE = "override"  # the moderators' own call
+
+
+class UpdateKind(StrEnum):
+    """What a moderator's seat update records."""
+
+    PACT = "pact"
+    PACT_END = "pact-end"
+    CANDIDATE = "candidate"
+    WITHDRAW = "withdraw"
+    NOTE = "note"
+    OVERRIDE = "override"
+    BYELECTION = "byelection"
+    REVERT = "revert"
 
 
 @dataclass(frozen=True)
@@ -84,7 +109,7 @@ class SeatUpdate:
     id: int
     guild_id: int | None  # None: global, set by a bot owner
     seat_code: str
-    kind: str  # pact | pact-end | candidate | withdraw | note | override | byelection | revert
+    kind: UpdateKind
     party: str | None
     payload: dict = field(default_factory=dict)
     author_id: int = 0

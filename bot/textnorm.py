@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 MAX_QUERY = 100  # no seat, town or postcode is longer; anything past this is noise
 
@@ -124,3 +125,10 @@ def carries_postcode(query: str) -> bool:
     if _DIGIT.search(head) is None:  # every postcode has digits; most names none
         return False
     return bool(_POSTCODE_SHAPE.match(re.sub(r"\s+", "", head).upper()))
+
+
+def party_code(text: str, known: Iterable[str]) -> str | None:
+    """A party code as the user typed it, in any case ("ld", "LD"), as we spell it; None
+    when it is not one of `known`. The one place a party's code is looked up."""
+    wanted = text.strip().casefold()
+    return next((code for code in known if code.casefold() == wanted), None)

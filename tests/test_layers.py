@@ -12,7 +12,7 @@ from bot.config import PROJECT_ROOT
 # Lowest first (bot/__init__.py): a module may import the shared modules at the top of
 # `bot` and the packages before its own, never one after it.
 PACKAGES = ("store", "places", "forecast", "elections", "advice", "community", "evaluation")
-TOP = {"service", "cli", "election_parts"}  # above every package
+TOP = {"service", "services", "cli", "election_parts"}  # above every package
 STORAGE = {"bot.db", "bot.store", "bot.community.store", "bot.community.settings",
            "bot.community.updates", "bot.community.polls", "bot.community.subscriptions",
            "bot.community.sites", "bot.community.projections",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bot.advice.rules import Advice, Row, pts
 from bot.elections.seats import SeatRecord
-from bot.models import Contest, Poll, Resolution, Tally
+from bot.models import Contest, Poll, Resolution, Tally, Verdict
 from bot.textnorm import safe_text, shorten, shows_anything
 
 Quote = Callable[[str, int], str]  # makes user text safe where it is shown
@@ -75,11 +75,11 @@ def projection_lines(advice: Advice, projected: Projected, quote: Quote = safe_t
 
 
 def _call(advice: Advice) -> str:
-    if advice.verdict == "override" and advice.override:
+    if advice.verdict == Verdict.OVERRIDE and advice.override:
         return f"{advice.override.party_name} (the moderators' call)"
-    if advice.verdict == "clear" and advice.recommended:
+    if advice.verdict == Verdict.CLEAR and advice.recommended:
         return advice.recommended.party_name
-    if advice.verdict == "close" and advice.recommended and advice.next_bloc:
+    if advice.verdict == Verdict.CLOSE and advice.recommended and advice.next_bloc:
         return (f"too close to call ({advice.recommended.party_name} / "
                 f"{advice.next_bloc.party_name})")
     return VERDICT_LABEL[advice.verdict].lower()

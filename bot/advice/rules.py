@@ -19,7 +19,7 @@ from bot.forecast.model import (
     members,
 )
 from bot.forecast.shares import MAJOR, forecast_party
-from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate
+from bot.models import CandidateResult, Contest, Pact, SeatRef, SeatUpdate, UpdateKind, Verdict
 
 DEFAULT_OPPONENT = "Con"
 DEFAULT_BLOC = frozenset({"Lab", "LD", "Green", "SGP", "GPNI", "SNP", "PC", "SDLP", "APNI"})
@@ -126,8 +126,8 @@ class Advice:
     but never changed once made: kept answers share it."""
 
     seat: SeatRef
-    verdict: str
-    data_verdict: str  # what the numbers say, even under a moderators' override
+    verdict: Verdict
+    data_verdict: Verdict  # what the numbers say, even under a moderators' override
     headline: str
     recommended: Row | None
     next_bloc: Row | None
@@ -165,9 +165,10 @@ class Advice:
     @property
     def recommended_party(self) -> str | None:
         """The single party the advice names, or None (close call, no need, no opponent)."""
-        if self.verdict == "override" and self.override:
+        if self.verdict == Verdict.OVERRIDE and self.override:
             return self.override.party
-        return self.recommended.party if self.verdict == "clear" and self.recommended else None
+        return self.recommended.party if self.verdict == Verdict.CLEAR and self.recommended \
+            else None
 
 
 def article(word: str) -> str:
@@ -250,7 +251,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                                model.forecast)
         # the last result's "next party" gives way to the forecast's runner-up
         reasons = [r for r in reasons if not r.endswith(NEXT_PARTY)]
-        if analysis.next_bloc is not None and analysis.verdict != "outside-bloc":
+        if analysis.next_bloc is not None and analysis.verdict != Verdict.OUTSIDE_BLOC:
             reasons.append(f"{analysis.next_bloc.party_name}, {NEXT_PARTY[:-1]}, is "
                            f"{in_words(forecast.chance(analysis.next_bloc.party))} to be the "
                            "strongest challenger.")
@@ -279,7 +280,7 @@ def advise(record: SeatRecord, parties: dict[str, Party], options: AdviceOptions
                        "poll.")
     verdict, headline, rec = analysis.verdict, analysis.headline, analysis.recommended
     if state.override is not None:
-        verdict = "override"
+        verdict = Verdict.OVERRIDE
         who = ("This server's moderators" if state.override.scope == "this server" else
                f"{state.override.author}, for all servers,")
         headline = (f"{who} recommend{'' if state.override.scope == 'this server' else 's'} "
@@ -416,17 +417,17 @@ def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: st
             else "the strongest challenger here")
     chance = f"{_name(parties, lead)}: {in_words(f.chance(lead))} to be {role}"
     outside = full.call if full.call and not options.backs(full.call) else None
-    if outside and f.verdict != "opponent-not-in-contention":
+    if outside and f.verdict != Verdict.NOT_IN_CONTENTION:
         best = next((r for r in last.rows if r.party == outside and r.standing), None)
         headline = (f"{_name(parties, outside)} is {in_words(full.chance(outside))} to be the "
                     f"strongest challenger to {opp} here, but it is not one of the parties "
                     f"this server backs. Of those, {_name(parties, lead)} is the strongest "
                     f"({in_words(f.chance(lead))}).")
         m_opp, m_next = _margins(rec, nxt, last.opponent)
-        return replace(last, verdict="outside-bloc", headline=headline, recommended=rec,
+        return replace(last, verdict=Verdict.OUTSIDE_BLOC, headline=headline, recommended=rec,
                        next_bloc=nxt, margin_to_opponent=m_opp, margin_to_next_bloc=m_next,
                        best_placed=best)
-    if f.verdict == "opponent-not-in-contention":
+    if f.verdict == Verdict.NOT_IN_CONTENTION:
         if outside:  # say who is strongest, though the server does not back them
             chance = (f"{_name(parties, outside)}, which this server does not back: "
                       f"{in_words(full.chance(outside))} to be the strongest challenger; of "
@@ -434,7 +435,7 @@ def _model_call(f: Forecast, last: _Analysis, parties: dict[str, Party], opp: st
         headline = (f"{opp} is unlikely to finish in the top two here "
                     f"({in_words(f.opponent_top_two)}): no tactical vote is needed. Vote for "
                     f"whoever you prefer. ({chance}.)")
-    elif f.verdict == "clear":
+    elif f.verdict == Verdict.CLEAR:
         who = _name(parties, lead) + (f" ({rec.candidate})" if rec and rec.candidate else "")
         headline = f"Vote {who}: the best-placed to beat {opp}. {chance}."
     else:
@@ -486,25 +487,25 @@ def _apply_updates(record: SeatRecord, updates: Sequence[SeatUpdate],
     for u in sorted(updates, key=lambda u: u.id):
         scope = "all servers" if u.guild_id is None else "this server"
         who = f"{u.author_name} ({scope})"
-        if u.kind == "pact" and u.party:
+        if u.kind == UpdateKind.PACT and u.party:
             aside = tuple(u.payload.get("standing_aside", ()))
             state.pact = (Pact(u.party, aside, u.payload.get("name", "Local pact"),
                                notes=u.payload.get("reason", "")), f"posted by {who}")
-        elif u.kind == "pact-end":
+        elif u.kind == UpdateKind.PACT_END:
             state.pact = None
-        elif u.kind == "withdraw" and u.party:
+        elif u.kind == UpdateKind.WITHDRAW and u.party:
             state.withdrawn.add(u.party)
-        elif u.kind == "candidate" and u.party:
+        elif u.kind == UpdateKind.CANDIDATE and u.party:
             state.declared.append((u.party, u.payload.get("name", "")))
             state.withdrawn.discard(u.party)
-        elif u.kind == "note":
+        elif u.kind == UpdateKind.NOTE:
             state.notes.append(Note(u.payload.get("text", ""), u.author_name, u.created_at,
                                     scope))
-        elif u.kind == "override" and u.party:
+        elif u.kind == UpdateKind.OVERRIDE and u.party:
             state.override = Override(u.party, u.payload.get("party_name", u.party),
                                       u.payload.get("reason", ""), u.author_name, u.created_at,
                                       scope)
-        elif u.kind == "byelection":
+        elif u.kind == UpdateKind.BYELECTION:
             posted = _contest_from_update(record.seat, u, parties)
             # by polling day, not by when it was posted: a late entry of an older result
             # never displaces a newer one
@@ -551,7 +552,7 @@ def _pact_sentence(pact: Pact, rec: Row | None, parties: dict[str, Party]) -> st
 
 @dataclass(slots=True)
 class _Analysis:
-    verdict: str
+    verdict: Verdict
     headline: str
     label: str  # a short phrase: "Labour", "too close to call (Lab/LD)", ...
     rows: tuple[Row, ...]
@@ -582,7 +583,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
     # the strongest party standing against the opponent, backed by this server or not
     challenger = next((r for r in rows if r.standing and not r.is_opponent), None)
 
-    def analysis(verdict: str, headline: str, label: str, *reasons: str,
+    def analysis(verdict: Verdict, headline: str, label: str, *reasons: str,
                  best: Row | None = None) -> _Analysis:
         return _Analysis(verdict, headline, label, rows, rec, nxt, opponent, m_opp, m_next,
                          reasons, best)
@@ -602,7 +603,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
     if rec is None:
         strongest = (f" The strongest challenger to {opp_name} was {_who(challenger)} with "
                      f"{pts(challenger.share)}." if challenger else "")
-        return analysis("no-bloc-candidate",
+        return analysis(Verdict.NO_BLOC_CANDIDATE,
                         f"None of the parties this server backs stood here at the "
                         f"{contest.election_name}.{strongest}", "no candidate to back",
                         best=challenger)
@@ -611,7 +612,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
                f"({opponent.votes:,})."]
     opp_position = next(i for i, r in enumerate(rows, 1) if r is opponent)
     if opp_position >= 3 and rows[0].share - opponent.share > OUT_OF_CONTENTION_POINTS / 100:
-        return analysis("opponent-not-in-contention",
+        return analysis(Verdict.NOT_IN_CONTENTION,
                         f"{opponent.party_name} came {_ordinal(opp_position)}, "
                         f"{_gap(rows[0], opponent)} behind the winner: no tactical vote is "
                         "needed here. Vote for whoever you prefer.",
@@ -622,7 +623,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
     if challenger is not None and challenger is not rec and not challenger.in_bloc \
             and opponent.share > rec.share \
             and challenger.share - rec.share >= CLOSE_POINTS / 100:
-        return analysis("outside-bloc",
+        return analysis(Verdict.OUTSIDE_BLOC,
                         f"{_who(challenger)} is best placed to beat {opponent.party_name} "
                         f"here ({pts(challenger.share)}), but it is not one of the parties "
                         f"this server backs. Of those, {_who(rec)} was strongest with "
@@ -630,7 +631,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
                         f"a party you don't back ({challenger.party_name})",
                         *reasons, best=challenger)
     if nxt is not None and m_next is not None and m_next < CLOSE_POINTS / 100:
-        return analysis("close",
+        return analysis(Verdict.CLOSE,
                         f"Too close to call between {rec.party_name} ({pts(rec.share)}) and "
                         f"{nxt.party_name} ({pts(nxt.share)}): {rec.party_name} is only "
                         f"{_gap(rec, nxt)} ahead. Watch for local pacts and polls.",
@@ -644,7 +645,7 @@ def _analyse(contest: Contest, options: AdviceOptions, state: _State, opp_name: 
         gap = f"it tied with {opponent.party_name}"
     else:
         gap = f"it needs {_gap(rec, opponent)} more to overtake {opponent.party_name}"
-    return analysis("clear", f"Vote {_who(rec)}: the best-placed to beat "
+    return analysis(Verdict.CLEAR, f"Vote {_who(rec)}: the best-placed to beat "
                              f"{opponent.party_name}; {gap}.", rec.party_name, *reasons)
 
 

@@ -13,6 +13,7 @@ from bot.advice.rules import DEFAULT_OPPONENT, AdviceOptions
 from bot.errors import UserFacingError
 from bot.forecast.model import OPPONENT_SETS, members
 from bot.store.base import Store
+from bot.textnorm import party_code
 
 KEYS = {
     "mod-role": "the role whose members may post seat updates (a role id or mention)",
@@ -127,7 +128,7 @@ def opponent_code(value: str, known: set[str]) -> str:
 
 
 def _party(value: str, known: set[str]) -> str:
-    match = {k.casefold(): k for k in known}.get(value.strip().casefold())
+    match = party_code(value, known)
     if match is None:
         raise SettingError(f"unknown party {value.strip()[:20]!r}: use a code such as Con, "
                            "Lab, LD, Green, SNP, PC or RUK")

@@ -15,13 +15,12 @@ from datetime import UTC, date, datetime
 
 from bot.errors import UserFacingError
 from bot.forecast.model import members
-from bot.models import Pact, SeatUpdate
+from bot.models import Pact, SeatUpdate, UpdateKind
 from bot.store.base import Store
-from bot.textnorm import visible
+from bot.textnorm import party_code, visible
 
-KINDS = ("pact", "pact-end", "candidate", "withdraw", "note", "override", "byelection",
-         "revert")
-NEEDS_PARTY = {"pact", "candidate", "withdraw", "override"}
+KINDS = tuple(UpdateKind)
+NEEDS_PARTY = {UpdateKind.PACT, UpdateKind.CANDIDATE, UpdateKind.WITHDRAW, UpdateKind.OVERRIDE}
 NOTE_LIMIT, REASON_LIMIT, NAME_LIMIT = 500, 300, 100
 MAX_STANDING_ASIDE = 8
 FIRST_NEW_RESULT = date(2024, 7, 5)  # the day after the last general election in our data
@@ -49,7 +48,8 @@ def _now() -> str:
 def _row(row: tuple) -> SeatUpdate:
     (id_, guild_id, seat_code, kind, party, payload, author_id, author_name, created_at,
      reverts_id) = row
-    return SeatUpdate(id_, guild_id, seat_code, kind, party, json.loads(payload or "{}"),
+    return SeatUpdate(id_, guild_id, seat_code, UpdateKind(kind), party,
+                      json.loads(payload or "{}"),
                       author_id, author_name, created_at, reverts_id)
 
 
@@ -61,7 +61,6 @@ def parse_votes(text: str, known_parties: set[str]) -> tuple[dict[str, int], str
     """`Lab=12000 Con=9000 LD=3000 2026-05-07` -> ({party: votes}, date or None)."""
     votes: dict[str, int] = {}
     when = None
-    by_fold = {p.casefold(): p for p in known_parties}
     for token in text.split():
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", token):
             try:
@@ -78,7 +77,7 @@ def parse_votes(text: str, known_parties: set[str]) -> tuple[dict[str, int], str
         if not match:
             raise UpdateError(f"write results as party=votes, e.g. Lab=12000 Con=9000 "
                               f"(not {token[:30]!r})")
-        party = by_fold.get(match[1].casefold())
+        party = party_code(match[1], known_parties)
         if party is None:
             raise UpdateError(f"unknown party {match[1]!r}")
         if party in votes:
@@ -99,20 +98,20 @@ def parse_votes(text: str, known_parties: set[str]) -> tuple[dict[str, int], str
 def validate(kind: str, party: str | None, payload: dict, known_parties: set[str],
              stood: set[str] | None = None) -> None:
     """Refuse anything malformed before a byte is written."""
-    if kind not in KINDS or kind == "revert":
+    if kind not in KINDS or kind == UpdateKind.REVERT:
         raise UpdateError(f"unknown update kind {kind!r}")
     if kind in NEEDS_PARTY and not party:
         raise UpdateError(f"a {kind} needs a party")
     for p in [party, *payload.get("standing_aside", ())]:
         if p and p not in known_parties:
             raise UpdateError(f"unknown party {p[:20]!r}")
-    if kind == "withdraw" and stood is not None and party not in stood:
+    if kind == UpdateKind.WITHDRAW and stood is not None and party not in stood:
         raise UpdateError(f"{party} did not stand here at the last election, so it cannot "
                           "withdraw")
     aside = payload.get("standing_aside", ())
     if len(aside) > MAX_STANDING_ASIDE or len(set(aside)) != len(aside):
         raise UpdateError(f"name each party standing aside once, at most {MAX_STANDING_ASIDE}")
-    if kind == "pact" and party in aside:
+    if kind == UpdateKind.PACT and party in aside:
         raise UpdateError("the pact's candidate cannot also stand aside")
     limits = {"text": NOTE_LIMIT, "reason": REASON_LIMIT, "name": NAME_LIMIT}
     for key, limit in limits.items():
@@ -123,11 +122,11 @@ def validate(kind: str, party: str | None, payload: dict, known_parties: set[str
             if len(value) > limit:
                 raise UpdateError(f"the {key} is too long ({len(value)} characters; the "
                                   f"limit is {limit})")
-    if kind == "note" and "text" not in payload:
+    if kind == UpdateKind.NOTE and "text" not in payload:
         raise UpdateError("a note needs some text")
-    if kind == "override" and "reason" not in payload:
+    if kind == UpdateKind.OVERRIDE and "reason" not in payload:
         raise UpdateError("an override needs a reason")
-    if kind == "candidate" and "name" not in payload:
+    if kind == UpdateKind.CANDIDATE and "name" not in payload:
         raise UpdateError("a candidate needs a name")
 
 
@@ -154,18 +153,18 @@ def add(db: Store, *, guild_id: int | None, seat_code: str, kind: str,
     """`announced_pact`: the parties' own pact for the seat (data/pacts.csv), in force
     unless a moderator's pact replaces it."""
     validate(kind, party, payload, known_parties, stood)
-    if opponent and kind == "pact" and members(opponent) & {party,
+    if opponent and kind == UpdateKind.PACT and members(opponent) & {party,
                                                              *payload.get("standing_aside", ())}:
         raise UpdateError(f"{opponent} is the party this server wants to beat: it cannot be "
                           "the pact's candidate or stand aside in it")
-    if opponent and kind == "override" and party in members(opponent):
+    if opponent and kind == UpdateKind.OVERRIDE and party in members(opponent):
         raise UpdateError(f"{opponent} is the party this server wants to beat (`config "
                           "opponent`): the moderators' call cannot be to vote for it")
     clean = {k: (visible(v) if isinstance(v, str) else v) for k, v in payload.items()}
     with db.transaction() as conn:
         standing = _standing(conn, guild_id, seat_code)
         _refuse_contradiction(standing, kind, party, announced_pact)
-        if kind == "byelection":
+        if kind == UpdateKind.BYELECTION:
             _refuse_second_result(standing, clean)
         return _insert(conn, (guild_id, seat_code, kind, party, json.dumps(clean), author_id,
                               author_name[:NAME_LIMIT], _now(), None))
@@ -188,15 +187,15 @@ def _standing(conn: Store, guild_id: int | None, seat_code: str) -> _Standing:
     write lock, so two moderators cannot post contradicting updates at once)."""
     state = _Standing({}, None, {})
     for u in in_scope(conn, guild_id, seat_code):
-        if u.kind == "byelection":
+        if u.kind == UpdateKind.BYELECTION:
             state.results[result_day(u)] = u
-        elif u.kind == "withdraw" and u.party:
+        elif u.kind == UpdateKind.WITHDRAW and u.party:
             state.withdrawn[u.party] = u.id
-        elif u.kind == "candidate" and u.party:
+        elif u.kind == UpdateKind.CANDIDATE and u.party:
             state.withdrawn.pop(u.party, None)
-        elif u.kind == "pact":
+        elif u.kind == UpdateKind.PACT:
             state.pact = u
-        elif u.kind == "pact-end":
+        elif u.kind == UpdateKind.PACT_END:
             state.pact = None
     return state
 
@@ -204,22 +203,22 @@ def _standing(conn: Store, guild_id: int | None, seat_code: str) -> _Standing:
 def _refuse_contradiction(state: _Standing, kind: str, party: str | None,
                           announced_pact: Pact | None = None) -> None:
     """An update that contradicts one in force is refused, saying which and what to do."""
-    if kind == "override" and state.pact and party in state.pact.payload.get(
+    if kind == UpdateKind.OVERRIDE and state.pact and party in state.pact.payload.get(
             "standing_aside", ()):
         raise UpdateError(f"{party} stands aside under the pact in force (update "
                           f"#{state.pact.id}): end the pact first (`pact-end`)")
-    if kind == "override" and state.pact is None and announced_pact is not None \
+    if kind == UpdateKind.OVERRIDE and state.pact is None and announced_pact is not None \
             and party in announced_pact.standing_aside:
         raise UpdateError(f"{party} stands aside here under {announced_pact.name}, announced "
                           "by the parties: post this server's own pact first if that has "
                           "changed")
-    if kind == "withdraw" and party in state.withdrawn:
+    if kind == UpdateKind.WITHDRAW and party in state.withdrawn:
         raise UpdateError(f"{party} has already withdrawn here (update "
                           f"#{state.withdrawn[party]})")
-    if kind == "withdraw" and state.pact and state.pact.party == party:
+    if kind == UpdateKind.WITHDRAW and state.pact and state.pact.party == party:
         raise UpdateError(f"{party} is the agreed candidate of the pact in force (update "
                           f"#{state.pact.id}): end the pact first (`pact-end`)")
-    if kind == "pact" and party in state.withdrawn:
+    if kind == UpdateKind.PACT and party in state.withdrawn:
         raise UpdateError(f"{party} has withdrawn here (update #{state.withdrawn[party]}): "
                           "revert that, or declare its new candidate, before a pact backs it")
 
@@ -260,7 +259,7 @@ def revert(db: Store, *, update_id: int, guild_id: int | None, author_id: int,
             hint = " (an update for all servers can be reverted by the bot's owners)" \
                 if shared else ""
             raise UpdateError(f"there is no update #{update_id} in this server{hint}")
-        if target.kind == "revert":
+        if target.kind == UpdateKind.REVERT:
             raise UpdateError("a revert cannot be reverted: post the update again instead")
         if _reverted(conn, update_id):
             raise UpdateError(f"update #{update_id} is already reverted")
@@ -277,7 +276,7 @@ def make_global(db: Store, *, update_id: int, author_id: int,
         raise UpdateError("only the bot's owners can share an update with every server")
     with db.transaction() as conn:
         source = get(conn, update_id)
-        if source is None or source.kind == "revert":
+        if source is None or source.kind == UpdateKind.REVERT:
             raise UpdateError(f"there is no update #{update_id} to share")
         if source.guild_id is None:
             raise UpdateError(f"update #{update_id} already applies in every server")
@@ -304,7 +303,7 @@ def history(db: Store, guild_id: int | None,
     rows = [_row(r) for r in db.execute(
         f"select {COLUMNS} from seat_updates where seat_code = ? and "
         "(guild_id = ? or guild_id is null) order by id", (seat_code, guild_id))]
-    reverted = {u.reverts_id: u.id for u in rows if u.kind == "revert"}
+    reverted = {u.reverts_id: u.id for u in rows if u.kind == UpdateKind.REVERT}
     return [HistoryItem(u, reverted.get(u.id)) for u in rows]
 
 
@@ -312,4 +311,4 @@ def in_scope(db: Store, guild_id: int | None,
              seat_code: str) -> list[SeatUpdate]:
     """What the advice in this server should take into account, oldest first."""
     return [item.update for item in history(db, guild_id, seat_code)
-            if item.reverted_by is None and item.update.kind != "revert"]
+            if item.reverted_by is None and item.update.kind != UpdateKind.REVERT]

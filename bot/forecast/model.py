@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from bot.models import Verdict
+
 if TYPE_CHECKING:  # inputs builds on this module
     from bot.forecast.inputs import Outcome
 
@@ -128,12 +130,12 @@ class Forecast:
                         tuple(p for p in self.ranked if p in kept))
 
     @cached_property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         if not self.ranked:
-            return "no-bloc-candidate"
+            return Verdict.NO_BLOC_CANDIDATE
         if self.opponent_top_two < NOT_IN_CONTENTION:
-            return "opponent-not-in-contention"
-        return "clear" if self.call else "close"
+            return Verdict.NOT_IN_CONTENTION
+        return Verdict.CLEAR if self.call else Verdict.CLOSE
 
 
 def bloc_ranking(shares: Mapping[str, float], standing: frozenset[str]) -> list[str]:

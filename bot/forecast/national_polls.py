@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.errors import UserFacingError
 from bot.owner_files import csv_rows
 from bot.store.base import Store
+from bot.textnorm import party_code
 
 
 class PollInputError(UserFacingError):
@@ -43,7 +44,6 @@ def parse(text: str, known_parties: set[str]) -> dict:
         tokens = shlex.split(text)
     except ValueError as exc:
         raise PollInputError(f"could not read that ({exc})") from None
-    by_fold = {p.casefold(): p for p in known_parties}
     shares: dict[str, float] = {}
     fields = {"source": "", "date": date.today().isoformat(), "pollster": "average",
               "area": "GB"}
@@ -54,7 +54,7 @@ def parse(text: str, known_parties: set[str]) -> dict:
         if name.lower() in fields:
             fields[name.lower()] = value.strip()
             continue
-        party = by_fold.get(name.casefold())
+        party = party_code(name, known_parties)
         if party is None:
             raise PollInputError(f"unknown party {name[:20]!r}")
         if not re.fullmatch(r"\d{1,2}(\.\d)?|100", value):
