@@ -22,6 +22,7 @@ from discord.ext import commands
 
 from bot.errors import UserFacingError
 from bot.textnorm import safe_message
+from cogs.utils.client import Bot
 
 log = logging.getLogger("howtovote.errors")
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
@@ -52,10 +53,14 @@ def friendly(error: Exception, prefix: str, command: str | None) -> tuple[str | 
 
 
 class Errors(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
+        self._default_on_error = bot.tree.on_error
         bot.tree.on_error = self.on_app_command_error
         self._slow_down_until: dict[tuple[int, str | None], float] = {}
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = self._default_on_error
 
     def _first_notice(self, user_id: int, command: str | None, retry_after: float) -> bool:
         """One "slow down" per user and command per cooldown window; the rest are silent."""
@@ -107,5 +112,5 @@ class Errors(commands.Cog):
             await interaction.response.send_message(text, ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Bot) -> None:
     await bot.add_cog(Errors(bot))

@@ -10,11 +10,12 @@ from bot import __version__
 from bot.advice.render import EmbedSpec, fit, fit_message
 from bot.textnorm import count, safe_text
 from cogs.utils import helptext
+from cogs.utils.client import Bot
 from cogs.utils.embeds import to_embed
 
 
 class Meta(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     @app_commands.command(name="help", description="How to use howtovote, or one command")
@@ -60,7 +61,6 @@ class Meta(commands.Cog):
     @national.command(name="set")
     async def national_set(self, ctx: commands.Context, *, figures: str) -> None:
         """Owners: `!polls set Lab=30 Con=18 RUK=27 LD=13 Green=9 SNP=3 source="..."`."""
-        await self.bot.is_owner(ctx.author)  # lets the core learn an owner Discord confirms
         poll = await self.bot.service.set_national_poll(figures, ctx.author.id)
         await ctx.send(f"National polls set for {poll.date} as #{poll.id}: the seat model "
                        "and projections now use them.")
@@ -68,7 +68,6 @@ class Meta(commands.Cog):
     @national.command(name="delete")
     async def national_delete(self, ctx: commands.Context, poll_id: int) -> None:
         """Owners: retire a national poll set by mistake (`!polls delete 3`)."""
-        await self.bot.is_owner(ctx.author)
         gone = await self.bot.service.delete_national_poll(poll_id, ctx.author.id)
         await ctx.send(f"National poll #{gone.id} ({gone.date}, {gone.area}) deleted.")
 
@@ -120,7 +119,7 @@ class Meta(commands.Cog):
         await ctx.send(f"Cleared {count:,} cached postcode answers.")
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Bot) -> None:
     await bot.add_cog(Meta(bot))
 
 

@@ -12,9 +12,10 @@ from discord.ext import commands
 
 from bot.advice.render import EmbedField, EmbedSpec, fit, fit_message
 from bot.models import SeatRef, SeatUpdate
-from bot.service import Answer, Change
+from bot.service import Answer, Change, HowToVote
 from bot.textnorm import safe_text
-from cogs.utils.checks import can_manage_server, is_moderator
+from cogs.utils.checks import can_manage_server, moderator_command
+from cogs.utils.client import Bot
 from cogs.utils.context import GuildContext
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
@@ -41,11 +42,11 @@ def describe(update: SeatUpdate) -> str:
 
 
 class Moderation(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     @property
-    def service(self):
+    def service(self) -> HowToVote:
         return self.bot.service
 
     # -- settings ----------------------------------------------------------------------
@@ -118,9 +119,7 @@ class Moderation(commands.Cog):
                 await service.subscriber_told(ctx.guild.id, seat_code, user_id,
                                               after.fingerprint)
 
-    @commands.hybrid_command(name="pact")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("pact")
     @app_commands.describe(seat=SEAT, party="The agreed candidate's party",
                            standing_aside="Parties standing aside, e.g. LD Green")
     async def pact(self, ctx: GuildContext, seat: Seat, party: str, *,
@@ -130,42 +129,32 @@ class Moderation(commands.Cog):
                                    for p in standing_aside.replace(",", " ").split()))
         await self._post(ctx, seat, "pact", party, {"standing_aside": aside})
 
-    @commands.hybrid_command(name="pact-end")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("pact-end")
     @app_commands.describe(seat=SEAT)
     async def pact_end(self, ctx: GuildContext, *, seat: Seat) -> None:
         """End the pact on a seat."""
         await self._post(ctx, seat, "pact-end", None, {})
 
-    @commands.hybrid_command(name="candidate")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("candidate")
     @app_commands.describe(seat=SEAT, party="Their party", name="The candidate's name")
     async def candidate(self, ctx: GuildContext, seat: Seat, party: str, *, name: str
                         ) -> None:
         """Record a declared candidate for the next election."""
         await self._post(ctx, seat, "candidate", party, {"name": name})
 
-    @commands.hybrid_command(name="withdraw")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("withdraw")
     @app_commands.describe(seat=SEAT, party="The party that withdrew")
     async def withdraw(self, ctx: GuildContext, seat: Seat, party: str) -> None:
         """A party withdraws: it drops out of the recommendation."""
         await self._post(ctx, seat, "withdraw", party, {})
 
-    @commands.hybrid_command(name="note")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("note")
     @app_commands.describe(seat=SEAT, text="A short note shown under the advice")
     async def note(self, ctx: GuildContext, seat: Seat, *, text: str) -> None:
         """Add a short note shown under the advice."""
         await self._post(ctx, seat, "note", None, {"text": text})
 
-    @commands.hybrid_command(name="override")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("override")
     @app_commands.describe(seat=SEAT, party="The party you recommend", reason="Why")
     async def override(self, ctx: GuildContext, seat: Seat, party: str, *, reason: str
                        ) -> None:
@@ -173,9 +162,7 @@ class Moderation(commands.Cog):
         name = self.service.data.party(self.service.party_code(party)).name
         await self._post(ctx, seat, "override", party, {"reason": reason, "party_name": name})
 
-    @commands.hybrid_command(name="byelection")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("byelection")
     @app_commands.describe(seat=SEAT, results="e.g. Lab=12000 Con=9000 LD=3000 2026-05-07")
     async def byelection(self, ctx: GuildContext, seat: Seat, *, results: str) -> None:
         """Record a newer result (party=votes ... [date]) that the advice then uses."""
@@ -198,13 +185,10 @@ class Moderation(commands.Cog):
                              "\n".join(lines[-40:]) or "No updates yet.", 0x5865F2))
         await ctx.send(embed=to_embed(spec))
 
-    @commands.hybrid_command(name="revert")
-    @app_commands.default_permissions(manage_guild=True)  # hidden from members
-    @is_moderator()
+    @moderator_command("revert")
     @app_commands.describe(update_id="The update's number, from history")
     async def revert(self, ctx: GuildContext, update_id: int) -> None:
         """Undo an update (a revert record is added; nothing is deleted)."""
-        await self.bot.is_owner(ctx.author)  # lets the core learn an owner Discord confirms
         change = await self.service.revert_update(ctx.guild.id, update_id, ctx.author.id,
                                                   str(ctx.author))
         await self._announce(ctx, change)
@@ -257,6 +241,6 @@ class Moderation(commands.Cog):
                        f"{seat.name}.", ephemeral=True)
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Bot) -> None:
     cog = Moderation(bot)
     await bot.add_cog(cog)

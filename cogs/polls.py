@@ -14,8 +14,10 @@ from discord.ext import commands, tasks
 from bot.advice.render import EmbedSpec, fit
 from bot.community import poll_rules as polls
 from bot.errors import NotRecorded
+from bot.service import HowToVote
 from bot.textnorm import safe_text
 from cogs.utils.checks import is_moderator
+from cogs.utils.client import Bot
 from cogs.utils.context import GuildContext
 from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
@@ -29,7 +31,7 @@ PARTY_EMOJI = {"Con": "🔵", "Lab": "🔴", "LD": "🟠", "Green": "🟢", "SGP
 
 
 class Polls(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
         self.close_due.start()
 
@@ -37,7 +39,7 @@ class Polls(commands.Cog):
         self.close_due.cancel()
 
     @property
-    def service(self):
+    def service(self) -> HowToVote:
         return self.bot.service
 
     async def cog_check(self, ctx: GuildContext) -> bool:
@@ -192,5 +194,5 @@ class Polls(commands.Cog):
         await self.bot.wait_until_ready()
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Bot) -> None:
     await bot.add_cog(Polls(bot))

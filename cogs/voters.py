@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.service import Answer
 from bot.textnorm import carries_postcode
+from cogs.utils.client import Bot
 from cogs.utils.cooldowns import SweptCooldownMapping, cooldown
 from cogs.utils.embeds import answer_embed
 from cogs.utils.seats import add_seat_autocomplete
@@ -22,7 +23,7 @@ COOLDOWN = SweptCooldownMapping.from_cooldown(5, 30.0, commands.BucketType.user)
 
 
 class Voters(commands.Cog):
-    def __init__(self, bot: commands.Bot) -> None:
+    def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
     async def _reply(self, ctx: commands.Context, query: str, answer: Answer,
@@ -103,7 +104,7 @@ class Voters(commands.Cog):
         return True
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: Bot) -> None:
     cog = Voters(bot)
     await bot.add_cog(cog)
     add_seat_autocomplete(bot, "query")

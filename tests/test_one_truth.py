@@ -52,7 +52,7 @@ def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, tmp_pat
 
 
 async def test_discord_polls_show_the_same_text(discord_bot):
-    discord_bot.bot.owner_ids = {discord_bot.member(0).id}
+    discord_bot.bot.owner_ids.add(discord_bot.member(0).id)
     await discord_bot.send("!polls")
     text = discord_bot.reply().content
     assert "Answers and projections use:" in text and "GB polls of 2026-" in text

@@ -1,7 +1,12 @@
-"""Who may do what: one check that covers `!` and `/` (hybrid commands run it for both)."""
+"""Who may do what: one check that covers `!` and `/` (hybrid commands run it for both),
+and one decorator for a moderators' command."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from discord import app_commands
 from discord.ext import commands
 
 NOT_A_MODERATOR = ("Only this server's moderators can do that (the moderator role set with "
@@ -32,3 +37,12 @@ def can_manage_server():
             return True
         raise commands.CheckFailure("Only people with Manage Server can change settings.")
     return commands.check(predicate)
+
+
+def moderator_command(name: str, **kwargs: Any) -> Callable[[Any], commands.HybridCommand]:
+    """A moderators' command, for `!` and `/` alike: hidden from members in the slash menu
+    (Manage Server by default, which a server can change) and checked when run."""
+    def decorator(func: Any) -> commands.HybridCommand:
+        checked = app_commands.default_permissions(manage_guild=True)(is_moderator()(func))
+        return commands.hybrid_command(name=name, **kwargs)(checked)
+    return decorator

@@ -80,12 +80,28 @@ class HowToVoteMixin:
                 signal.SIGTERM, lambda: asyncio.ensure_future(self.close()))
         if not hasattr(self.service, "data"):
             await self.service.start()
+        await self._read_owners()
         for name in extensions():
             await self.load_extension(name)
         self.add_dynamic_items(*DYNAMIC_ITEMS)  # answers' buttons, from any message, ever
         self._heartbeat = asyncio.create_task(self._beat())
         if self.settings.discord_token:  # a real login: sync only what changed
             await self.sync_if_changed()
+
+    async def _read_owners(self) -> None:
+        """The bot's owners, read once: HOWTOVOTE_OWNER_IDS, else (on a real login) the
+        application's owner or team from Discord. The bot's checks and the core's share
+        one set, so the core knows every owner before anyone asks."""
+        owners = self.service.owner_ids
+        if not owners and self.settings.discord_token:
+            try:
+                app = await self.application_info()
+            except discord.HTTPException as exc:
+                log.warning("could not read the application's owners: %s", exc)
+            else:
+                team = app.team.members if app.team else [app.owner]
+                owners.update(member.id for member in team)
+        self.owner_ids = owners
 
     def tree_hash(self) -> str:
         payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
@@ -105,14 +121,6 @@ class HowToVoteMixin:
         await self.service.store_value(SYNC_HASH_KEY, digest)
         log.info("synced %d slash commands", len(synced))
         return len(synced)
-
-    async def is_owner(self, user) -> bool:
-        """Discord's answer (HOWTOVOTE_OWNER_IDS, else the application's owner), passed on
-        to the core, which checks owners itself."""
-        owner = await super().is_owner(user)
-        if owner:
-            self.service.owner_ids.add(user.id)
-        return owner
 
     async def on_message(self, message: discord.Message) -> None:
         """Commands, and in a DM a bare question too: one handler rather than a listener
@@ -165,6 +173,9 @@ class HowToVoteBot(HowToVoteMixin, commands.AutoShardedBot):
 
 class SingleShardBot(HowToVoteMixin, commands.Bot):
     """One connection: for tests and the benchmark (dpytest drives a plain Bot)."""
+
+
+Bot = HowToVoteBot | SingleShardBot  # what every cog is given
 
 
 class Prefixes:

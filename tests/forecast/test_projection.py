@@ -78,7 +78,7 @@ async def test_non_owner_cannot_set_national_polls(discord_bot):
 
 
 async def test_embed_shows_result_and_projection_when_they_disagree(discord_bot):
-    discord_bot.bot.owner_ids = {discord_bot.member(0).id}
+    discord_bot.bot.owner_ids.add(discord_bot.member(0).id)
     await discord_bot.grant_manage_server(0)
     await discord_bot.send("!config projections on")
     discord_bot.reply()
@@ -105,7 +105,7 @@ async def test_embed_shows_result_and_projection_when_they_disagree(discord_bot)
 async def test_the_newest_polls_are_always_what_the_forecast_rests_on(discord_bot):
     """However far the polls move, the forecast rests on the newest: there is no range
     of swings outside which polls are refused."""
-    discord_bot.bot.owner_ids = {discord_bot.member(0).id}
+    discord_bot.bot.owner_ids.add(discord_bot.member(0).id)
     await discord_bot.send("!howtovote Hendon")
     before = discord_bot.reply().embeds[0]
     await discord_bot.send('!polls set Lab=5 Con=18 RUK=40 LD=12 Green=20 '

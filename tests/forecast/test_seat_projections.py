@@ -157,7 +157,7 @@ async def test_a_bad_file_changes_nothing_already_loaded(service):
 async def test_owners_load_list_and_remove_a_projection_on_discord(discord_bot, tmp_path):
     path = tmp_path / "mrp.csv"
     path.write_text("code,con,lab,ld\nE14001279,30,12,40\n")
-    discord_bot.bot.owner_ids = {discord_bot.member(0).id}
+    discord_bot.bot.owner_ids.add(discord_bot.member(0).id)
     await discord_bot.send('!projections import "Test MRP" 2026-11-02', attachments=[str(path)],
                            member=1)
     assert "only the bot's owners" in discord_bot.reply().content.lower()
