@@ -42,7 +42,7 @@ async def import_data(
         return build_elections_db(fetched, settings.elections_db_path)
     # the build takes a while (fitting the forecast most of it): show each step as it ends
     with tqdm(total=len(BUILD_STEPS), desc="building elections.db", unit="step",
-              file=sys.stderr, leave=False) as bar:
+              file=sys.stderr, leave=False, mininterval=0) as bar:
         def done(step: str) -> None:
             bar.set_postfix_str(step)
             bar.update()

@@ -66,7 +66,7 @@ def _canonical_items(items: tuple[tuple[str, float], ...]) -> dict[str, float]:
 def _canonical_polls(shares: Mapping[str, float]) -> dict[str, float]:
     """`canonical` of a poll average, kept: every seat of a nation shares one average
     (and there are a handful of averages in all)."""
-    return _canonical_items(tuple(sorted(shares.items())))
+    return _canonical_items(tuple(shares.items()))
 
 
 def forecast_party(code: str) -> str:
@@ -157,12 +157,13 @@ def seat_input(case: SeatCase, standing: Sequence[str], region: str, params: Sha
 def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,
             draws: int = DRAWS, seed: int = SEED, chunk: int = 1000) -> dict[str, Forecast]:
     """Each seat's chances against `side`, counted over `draws` seeded draws of every
-    seat at once (national and regional errors shared, as they are on the day)."""
+    seat at once (national and regional errors shared, as they are on the day). The
+    draws come from one generator in a fixed order, a chunk at a time: the national
+    errors, the regional ones, then each seat's own, seat by seat."""
     rng = np.random.default_rng(seed)
     regions = sorted({s.region for s in seats})
     parties = (*MAJOR, OTHER)
-    top: dict[str, dict[str, int]] = {s.code: {} for s in seats}
-    opponent_top_two = {s.code: 0 for s in seats}
+    tallies = [_Tally(seat, side, parties, regions, params.kappa) for seat in seats]
     done = 0
     while done < draws:
         n = min(chunk, draws - done)
@@ -171,34 +172,45 @@ def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,
         national[:, parties.index(OTHER)] = 0.0
         regional = rng.normal(0, params.kappa * params.sigma_reg,
                               (n, len(regions), len(parties)))
-        for seat in seats:
-            cols = [parties.index(p) for p in seat.parties]
-            region = regions.index(seat.region)
-            noise = rng.normal(0, 1, (n, len(cols))) * (params.kappa * seat.sigma)
-            drawn = np.maximum(seat.centre + national[:, cols] + regional[:, region, cols]
-                               + noise, 0.0)
-            _count(seat, drawn, side, top[seat.code], opponent_top_two)
+        for tally in tallies:
+            tally.add(national, regional, rng.normal(0, 1, (n, len(tally.cols))))
         done += n
-    return {s.code: _forecast(s, side, top[s.code], opponent_top_two[s.code] / draws, draws)
-            for s in seats}
+    return {t.seat.code: _forecast(t.seat, side, t.top(), t.top_two / draws, draws)
+            for t in tallies}
 
 
-def _count(seat: SeatInput, drawn: np.ndarray, side: Side, top: dict[str, int],
-           opponent_top_two: dict[str, int]) -> None:
-    """Add the draws' tallies: who of the bloc came top, and whether the opponent (the
-    best placed of a set of opponents) came top two."""
-    bloc = [i for i, p in enumerate(seat.parties) if p in side.bloc]
-    if bloc:
-        winners = np.array(bloc)[np.argmax(drawn[:, bloc], axis=1)]
-        for i, count in zip(*np.unique(winners, return_counts=True), strict=True):
-            party = seat.parties[i]
-            top[party] = top.get(party, 0) + int(count)
-    opponents = [i for i, p in enumerate(seat.parties) if p in members(side.opponent)]
-    if opponents:
-        best = drawn[:, opponents].max(axis=1, keepdims=True)
-        others = [i for i in range(len(seat.parties)) if i not in opponents]
-        beaten_by = (drawn[:, others] > best).sum(axis=1)
-        opponent_top_two[seat.code] += int((beaten_by <= 1).sum())
+class _Tally:
+    """One seat's count over the draws: who of the bloc came top, and whether the
+    opponent (the best placed of a set of opponents) came top two."""
+
+    def __init__(self, seat: SeatInput, side: Side, parties: Sequence[str],
+                 regions: Sequence[str], kappa: float) -> None:
+        self.seat = seat
+        self.cols = np.array([parties.index(p) for p in seat.parties], dtype=int)
+        self.region = regions.index(seat.region)
+        self.spread = kappa * seat.sigma
+        opposed = members(side.opponent)
+        self.bloc = np.array([i for i, p in enumerate(seat.parties) if p in side.bloc],
+                             dtype=int)
+        self.opponents = [i for i, p in enumerate(seat.parties) if p in opposed]
+        self.others = [i for i, p in enumerate(seat.parties) if p not in opposed]
+        self.wins = np.zeros(len(self.bloc), dtype=np.int64)
+        self.top_two = 0
+
+    def add(self, national: np.ndarray, regional: np.ndarray, own: np.ndarray) -> None:
+        drawn = np.maximum(self.seat.centre + national[:, self.cols]
+                           + regional[:, self.region, self.cols] + own * self.spread, 0.0)
+        if len(self.bloc):
+            self.wins += np.bincount(np.argmax(drawn[:, self.bloc], axis=1),
+                                     minlength=len(self.bloc))
+        if self.opponents:
+            best = drawn[:, self.opponents].max(axis=1, keepdims=True)
+            beaten_by = (drawn[:, self.others] > best).sum(axis=1)
+            self.top_two += int((beaten_by <= 1).sum())
+
+    def top(self) -> dict[str, int]:
+        return {self.seat.parties[i]: int(w) for i, w in zip(self.bloc, self.wins,
+                                                              strict=True)}
 
 
 def _forecast(seat: SeatInput, side: Side, top: Mapping[str, int], top_two: float,

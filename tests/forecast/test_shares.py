@@ -179,3 +179,94 @@ def test_a_party_new_since_the_base_has_moved_from_nought():
     share = found.centre[ruk]
     assert found.sigma[ruk] == pytest.approx(
         PARAMS.c_share * math.sqrt(share * (1 - share)) + PARAMS.c_moved * share)
+
+
+def reference_chances(seats, side, params, draws, seed=20261206, chunk=1000):
+    """The chances as first written and scored (docs/preregistration.md): one seat at a
+    time. The vectorised `chances` must count exactly what this counts."""
+    import numpy as np
+
+    from bot.forecast.model import members
+    from bot.forecast.shares import MAJOR, OTHER
+    rng = np.random.default_rng(seed)
+    regions = sorted({s.region for s in seats})
+    parties = (*MAJOR, OTHER)
+    top = {s.code: {} for s in seats}
+    top_two = {s.code: 0 for s in seats}
+    done = 0
+    while done < draws:
+        n = min(chunk, draws - done)
+        national = rng.normal(0, params.kappa * params.sigma_nat, (n, len(parties)))
+        national[:, -1] = 0.0
+        regional = rng.normal(0, params.kappa * params.sigma_reg,
+                              (n, len(regions), len(parties)))
+        for seat in seats:
+            cols = [parties.index(p) for p in seat.parties]
+            region = regions.index(seat.region)
+            noise = rng.normal(0, 1, (n, len(cols))) * (params.kappa * seat.sigma)
+            drawn = np.maximum(seat.centre + national[:, cols] + regional[:, region, cols]
+                               + noise, 0.0)
+            bloc = [i for i, p in enumerate(seat.parties) if p in side.bloc]
+            if bloc:
+                winners = np.array(bloc)[np.argmax(drawn[:, bloc], axis=1)]
+                for i, count in zip(*np.unique(winners, return_counts=True), strict=True):
+                    party = seat.parties[i]
+                    top[seat.code][party] = top[seat.code].get(party, 0) + int(count)
+            opponents = [i for i, p in enumerate(seat.parties) if p in members(side.opponent)]
+            if opponents:
+                best = drawn[:, opponents].max(axis=1, keepdims=True)
+                others = [i for i in range(len(seat.parties)) if i not in opponents]
+                top_two[seat.code] += int(((drawn[:, others] > best).sum(axis=1) <= 1).sum())
+        done += n
+    return top, top_two
+
+
+@pytest.mark.parametrize("side", ["Con", "RUK", "Right"])
+def test_all_seats_at_once_count_exactly_what_one_seat_at_a_time_counts(side):
+    import random
+
+    import numpy as np
+
+    from bot.forecast.model import AGAINST_RIGHT, AGAINST_RUK
+    from bot.forecast.shares import MAJOR, OTHER, SeatInput
+    chosen = {"Con": AGAINST_CON, "RUK": AGAINST_RUK, "Right": AGAINST_RIGHT}[side]
+    rng = random.Random(7)
+    seats = []
+    for k in range(40):  # seats of every shape: few or many parties, some with no bloc
+        parties = tuple(p for p in (*MAJOR, OTHER) if rng.random() < 0.6) or ("Con",)
+        raw = np.array([rng.random() for _ in parties])
+        seats.append(SeatInput(f"S{k}", rng.choice(["North", "Wales", "London"]), parties,
+                               raw / raw.sum(), np.array([rng.uniform(0, 0.08)
+                                                          for _ in parties])))
+    found = chances(seats, chosen, PARAMS, draws=2500)
+    top, top_two = reference_chances(seats, chosen, PARAMS, draws=2500)
+    for seat in seats:
+        assert found[seat.code].opponent_top_two == top_two[seat.code] / 2500
+        assert found[seat.code].probabilities == {
+            p: top[seat.code].get(p, 0) / 2500 for p in seat.parties if p in chosen.bloc}
+
+
+def test_an_import_of_the_same_sources_by_the_same_code_takes_the_kept_fit(tmp_path,
+                                                                            monkeypatch):
+    """The fit is kept under a key naming every source's sha256 and our code: the same
+    key takes it (no fit), a different source fits afresh, and a damaged file is ignored."""
+    import json
+    from dataclasses import asdict
+
+    import sqlite_utils
+
+    from bot.forecast import store
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    sources = [("psephology", "a" * 64), ("polls", "b" * 64)]
+    key = store.fit_key(sources)
+    assert key == store.fit_key(reversed(sources))
+    assert key != store.fit_key([("psephology", "c" * 64), ("polls", "b" * 64)])
+    kept = ShareParams(**{**asdict(PARAMS), "fitted_on": ("2015", "2017")})
+    (tmp_path / "cache" / "howtovote").mkdir(parents=True)
+    (tmp_path / "cache" / "howtovote" / f"fit-{key}.json").write_text(
+        json.dumps(asdict(kept)), encoding="utf-8")
+    db = sqlite_utils.Database(tmp_path / "e.db")  # no election data: a fit would fail
+    assert store.fit_and_store(db, key) == kept
+    assert store.load(db) == kept
+    (tmp_path / "cache" / "howtovote" / f"fit-{key}.json").write_text("{junk")
+    assert store._read(tmp_path / "cache" / "howtovote" / f"fit-{key}.json") is None

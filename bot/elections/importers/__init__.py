@@ -133,7 +133,8 @@ def build_elections_db(
                 step("local elections")
                 validate(db)
                 step("validate")
-                forecast_store.fit_and_store(db)
+                forecast_store.fit_and_store(db, forecast_store.fit_key(
+                    (item.source.name, item.sha256) for item in fetched.values()))
                 step("forecast")
                 for item in fetched.values():
                     db["meta"].insert({
