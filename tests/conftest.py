@@ -7,6 +7,7 @@ Without HOWTOVOTE_DATA (a fresh clone) the tests run on tests/fixtures/mini_elec
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 from pathlib import Path
 
@@ -60,13 +61,28 @@ def built_db_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
                  ) -> Path:
     """A folder holding an elections.db built from the real data, or from the mini fixture
     on a fresh clone (shared; do not write)."""
-    folder = tmp_path_factory.mktemp("built")
+    worker = getattr(request.config, "workerinput", None)
+    if worker is None:  # one process: a folder of its own
+        folder = tmp_path_factory.mktemp("built")
+    else:  # xdist: the workers of one run share one build, made by whichever comes first
+        folder = tmp_path_factory.getbasetemp().parent / "built"
+        folder.mkdir(exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait for the first build
+        if not (folder / "elections.db").exists():
+            build_into(request, folder)
+    return folder
+
+
+def build_into(request: pytest.FixtureRequest, folder: Path) -> None:
+    target = folder / "elections.db"
     if FULL_DATA:
         data_dir = request.getfixturevalue("data_dir")
-        build_elections_db(fetch_all(data_dir, folder / "downloads"), folder / "elections.db")
+        build_elections_db(fetch_all(data_dir, folder / "downloads"), folder / ".partial.db")
+        (folder / ".partial.db").replace(target)
     else:
-        build_mini(folder / "elections.db")
-    return folder
+        build_mini(folder / ".partial.db")
+        (folder / ".partial.db").replace(target)
 
 
 def build_mini(path: Path) -> None:

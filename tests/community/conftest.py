@@ -16,19 +16,27 @@ def engine(request) -> str:
 
 
 @pytest.fixture
-def guilds(settings, engine, request):
-    """The store the `settings` name: its guilds.db, or its PostgreSQL database."""
-    if engine == "sqlite":
-        return sqlite_store.open_guilds(settings.guilds_db_path)
-    return postgres.open_guilds(settings.database_url)
+def guilds(settings, engine):
+    """The store the `settings` name: its guilds.db, or its PostgreSQL database; closed
+    (its pool too) after the test."""
+    opened = sqlite_store.open_guilds(settings.guilds_db_path) if engine == "sqlite" \
+        else postgres.open_guilds(settings.database_url)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
 def reopen(settings, engine):
-    """Open the same store again, as a restarted bot would."""
-    if engine == "sqlite":
-        return lambda: sqlite_store.open_guilds(settings.guilds_db_path)
-    return lambda: postgres.open_guilds(settings.database_url)
+    """Open the same store again, as a restarted bot would (each closed after the test)."""
+    opened = []
+
+    def again():
+        opened.append(sqlite_store.open_guilds(settings.guilds_db_path) if engine == "sqlite"
+                      else postgres.open_guilds(settings.database_url))
+        return opened[-1]
+    yield again
+    for store in opened:
+        store.close()
 
 
 @pytest.fixture
