@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from importlib import resources
 from typing import Any, Protocol
 
 Row = tuple[Any, ...]
@@ -51,3 +52,12 @@ class Store(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def migrations(engine: str) -> list[tuple[int, str]]:
+    """An engine's numbered migrations, in order: `bot/store/schema/ENGINE/NNN_name.sql`,
+    one history for both engines (PostgreSQL's begins at 9, the schema SQLite reached by
+    then). Append only: never edit one that has shipped."""
+    folder = resources.files("bot.store") / "schema" / engine
+    return sorted((int(f.name[:3]), f.read_text(encoding="utf-8"))
+                  for f in folder.iterdir() if f.name.endswith(".sql"))

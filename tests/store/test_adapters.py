@@ -70,3 +70,11 @@ def test_changes_tells_another_connection_of_a_write_that_changes_an_answer(stor
         assert store.changes() == seen  # nothing more written: no change
     finally:
         other.close()
+
+
+def test_one_numbered_history_kept_as_files_for_both_engines():
+    from bot.store.base import migrations
+    lite, pg = migrations("sqlite"), migrations("postgresql")
+    assert [n for n, _ in lite] == list(range(1, len(lite) + 1))
+    assert [n for n, _ in pg] == list(range(9, lite[-1][0] + 1))  # PostgreSQL began at 9
+    assert all(script.strip() for _, script in lite + pg)

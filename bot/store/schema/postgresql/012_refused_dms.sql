@@ -1,0 +1,1 @@
+alter table subscriptions add column dm_refused_at text;
