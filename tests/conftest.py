@@ -116,6 +116,14 @@ def elections(built_db_dir: Path):
 
 
 @pytest.fixture(scope="session")
+def forecast_data(elections):
+    """The forecast's inputs from the shared build: one instance per worker, so the fits
+    `share_fit.backtest` keeps for it serve every test that asks for the same one."""
+    from bot.forecast.inputs import ForecastData
+    return ForecastData(elections)
+
+
+@pytest.fixture(scope="session")
 def resolver(elections):
     from bot.places.resolve import Resolver
     return Resolver.from_db(elections)

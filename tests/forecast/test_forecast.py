@@ -84,9 +84,9 @@ def test_walk_forward_uses_only_earlier_pairs():
     assert all(max(earlier) < pair for pair, earlier in share_fit.EARLIER.items())
 
 
-@pytest.fixture(scope="module")
-def fdata(elections):
-    return ForecastData(elections)
+@pytest.fixture
+def fdata(forecast_data):
+    return forecast_data
 
 
 def test_every_seat_chances_sum_to_one(fdata):
@@ -107,21 +107,19 @@ def fdata_gb_seats(fdata: ForecastData, pair: str) -> int:
                if b == boundaries and nation != "Northern Ireland")
 
 
-def export(db_path: Path, pair: str, out: Path, polls_csv: Path = POLLS_CSV
-           ) -> tuple[str, str]:
+def export(data: ForecastData, pair: str, out: Path) -> tuple[str, str]:
     """The pair's per-seat export and the fitted parameters, as text."""
     from bot.evaluation import backtest
-    data = ForecastData(dbmod.open_elections(db_path), polls_csv)
     rows = backtest.forecasts(data, pair)
     scorecard.write_forecast_csv(rows, out)
-    params = share_fit.fit(data, share_fit.EARLIER[pair])
+    params, _forecasts = share_fit.backtest(data, pair)  # the fit the rows came from
     return out.read_text(), json.dumps(asdict(params))
 
 
 @pytest.mark.parametrize("pair", ["2019", "2024"])
 def test_deleting_the_election_and_everything_after_changes_nothing(
-        pair, built_db_dir: Path, tmp_path: Path):
-    before = export(built_db_dir / "elections.db", pair, tmp_path / "before.csv")
+        pair, built_db_dir: Path, forecast_data: ForecastData, tmp_path: Path):
+    before = export(forecast_data, pair, tmp_path / "before.csv")
     target, day = PAIRS[pair].target, PAIRS[pair].polling_day
     cut = tmp_path / "cut.db"
     shutil.copy(built_db_dir / "elections.db", cut)
@@ -153,7 +151,8 @@ def test_deleting_the_election_and_everything_after_changes_nothing(
         writer = csv.DictWriter(out, reader.fieldnames)
         writer.writeheader()
         writer.writerows(r for r in reader if r["election_id"] not in gone)
-    assert export(cut, pair, tmp_path / "after.csv", polls) == before
+    after = ForecastData(dbmod.open_elections(cut), polls)
+    assert export(after, pair, tmp_path / "after.csv") == before
 
     def own(path: Path) -> int:  # the target's own projections, published before it, stay
         return sum(len(models) for (e, _c), models in

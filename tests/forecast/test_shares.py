@@ -72,11 +72,10 @@ def test_chances_follow_the_shares():
 
 
 @pytest.mark.full_data
-def test_2019_fitted_on_earlier_elections_only(elections):
+def test_2019_fitted_on_earlier_elections_only(forecast_data):
     from bot.evaluation import scorecard
     from bot.forecast import share_fit
-    from bot.forecast.inputs import ForecastData
-    fdata = ForecastData(elections)
+    fdata = forecast_data
     params, found = share_fit.backtest(fdata, "2019")
     assert params.fitted_on == ("2015", "2017")
     outcomes = {f.case.code: f.outcome for f in share_fit.seat_facts(fdata, "2019")}
