@@ -108,6 +108,27 @@ def settings(built_db_dir: Path, tmp_path: Path) -> Settings:
     return Settings(db_dir=db_dir, data_source=os.environ.get("HOWTOVOTE_DATA") or None)
 
 
+@pytest.fixture
+def howtovote(monkeypatch, capsys):
+    """`howtovote ARGS...` run in this process (`bot.cli.main`), with `env` set for it and
+    nothing else of the caller's guild-store settings: a CompletedProcess (exit code,
+    stdout, stderr), as a real run gives. A few tests still start real processes."""
+    import subprocess
+
+    from bot.cli import main
+
+    def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+        for name in ("DISCORD_TOKEN", "HOWTOVOTE_DATABASE_URL"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        assert "Traceback" not in err, err
+        return subprocess.CompletedProcess(list(args), code, out, err)
+    return run
+
+
 @pytest.fixture(scope="session")
 def elections(built_db_dir: Path):
     """The real elections.db, opened read-only."""

@@ -27,8 +27,8 @@ def cli_env(settings) -> dict:
     return {"HOWTOVOTE_DB_DIR": str(settings.db_dir)}
 
 
-def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, tmp_path):
-    shown = run_cli("polls", "show", env=cli_env)
+def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, howtovote, tmp_path):
+    shown = howtovote("polls", "show", env=cli_env)
     assert shown.returncode == 0, shown.stderr
     # the newest average of the polls in the file: the forecast always rests on it
     used = re.search(r"GB polls of (\d{4}-\d\d-\d\d), the latest poll of each of \d+ "
@@ -37,18 +37,18 @@ def test_polls_show_what_answers_use_and_import_twice_keeps_one(cli_env, tmp_pat
     assert "No national polls yet" not in shown.stdout and "not used" not in shown.stdout
     polls = tmp_path / "polls.csv"
     polls.write_text(POLLS_CSV)
-    first = run_cli("polls", "import", str(polls), env=cli_env)
+    first = howtovote("polls", "import", str(polls), env=cli_env)
     assert "Imported 1 new national poll" in first.stdout
     assert "GB polls of 2026-11-20, national poll #1" in first.stdout
-    again = run_cli("polls", "import", str(polls), env=cli_env)
+    again = howtovote("polls", "import", str(polls), env=cli_env)
     assert "Imported 0 new national poll" in again.stdout
     assert again.stdout.count("- #") == 1  # one poll on record, not two
-    asked = run_cli("ask", "Bath", env=cli_env)
+    asked = howtovote("ask", "Bath", env=cli_env)
     assert "GB polls of 2026-11-20" in asked.stdout
-    gone = run_cli("polls", "delete", "1", env=cli_env)
+    gone = howtovote("polls", "delete", "1", env=cli_env)
     assert "Deleted national poll #1" in gone.stdout
     assert f"GB polls of {used[1]}, the latest poll of each" in gone.stdout
-    assert f"GB polls of {used[1]}" in run_cli("ask", "Bath", env=cli_env).stdout
+    assert f"GB polls of {used[1]}" in howtovote("ask", "Bath", env=cli_env).stdout
 
 
 async def test_discord_polls_show_the_same_text(discord_bot):
@@ -136,10 +136,10 @@ def test_discord_unreachable_is_one_clear_line(settings):
     assert "cannot reach Discord" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_ask_refuses_an_opponent_inside_the_bloc(cli_env):
-    done = run_cli("ask", "Bath", "--opponent", "LD", "--bloc", "LD Lab", env=cli_env)
+def test_ask_refuses_an_opponent_inside_the_bloc(cli_env, howtovote):
+    done = howtovote("ask", "Bath", "--opponent", "LD", "--bloc", "LD Lab", env=cli_env)
     assert done.returncode == 2 and "cannot be both the party to beat" in done.stderr
-    fine = run_cli("ask", "Bath", "--opponent", "LD", env=cli_env)
+    fine = howtovote("ask", "Bath", "--opponent", "LD", env=cli_env)
     assert fine.returncode == 0 and "Vote Liberal Democrat" not in fine.stdout
     assert "Conservative" in fine.stdout.split("\n")[3] and "-0.0" not in fine.stdout
 
@@ -196,13 +196,13 @@ def test_a_place_name_pointing_nowhere_is_refused_at_import(tmp_path):
 
 
 @pytest.mark.full_data
-def test_ask_json_margins_are_the_named_parties(cli_env):
+def test_ask_json_margins_are_the_named_parties(cli_env, howtovote):
     import json
-    done = run_cli("ask", "Bangor Aberconwy", "--json", env=cli_env)
+    done = howtovote("ask", "Bangor Aberconwy", "--json", env=cli_env)
     advice = json.loads(done.stdout)
     rec, opp, nxt = advice["recommended"], advice["opponent"], advice["next_bloc"]
     assert rec["party"] == "PC" and nxt["party"] == "Lab"
     assert advice["margin_to_opponent"] == pytest.approx(rec["share"] - opp["share"])
     assert advice["margin_to_next_bloc"] == pytest.approx(rec["share"] - nxt["share"])
-    mayfair = run_cli("ask", "Mayfair", env=cli_env)
+    mayfair = howtovote("ask", "Mayfair", env=cli_env)
     assert mayfair.stdout.startswith("Cities of London and Westminster")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -130,24 +129,23 @@ def test_every_seat_renders_within_discord_limits(election_data):
         assert all(len(f.value) <= 1024 for f in spec.fields)
 
 
-def run_ask(settings, *args):
-    env = {**os.environ, "HOWTOVOTE_DB_DIR": str(settings.db_dir),
-           "POSTCODES_API_URL": "http://127.0.0.1:9"}
-    return subprocess.run([sys.executable, "bot.py", "ask", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+@pytest.fixture
+def run_ask(settings, howtovote):
+    env = {"HOWTOVOTE_DB_DIR": str(settings.db_dir), "POSTCODES_API_URL": "http://127.0.0.1:9"}
+    return lambda *args: howtovote("ask", *args, env=env)
 
 
-def test_ask_names_and_old_seats(settings):
-    done = run_ask(settings, "Batley")
+def test_ask_names_and_old_seats(run_ask):
+    done = run_ask("Batley")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Dewsbury and Batley (England, E14001196)")
     assert "Independent (Iqbal Mohamed): 15,641 (41.1%)" in done.stdout
-    old = run_ask(settings, "Brecon", "and", "Radnorshire")
+    old = run_ask("Brecon", "and", "Radnorshire")
     assert "Brecon, Radnor and Cwm Tawe" in old.stdout and "redrawn" in old.stdout
 
 
-def test_ask_json_and_no_match(settings):
-    done = run_ask(settings, "--json", "Hendon")
+def test_ask_json_and_no_match(run_ask):
+    done = run_ask("--json", "Hendon")
     payload = json.loads(done.stdout)
     # the forecast's leader is the party recommended, and its chances add up
     assert payload["verdict"] in ("clear", "close")
@@ -155,15 +153,15 @@ def test_ask_json_and_no_match(settings):
     assert sum(payload["forecast"]["probabilities"].values()) == pytest.approx(1.0)
     assert payload["match"]["method"] == "exact" and payload["match"]["note"] == \
         "Matched Hendon."
-    missing = run_ask(settings, "Birmingham")
+    missing = run_ask("Birmingham")
     assert missing.returncode == 1 and "Birmingham Edgbaston" in missing.stdout
-    several = json.loads(run_ask(settings, "--json", "Birmingham").stdout)
+    several = json.loads(run_ask("--json", "Birmingham").stdout)
     assert several["match"]["method"] == "town" and "verdict" not in several
     assert "Birmingham Edgbaston" in [s["name"] for s in several["match"]["seats"]]
-    old = json.loads(run_ask(settings, "--json", "Batley and Spen").stdout)
+    old = json.loads(run_ask("--json", "Batley and Spen").stdout)
     assert old["match"]["method"] == "old-seat"
     assert [s["name"] for s in old["match"]["alternatives"]] == ["Dewsbury and Batley"]
-    bad = run_ask(settings, "--opponent", "XYZ", "Hendon")
+    bad = run_ask("--opponent", "XYZ", "Hendon")
     assert bad.returncode == 2 and "Unknown party" in bad.stderr
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.community import sites
-from bot.config import PROJECT_ROOT
 from bot.service import HowToVote
 
 HEADER_SHAPES = {
@@ -83,13 +80,10 @@ async def test_a_malformed_file_is_refused_and_nothing_changes(service, tmp_path
     assert sites.all_calls(service.guilds_db).get("E14001159") == [("Site A", "LD")]
 
 
-def run(settings, *args: str) -> subprocess.CompletedProcess:
-    env = {"HOWTOVOTE_DB_DIR": str(settings.db_dir), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "bot.py", *args], cwd=PROJECT_ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+def test_sites_cli_import_list_remove_and_score(settings, howtovote, tmp_path: Path):
+    def run(settings, *args: str):
+        return howtovote(*args, env={"HOWTOVOTE_DB_DIR": str(settings.db_dir)})
 
-
-def test_sites_cli_import_list_remove_and_score(settings, tmp_path: Path):
     calls = tmp_path / "site-2024.csv"
     # Godalming: LD came top of the bloc, Con top two (right); Hendon: Lab came top and Con
     # second, the site said Green (wrong); Dewsbury: Con fourth (not counted)
