@@ -1,10 +1,11 @@
 """What the running bot keeps of guilds.db in memory, and when it forgets it.
 
 Server settings, each seat's updates, the owners' national polls and seat projections,
-other sites' calls and whole answers are read once and kept; `fresh()` (called once per
-command) drops what a write has made stale, in this process or any other
-(`community.versions`). Answers are kept by what they rest on, not by server, so servers
-in the same state share them.
+other sites' calls and whole answers are read once and kept. Every reader first drops
+what a write has made stale, in this process or any other (`fresh()`, which asks the
+store at most every 0.1 s: `community.versions`), so no caller has to remember to. An
+answer worked out while something went stale is given but not kept. Answers are kept by
+what they rest on, not by server, so servers in the same state share them.
 """
 
 from __future__ import annotations
@@ -36,20 +37,22 @@ class Kept:
         self._site_calls: dict[str, list[tuple[str, str | None]]] | None = None
         self._projections: dict[str, dict[str, dict[str, float]]] | None = None
         self._date, self._tomorrow_at = date.today(), 0.0
+        self._forgotten = 0  # how many times fresh() has forgotten something
 
     def fresh(self) -> None:
-        """Forget what a write since the last look made stale (cheap when nothing did).
-        The readers below use what is kept as it is: call this first, once a command."""
+        """Forget what a write since the last look made stale (cheap when nothing did)."""
         stale = self.versions.stale()
         if stale is None:
             self._settings.clear()
             self._updates.clear()
             self._answers.clear()
             self._owner_polls = self._site_calls = self._projections = None
+            self._forgotten += 1
         elif stale:
             for guild_id in stale:  # its kept answers are keyed by what it had: unreachable
                 self._settings.pop(guild_id, None)
             self._updates = {k: v for k, v in self._updates.items() if k[0] not in stale}
+            self._forgotten += 1
 
     def today(self) -> date:
         """date.today(), looked up again only after midnight."""
@@ -62,12 +65,14 @@ class Kept:
     def settings(self, guild_id: int | None) -> guild_settings.GuildSettings:
         if guild_id is None:
             return guild_settings.DEFAULTS
+        self.fresh()
         found = self._settings.get(guild_id)
         if found is None:
             found = self._settings[guild_id] = guild_settings.get(self.db, guild_id)
         return found
 
     def updates(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
+        self.fresh()
         found = self._updates.get((guild_id, code))
         if found is None:
             found = self._updates[guild_id, code] = updates.in_scope(self.db, guild_id, code)
@@ -75,6 +80,7 @@ class Kept:
 
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
         """The owners' latest poll for each nation (a GB poll stands in)."""
+        self.fresh()
         if self._owner_polls is None:
             gb = national_polls.latest(self.db, "GB")
             by_nation = {n: national_polls.latest(self.db, n) or gb
@@ -84,20 +90,28 @@ class Kept:
 
     def site_calls(self) -> dict[str, list[tuple[str, str | None]]]:
         """Every loaded site's calls for the coming election."""
+        self.fresh()
         if self._site_calls is None:
             self._site_calls = sites.all_calls(self.db)
         return self._site_calls
 
     def projections(self) -> dict[str, dict[str, dict[str, float]]]:
         """The owners' seat projections for the coming election, by seat then label."""
+        self.fresh()
         if self._projections is None:
             self._projections = projections.by_seat(self.db)
         return self._projections
 
     def answer(self, key: tuple, work_out: Callable[[], T]) -> T:
+        """The answer kept under `key`, or `work_out()`'s, kept unless something went
+        stale while it was worked out (it may rest on a mix of old and new)."""
+        self.fresh()
         found = self._answers.get(key)
         if found is None:
-            if len(self._answers) >= ANSWERS_KEPT:
-                self._answers.clear()
-            found = self._answers[key] = work_out()
+            before = self._forgotten
+            found = work_out()
+            if self._forgotten == before:
+                if len(self._answers) >= ANSWERS_KEPT:
+                    self._answers.clear()
+                self._answers[key] = found
         return found  # type: ignore[return-value]

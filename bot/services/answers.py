@@ -71,16 +71,12 @@ class Answer:
 class Answers(ServiceState):
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:
         """The owners' latest poll for each nation (a GB poll stands in)."""
-        self.kept.fresh()
         return self.kept.owner_polls()
 
     def model_view(self, record, in_scope, guild_id: int | None) -> ModelView | None:
-        self.kept.fresh()
         return self._model_view(record, in_scope, guild_id,
                                 self.kept.settings(guild_id).advice_options)
 
-    # The helpers from here on read what is kept as it is: their public callers have just
-    # called kept.fresh() (one pragma a command at most, not one per helper).
     def _model_view(self, record, in_scope, guild_id: int | None, options: AdviceOptions
                     ) -> ModelView | None:
         if guild_id is not None and not self.kept.settings(guild_id).model_enabled:
@@ -97,11 +93,9 @@ class Answers(ServiceState):
         return self.resolver.suggest(text, limit)
 
     def settings_for(self, guild_id: int | None) -> guild_settings.GuildSettings:
-        self.kept.fresh()
         return self.kept.settings(guild_id)
 
     def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
-        self.kept.fresh()
         return self.kept.updates(guild_id, code)
 
     def describe_polls(self, quote: Callable[[str], str] = str) -> str:
@@ -137,7 +131,6 @@ class Answers(ServiceState):
         server's settings or updates) or empties the store (anything shared)."""
         kept = self.kept
         try:
-            kept.fresh()
             key = (code, resolution, options, kept.settings(guild_id),
                    tuple(u.id for u in kept.updates(guild_id, code)),
                    kept.today())  # the date: "polls N days old"

@@ -70,7 +70,6 @@ class OwnerData(Answers):
         loaded = await self.store.write(projections.store, name, day, shares, by,
                                         replace=replace)
         if self.warm_forecasts:
-            self.kept.fresh()
             self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
         return loaded
 

@@ -113,3 +113,27 @@ async def test_servers_in_the_same_state_share_one_answer(service):
     assert service.answer_for_seat(code, 2) is first  # the other server is as it was
     await service.revert_update(1, change.update.id, 7, "m")
     assert service.answer_for_seat(code, 1).advice.notes == ()
+
+
+def test_an_answer_worked_out_while_something_went_stale_is_given_but_not_kept(tmp_path):
+    """No reader depends on its caller having looked for stale data first, and an answer
+    that straddles a write is not kept to be served later."""
+    import time
+
+    from bot.community import settings as guild_settings
+    from bot.community.kept import Kept
+    from bot.store import sqlite as sqlite_store
+    reader = sqlite_store.open_guilds(tmp_path / "guilds.db")
+    writer = sqlite_store.open_guilds(tmp_path / "guilds.db")
+    kept = Kept(reader)
+    assert kept.settings(GUILD).opponent == "Con"  # read once and kept
+
+    def straddling() -> str:
+        guild_settings.set_raw(writer, GUILD, "opponent", "RUK", 1)  # another connection
+        time.sleep(0.15)  # past the recheck window
+        return kept.settings(GUILD).opponent  # the reader looks again by itself
+    assert kept.answer(("key",), straddling) == "RUK"
+    assert kept.answer(("key",), lambda: "worked out again") == "worked out again"
+    assert kept.answer(("key",), lambda: "not again") == "worked out again"
+    reader.close()
+    writer.close()
