@@ -107,6 +107,12 @@ def in_service(settings: Settings, work: Callable[[HowToVote], Awaitable[T]], *,
     return asyncio.run(go())
 
 
+def say(settings: Settings, work: Callable[[HowToVote], Awaitable[list[str]]]) -> int:
+    """Print the lines `work` gives, in the service."""
+    print("\n".join(in_service(settings, work)))
+    return Exit.OK
+
+
 QUERY = click.argument("query", nargs=-1, required=True)
 
 
@@ -328,7 +334,7 @@ def sites() -> None:
     pass
 
 
-def _list_sites(service: HowToVote) -> list[str]:
+async def _list_sites(service: HowToVote) -> list[str]:
     from bot.textnorm import count
     return [f"{s.name}\t{s.election}\t{count(s.calls, 'call')} in {count(s.seats, 'seat')}"
             f"\tseats\tloaded {s.loaded_at}" for s in service.loaded_sites()]
@@ -358,18 +364,14 @@ def sites_import(settings: Settings, name: str, file: Path, code_column: str | N
                         f"in {count(old.seats, 'seat')}, loaded {old.loaded_at[:10]})")
         said.append(f"Loaded {site.name} ({site.election}): {count(site.calls, 'call')} in "
                     f"{count(site.seats, 'seat')}")
-        return said + _list_sites(service)
-    print("\n".join(in_service(settings, load)))
-    return Exit.OK
+        return said + await _list_sites(service)
+    return say(settings, load)
 
 
 @sites.command("list", help="the sites loaded")
 @with_settings
 def sites_list(settings: Settings) -> int:
-    async def show(service: HowToVote) -> list[str]:
-        return _list_sites(service)
-    print("\n".join(in_service(settings, show)))
-    return Exit.OK
+    return say(settings, _list_sites)
 
 
 @sites.command("remove", help="remove a site's calls")
@@ -380,9 +382,8 @@ def sites_remove(settings: Settings, name: str) -> int:
 
     async def remove(service: HowToVote) -> list[str]:
         gone = await service.remove_site(name)
-        return [f"Removed {name}: {count(gone, 'seat')}", *_list_sites(service)]
-    print("\n".join(in_service(settings, remove)))
-    return Exit.OK
+        return [f"Removed {name}: {count(gone, 'seat')}", *await _list_sites(service)]
+    return say(settings, remove)
 
 
 @cli.group(help="published seat projections for the coming election, loaded by the owner")
@@ -390,7 +391,7 @@ def projections() -> None:
     pass
 
 
-def _list_projections(service: HowToVote) -> list[str]:
+async def _list_projections(service: HowToVote) -> list[str]:
     from bot.textnorm import count
     found = service.loaded_projections()
     return [f"{p.name}\tpublished {p.published}\t{count(p.seats, 'seat')}\tloaded "
@@ -423,18 +424,14 @@ def projections_import(settings: Settings, name: str, file: Path, published: str
                 ] if loaded.replaced else []
         said.append(f"Loaded {loaded.label}: {count(loaded.seats, 'seat')}. Answers now use "
                     "it.")
-        return said + _list_projections(service)
-    print("\n".join(in_service(settings, load)))
-    return Exit.OK
+        return said + await _list_projections(service)
+    return say(settings, load)
 
 
 @projections.command("list", help="the projections loaded")
 @with_settings
 def projections_list(settings: Settings) -> int:
-    async def show(service: HowToVote) -> list[str]:
-        return _list_projections(service)
-    print("\n".join(in_service(settings, show)))
-    return Exit.OK
+    return say(settings, _list_projections)
 
 
 @projections.command("remove", help="remove a projection")
@@ -445,9 +442,8 @@ def projections_remove(settings: Settings, name: str) -> int:
 
     async def remove(service: HowToVote) -> list[str]:
         gone = await service.remove_projection(name)
-        return [f"Removed {name}: {count(gone, 'figure')}", *_list_projections(service)]
-    print("\n".join(in_service(settings, remove)))
-    return Exit.OK
+        return [f"Removed {name}: {count(gone, 'figure')}", *await _list_projections(service)]
+    return say(settings, remove)
 
 
 # -- operating it ------------------------------------------------------------------------
