@@ -82,7 +82,7 @@ async def drive(settings: Settings, tag: str, notes: int, go: Path) -> dict:
             await harness.send(f"!subscribe {SHARED_SEAT}", member=member)
         harness.replies()
     shared = await service.one_seat(SHARED_SEAT)
-    named = service.answer_for_seat(shared.code, guild.id).advice.recommended_party
+    named = (await service.answer_seat(shared.code, guild.id)).advice.recommended_party
     outcome: dict[str, list] = {"done": [], "refused": [], "unsure": [], "declined": [],
                                 "other": [], "dms": [], "polls": []}
     user_send = discord.User.send

@@ -294,7 +294,7 @@ def _print_polls(settings: Settings, change: Callable[[HowToVote], Awaitable[str
                  ) -> int:
     async def work(service: HowToVote) -> str:
         said = await change(service) if change else ""
-        return "\n".join(filter(None, [said, service.describe_polls()]))
+        return "\n".join(filter(None, [said, await service.describe_polls()]))
     print(in_service(settings, work))
     return Exit.OK
 
@@ -337,7 +337,7 @@ def sites() -> None:
 async def _list_sites(service: HowToVote) -> list[str]:
     from bot.textnorm import count
     return [f"{s.name}\t{s.election}\t{count(s.calls, 'call')} in {count(s.seats, 'seat')}"
-            f"\tseats\tloaded {s.loaded_at}" for s in service.loaded_sites()]
+            f"\tseats\tloaded {s.loaded_at}" for s in await service.loaded_sites()]
 
 
 @sites.command("import", help="load a site's published per-seat CSV")
@@ -393,7 +393,7 @@ def projections() -> None:
 
 async def _list_projections(service: HowToVote) -> list[str]:
     from bot.textnorm import count
-    found = service.loaded_projections()
+    found = await service.loaded_projections()
     return [f"{p.name}\tpublished {p.published}\t{count(p.seats, 'seat')}\tloaded "
             f"{p.loaded_at}" for p in found] or [
         "No seat projections loaded: answers rest on the 2024 result and the national polls."]

@@ -47,7 +47,8 @@ class HowToVote(Moderation, OwnerData, SeatPolls):
         parts = election_parts(await ensure_data(self.settings))
         self.elections_db, self.data, self.forecasts = parts.db, parts.data, parts.forecasts
         self._fields = parts.fields
-        self.store = GuildStore(self.settings.guilds_db_path, self.settings.database_url)
+        self.store = await GuildStore.open(self.settings.guilds_db_path,
+                                           self.settings.database_url)
         self.guilds_db = self.store.read  # reads only: writes go through self.store.write
         self.kept = Kept(self.guilds_db)  # what guilds.db says, until a write changes it
         self.store.on_write = self.kept.versions.written
@@ -57,16 +58,16 @@ class HowToVote(Moderation, OwnerData, SeatPolls):
         offline_table = self.settings.db_dir / "postcodes.db"
         self.postcodes = PostcodeLookup(self.settings.postcodes_api_url, self.session,
                                         self.guilds_db, offline_table,
-                                        write=self.store.write)
+                                        write=self.store.write, run=self.store.run)
         self.resolver = parts.resolver.with_postcodes(self.postcodes)
         self.warm_forecasts = warm
         if warm:
-            self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
+            await self.store.run(self.warm)
         return self
 
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()
         if getattr(self, "store", None) is not None:
-            self.store.close()
+            await self.store.aclose()
         # elections.db stays open: its parts are shared with any other service in the process

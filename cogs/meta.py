@@ -55,7 +55,7 @@ class Meta(commands.Cog):
     @app_commands.default_permissions(administrator=True)
     async def national(self, ctx: commands.Context) -> None:
         """The national polls projections start from."""
-        text = self.bot.service.describe_polls(quote=lambda s: safe_text(s, 60))
+        text = await self.bot.service.describe_polls(quote=lambda s: safe_text(s, 60))
         await ctx.send(fit_message(text))
 
     @national.command(name="set")
@@ -76,7 +76,7 @@ class Meta(commands.Cog):
     @commands.is_owner()
     async def seat_projections(self, ctx: commands.Context) -> None:
         """Owners: the seat projections answers use for the coming election."""
-        found = self.bot.service.loaded_projections()
+        found = await self.bot.service.loaded_projections()
         lines = [f"- {safe_text(p.label, 80)}: {count(p.seats, 'seat')}" for p in found]
         await ctx.send(fit_message("\n".join(["Seat projections loaded:", *lines]) if lines
                                    else "No seat projections loaded: answers rest on the 2024 "

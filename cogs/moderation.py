@@ -58,7 +58,7 @@ class Moderation(commands.Cog):
         """See or change this server's settings (Manage Server)."""
         if key and value:
             await self.service.set_setting(ctx.guild.id, key, value, ctx.author.id)
-        s = self.service.settings_for(ctx.guild.id)
+        s = await self.service.settings_for(ctx.guild.id)
         lines = [f"{key}: {s.shown(key)}" for key in self.service.setting_keys()]
         help_text = "\n".join(f"`{k}`: {v}" for k, v in self.service.setting_keys().items())
         spec = fit(EmbedSpec("Server settings", "\n".join(lines), 0x5865F2,
@@ -86,7 +86,7 @@ class Moderation(commands.Cog):
             log.warning("could not post update %s: %s", update.id, exc)
             await ctx.send(fit_message(f"Update #{update.id} is recorded, but Discord refused "
                                        f"the announcement ({exc.status}). See `history`."))
-        settings = self.service.settings_for(ctx.guild.id)
+        settings = await self.service.settings_for(ctx.guild.id)
         channel = (ctx.guild.get_channel(settings.announce_channel_id)
                    if settings.announce_channel_id else None)
         if channel is not None and channel != ctx.channel:
@@ -175,7 +175,7 @@ class Moderation(commands.Cog):
     @app_commands.describe(seat=SEAT)
     async def history(self, ctx: GuildContext, *, seat: Seat) -> None:
         """Every moderator update on a seat in this server, with who and when."""
-        items = self.service.history(ctx.guild.id, seat.code)
+        items = await self.service.history(ctx.guild.id, seat.code)
         lines = [f"#{i.update.id} {i.update.created_at[:16].replace('T', ' ')} "
                  f"{safe_text(i.update.author_name, 60)}"
                  f"{' (all servers)' if i.update.guild_id is None else ''}: {describe(i.update)}"
@@ -211,7 +211,7 @@ class Moderation(commands.Cog):
                               f"{seat.name if seat else ''} by "
                               f"{safe_text(update.author_name, 80)}: {describe(update)}")
         for guild in self.bot.guilds:
-            settings = self.service.settings_for(guild.id)
+            settings = await self.service.settings_for(guild.id)
             channel = (guild.get_channel(settings.announce_channel_id)
                        if settings.announce_channel_id and guild.id != skip else None)
             if channel is None:

@@ -48,8 +48,8 @@ class Polls(commands.Cog):
             raise commands.NoPrivateMessage()
         return True
 
-    def _polls_allowed(self, ctx: GuildContext) -> None:
-        if not self.bot.service.settings_for(ctx.guild.id).polls_enabled:
+    async def _polls_allowed(self, ctx: GuildContext) -> None:
+        if not (await self.bot.service.settings_for(ctx.guild.id)).polls_enabled:
             raise polls.PollError("polls are off in this server (a moderator can turn them on "
                                   f"with `{self.bot.settings.prefix}config polls on`)")
 
@@ -79,7 +79,7 @@ class Polls(commands.Cog):
     @commands.guild_only()
     async def poll(self, ctx: GuildContext) -> None:
         """Open polls in this server."""
-        open_now = self.service.open_polls(ctx.guild.id)
+        open_now = await self.service.open_polls(ctx.guild.id)
         lines = [f"#{p.id}: {safe_text(p.question, 100)} (until {p.ends_at[:16]} UTC)"
                  for p in open_now]
         await ctx.send(embed=to_embed(fit(EmbedSpec("Open polls", "\n".join(lines) or
@@ -90,8 +90,8 @@ class Polls(commands.Cog):
     @app_commands.describe(seat="The seat", hours="How long it runs: 1 to 168 hours")
     async def poll_seat(self, ctx: GuildContext, seat: Seat, hours: int = 24) -> None:
         """Ask members how they will vote in a seat (moderators)."""
-        self._polls_allowed(ctx)
-        answers = self.bot.service.seat_poll_options(seat.code, ctx.guild.id)
+        await self._polls_allowed(ctx)
+        answers = await self.bot.service.seat_poll_options(seat.code, ctx.guild.id)
         await self._post(ctx, f"How will you vote in {seat.name}?", answers, hours,
                          seat.code)
 
@@ -101,7 +101,7 @@ class Polls(commands.Cog):
                            options="2 to 10 options separated by |")
     async def poll_ask(self, ctx: GuildContext, question: str, *, options: str) -> None:
         """A free-form poll: !poll ask "Question?" option | option | ... (moderators)."""
-        self._polls_allowed(ctx)
+        await self._polls_allowed(ctx)
         await self._post(ctx, question, [("", o) for o in polls.parse_options(options)], 24,
                          None)
 
@@ -109,7 +109,7 @@ class Polls(commands.Cog):
     @app_commands.describe(seat="The seat")
     async def poll_results(self, ctx: GuildContext, *, seat: Seat) -> None:
         """The latest poll on a seat in this server."""
-        poll = self.service.latest_poll_for_seat(ctx.guild.id, seat.code)
+        poll = await self.service.latest_poll_for_seat(ctx.guild.id, seat.code)
         if poll is None:
             raise polls.PollError(f"no poll on {seat.name} in this server yet")
         await self._send_results(ctx, poll)
@@ -139,7 +139,7 @@ class Polls(commands.Cog):
 
     async def _send_results(self, target: discord.abc.Messageable, poll: polls.Poll) -> None:
         """To a command's context (which answers a slash interaction) or a channel."""
-        spec, chart = self.bot.service.poll_results(poll)
+        spec, chart = await self.bot.service.poll_results(poll)
         await target.send(embed=to_embed(spec), file=discord.File(io.BytesIO(chart),
                                                                    "poll.png"))
 
@@ -157,7 +157,7 @@ class Polls(commands.Cog):
     async def on_ready(self) -> None:
         """After a restart: take Discord's counts for every open poll (votes cast while we
         were down are in them)."""
-        for poll in self.service.open_polls():
+        for poll in await self.service.open_polls():
             await self._take_discord_counts(poll)
 
     @tasks.loop(seconds=LOOP_SECONDS)

@@ -89,7 +89,7 @@ async def test_contradicting_updates_are_refused_and_nothing_is_written(service)
         await post(service, code, "pact", "LD", standing_aside=["Con"])
     with pytest.raises(UpdateError, match="party this server wants to beat"):
         await post(service, code, "pact", "Con", standing_aside=["LD"])
-    assert [u.kind for u in service.updates_for(1, code)] == ["withdraw"]
+    assert [u.kind for u in await service.updates_for(1, code)] == ["withdraw"]
     # declaring a new candidate puts the party back; then a pact may back it
     await post(service, code, "candidate", "Lab", name="Jane Newperson")
     change = await post(service, code, "pact", "Lab", standing_aside=["Green"])

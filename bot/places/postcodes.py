@@ -99,6 +99,7 @@ class PostcodeLookup:
         offline: Path | None = None,
         *,
         write: Callable[..., Awaitable[Any]] | None = None,
+        run: Callable[..., Awaitable[Any]] | None = None,
         timeout: float = 3.0,
         concurrency: int = 8,
         max_age: timedelta = timedelta(days=90),
@@ -106,8 +107,11 @@ class PostcodeLookup:
         self.api_url = api_url.rstrip("/")
         self.session = session
         self.cache = cache
-        # how an answer is kept: the store's writer (the bot's), or the cache itself
+        # how an answer is kept (the store's writer, the bot's) and the cache read (under the
+        # store's `run`, which on PostgreSQL keeps the loop off the network); without
+        # them, the cache itself
         self.write = write
+        self.run = run
         self.offline = _open_offline(offline)
         self.budget = timeout  # seconds per lookup, waiting for a free slot included
         self.limit = asyncio.Semaphore(concurrency)
@@ -118,7 +122,7 @@ class PostcodeLookup:
         postcode = normalise_postcode(text)
         if postcode is None:
             return PostcodeAnswer(squash(text), "invalid", detail="not a valid UK postcode")
-        local = self._offline(postcode) or self._cached(postcode)
+        local = self._offline(postcode) or await self._cached(postcode)
         if local:
             return local
         answer = await self._fetch(postcode)
@@ -133,7 +137,7 @@ class PostcodeLookup:
             postcode = normalise_postcode(text)
             if postcode is None:
                 answers[text] = PostcodeAnswer(squash(text), "invalid")
-            elif local := self._offline(postcode) or self._cached(postcode):
+            elif local := self._offline(postcode) or await self._cached(postcode):
                 answers[postcode] = local
             else:
                 missing.append(postcode)
@@ -264,13 +268,12 @@ class PostcodeLookup:
             return PostcodeAnswer(postcode, "terminated", detail=f"retired in {row[1]}")
         return PostcodeAnswer(postcode, "live", current_code(row[0]))
 
-    def _cached(self, postcode: str) -> PostcodeAnswer | None:
+    async def _cached(self, postcode: str) -> PostcodeAnswer | None:
         if self.cache is None:
             return None
         try:
-            row = self.cache.execute(
-                "select seat_code, status, detail, fetched_at from postcode_cache "
-                "where postcode = ?", (postcode,)).fetchone()
+            row = await self.run(cached_row, self.cache, postcode) if self.run \
+                else cached_row(self.cache, postcode)
         except StoreError as exc:
             log.warning("postcode cache unreadable: %s", exc)
             return None
@@ -294,6 +297,11 @@ class PostcodeLookup:
                 await self.write(remember, answer)
         except StoreError as exc:
             log.warning("could not cache a postcode answer: %s", exc)
+
+
+def cached_row(db: Store, postcode: str) -> tuple | None:
+    return db.execute("select seat_code, status, detail, fetched_at from postcode_cache "
+                      "where postcode = ?", (postcode,)).fetchone()
 
 
 def remember(db: Store, answer: PostcodeAnswer) -> None:

@@ -92,17 +92,30 @@ class Answers(ServiceState):
     def suggest(self, text: str, limit: int = 25) -> list[SeatRef]:
         return self.resolver.suggest(text, limit)
 
-    def settings_for(self, guild_id: int | None) -> guild_settings.GuildSettings:
-        return self.kept.settings(guild_id)
+    # The readers the Discord layer awaits. The synchronous code below them reads the
+    # store through what is kept; on PostgreSQL it runs under `store.run`, so the loop
+    # never waits on the network.
+    async def settings_for(self, guild_id: int | None) -> guild_settings.GuildSettings:
+        return await self.store.run(self.kept.settings, guild_id)
 
-    def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
-        return self.kept.updates(guild_id, code)
+    async def updates_for(self, guild_id: int | None, code: str) -> list[SeatUpdate]:
+        return await self.store.run(self.kept.updates, guild_id, code)
 
-    def describe_polls(self, quote: Callable[[str], str] = str) -> str:
+    async def describe_polls(self, quote: Callable[[str], str] = str) -> str:
         """What answers rest on, nation by nation, and the owners' polls on record
         (`quote`: how to make an owner's text safe where it is shown)."""
-        return self.forecasts.describe_polls(self.owner_polls(),
-                                             national_polls.on_record(self.guilds_db), quote)
+        return await self.store.run(lambda: self.forecasts.describe_polls(
+            self.owner_polls(), national_polls.on_record(self.guilds_db), quote))
+
+    async def answer_seat(self, code: str, guild_id: int | None = None,
+                          resolution: Resolution | None = None,
+                          options: AdviceOptions | None = None) -> Answer:
+        """`answer_for_seat`, for the loop."""
+        return await self.store.run(self.answer_for_seat, code, guild_id, resolution, options)
+
+    def warm(self) -> None:
+        """Work out every seat's chances now, so no question waits for them."""
+        self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
 
     async def answer(self, query: str, guild_id: int | None = None,
                      options: AdviceOptions | None = None) -> Answer:
@@ -111,7 +124,8 @@ class Answers(ServiceState):
         if resolution.seat is None:
             answer = self._no_single_seat(resolution)
         else:
-            answer = self.answer_for_seat(resolution.seat.code, guild_id, resolution, options)
+            answer = await self.answer_seat(resolution.seat.code, guild_id, resolution,
+                                            options)
         self.answers_served += 1
         self._answer_seconds.append(time.perf_counter() - started)
         return answer

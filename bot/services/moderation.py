@@ -76,22 +76,22 @@ class Moderation(Answers):
         """Validate and append one update, with the seat's answer before and after."""
         record = self.data.record(code)
         stood = {c.party for c in record.latest.candidates} if record else set()
-        before = self.answer_for_seat(code, guild_id)
+        before = await self.answer_seat(code, guild_id)
+        opponent = (await self.settings_for(guild_id)).opponent if guild_id is not None \
+            else None
         async with self._moderator_allowance(author_id):
             update = await self.store.write(
                 updates.add, guild_id=guild_id, seat_code=code, kind=kind, party=party,
                 payload=payload, author_id=author_id, author_name=author_name,
-                known_parties=self.known_parties, stood=stood,
-                opponent=self.settings_for(guild_id).opponent if guild_id is not None
-                else None, announced_pact=record.pacts[0] if record and record.pacts
-                else None)
-        return Change(update, before, self._answer_after(update, guild_id))
+                known_parties=self.known_parties, stood=stood, opponent=opponent,
+                announced_pact=record.pacts[0] if record and record.pacts else None)
+        return Change(update, before, await self._answer_after(update, guild_id))
 
-    def _answer_after(self, update: SeatUpdate, guild_id: int | None) -> Answer:
+    async def _answer_after(self, update: SeatUpdate, guild_id: int | None) -> Answer:
         """The seat's answer once `update` is stored. The update is committed by now: if
         the database goes away before the answer is worked out, say it is saved."""
         try:
-            return self.answer_for_seat(update.seat_code, guild_id)
+            return await self.answer_seat(update.seat_code, guild_id)
         except StoreUnavailable as exc:
             raise SavedUnshown(f"update #{update.id} is saved, but the database went away "
                                "before the new advice could be worked out: ask for the "
@@ -99,14 +99,14 @@ class Moderation(Answers):
 
     async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
                             author_name: str) -> Change:
-        target = updates.get(self.guilds_db, update_id)
-        before = self.answer_for_seat(target.seat_code, guild_id) if target else None
+        target = await self.store.run(updates.get, self.guilds_db, update_id)
+        before = await self.answer_seat(target.seat_code, guild_id) if target else None
         async with self._moderator_allowance(author_id):
             update = await self.store.write(updates.revert, update_id=update_id,
                                             guild_id=guild_id, author_id=author_id,
                                             author_name=author_name,
                                             owners=set(self.owner_ids))
-        return Change(update, before, self._answer_after(update, guild_id))
+        return Change(update, before, await self._answer_after(update, guild_id))
 
     async def make_global(self, update_id: int, author_id: int, author_name: str
                           ) -> SeatUpdate:
@@ -115,8 +115,8 @@ class Moderation(Answers):
                                           author_id=author_id, author_name=author_name,
                                           owners=set(self.owner_ids))
 
-    def history(self, guild_id: int, code: str) -> list[updates.HistoryItem]:
-        return updates.history(self.guilds_db, guild_id, code)
+    async def history(self, guild_id: int, code: str) -> list[updates.HistoryItem]:
+        return await self.store.run(updates.history, self.guilds_db, guild_id, code)
 
     async def set_setting(self, guild_id: int, key: str, value: str, by: int
                           ) -> guild_settings.GuildSettings:
@@ -132,7 +132,7 @@ class Moderation(Answers):
         return updates.parse_votes(text, self.known_parties)
 
     async def subscribe(self, guild_id: int, user_id: int, code: str) -> bool:
-        fingerprint = self.answer_for_seat(code, guild_id).fingerprint
+        fingerprint = (await self.answer_seat(code, guild_id)).fingerprint
         return await self.store.write(subscriptions.subscribe, guild_id, user_id, code,
                                       fingerprint)
 

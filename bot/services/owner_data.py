@@ -14,9 +14,9 @@ from bot.textnorm import match_key
 
 
 class OwnerData(Answers):
-    def stored_value(self, key: str) -> str | None:
+    async def stored_value(self, key: str) -> str | None:
         """A bot-wide stored value (such as the slash-command hash)."""
-        return guild_settings.get_raw(self.guilds_db, 0, key)
+        return await self.store.run(guild_settings.get_raw, self.guilds_db, 0, key)
 
     async def store_value(self, key: str, value: str) -> None:
         await self.store.write(guild_settings.set_raw, 0, key, value, None)
@@ -56,8 +56,8 @@ class OwnerData(Answers):
     async def remove_site(self, name: str) -> int:
         return await self.store.write(sites.remove, name)
 
-    def loaded_sites(self) -> list[sites.Site]:
-        return sites.sites(self.guilds_db)
+    async def loaded_sites(self) -> list[sites.Site]:
+        return await self.store.run(sites.sites, self.guilds_db)
 
     async def import_projection(self, name: str, raw: bytes, label: str,
                                 published: str | None, by: int | None, *,
@@ -70,7 +70,7 @@ class OwnerData(Answers):
         loaded = await self.store.write(projections.store, name, day, shares, by,
                                         replace=replace)
         if self.warm_forecasts:
-            self.forecasts.warm(self._fields, self.owner_polls(), self.kept.projections())
+            await self.store.run(self.warm)
         return loaded
 
     @staticmethod
@@ -82,5 +82,5 @@ class OwnerData(Answers):
     async def remove_projection(self, name: str) -> int:
         return await self.store.write(projections.remove, name)
 
-    def loaded_projections(self) -> list[projections.Loaded]:
-        return projections.loaded(self.guilds_db)
+    async def loaded_projections(self) -> list[projections.Loaded]:
+        return await self.store.run(projections.loaded, self.guilds_db)

@@ -44,17 +44,18 @@ class SeatPolls(Answers):
     async def reconcile_poll(self, message_id: int, counts: dict[int, int]) -> None:
         await self.store.write(polls.reconcile, message_id, counts)
 
-    def open_polls(self, guild_id: int | None = None) -> list[polls.Poll]:
-        return polls.open_polls(self.guilds_db, guild_id)
+    async def open_polls(self, guild_id: int | None = None) -> list[polls.Poll]:
+        return await self.store.run(polls.open_polls, self.guilds_db, guild_id)
 
-    def latest_poll_for_seat(self, guild_id: int, code: str) -> polls.Poll | None:
-        return polls.latest_for_seat(self.guilds_db, guild_id, code)
+    async def latest_poll_for_seat(self, guild_id: int, code: str) -> polls.Poll | None:
+        return await self.store.run(polls.latest_for_seat, self.guilds_db, guild_id, code)
 
-    def seat_poll_options(self, code: str, guild_id: int | None) -> list[tuple[str, str]]:
+    async def seat_poll_options(self, code: str, guild_id: int | None
+                                ) -> list[tuple[str, str]]:
         """(party code, answer text) for a seat poll: the parties standing there (withdrawals
         removed, declared candidates named), biggest first, then "Not sure"."""
         record = self.data.record(code)
-        in_scope = self.updates_for(guild_id, code)
+        in_scope = await self.updates_for(guild_id, code)
         gone = {u.party for u in in_scope if u.kind == UpdateKind.WITHDRAW}
         named = {u.party: u.payload.get("name", "") for u in in_scope
                  if u.kind == UpdateKind.CANDIDATE}
@@ -68,11 +69,11 @@ class SeatPolls(Answers):
             options.append((party, shorten(label, polls.ANSWER_LIMIT)))
         return options[:polls.MAX_OPTIONS - 1] + [("", polls.NOT_SURE)]
 
-    def poll_results(self, poll: polls.Poll) -> tuple[EmbedSpec, bytes]:
-        tally = polls.tally(self.guilds_db, poll)
+    async def poll_results(self, poll: polls.Poll) -> tuple[EmbedSpec, bytes]:
+        tally = await self.store.run(polls.tally, self.guilds_db, poll)
         advised = None
         if poll.seat_code and tally.leader:
-            advice = self.answer_for_seat(poll.seat_code, poll.guild_id).advice
+            advice = (await self.answer_seat(poll.seat_code, poll.guild_id)).advice
             named = advice.recommended_party if advice else None
             advised = self.data.party(named).name if named else None
         chart = bar_chart(poll.question, [(o, tally.share(v), self._option_colour(o))

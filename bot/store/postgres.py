@@ -1,28 +1,37 @@
-"""The guild store in PostgreSQL: a pool of psycopg connections behind the store
-protocol, its errors said as the store's own, with a watchdog on every statement.
+"""The guild store in PostgreSQL: psycopg's asynchronous pool behind the store protocol,
+its errors said as the store's own.
 
-The SQL is the one both engines run; only the placeholder mark differs (`pyformat`).
+The store's functions are synchronous code shared with SQLite; here they run under
+`bot.store.bridge.run_sync`, and every statement is awaited on the event loop within its
+role's deadline (`asyncio.wait`), so the loop never waits on the network. A server that
+hangs (or a network that drops every packet) never errors: past the deadline the
+statement's connection is given up (psycopg cancels it and closes it in the background)
+and the command is told at once. `BlockingPostgresStore` gives the same store to
+synchronous callers off the bot's loop (the command line, tests, scripts), on a loop of
+its own. The SQL is the one both engines run; only the placeholder mark differs
+(`pyformat`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
-import os
 import select
-import socket
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from bot.errors import StoreConflict, StoreError, StoreFailed, StoreUnavailable, StoreUncertain
 from bot.store import postgres_data
 from bot.store.base import Rows
+from bot.store.bridge import run_sync, wait_for
+
+T = TypeVar("T")
 
 WRITE_LOCK = 0x686F77746F777269  # "howtowri": one writer at a time across the fleet
 # psycopg_pool retries a lost connection with a doubling delay: give up (and start again
@@ -65,65 +74,21 @@ def _is_read(sql: str) -> bool:
 
 @dataclass(frozen=True)
 class Role:
-    """How long a connection's statements may go unanswered before the watchdog fails
-    them (a server that hangs, or a network that drops every packet, never errors), and
-    how long it waits for a connection from the pool."""
+    """How long a statement may go unanswered before it is given up (a server that hangs
+    never errors), and how long to wait for a connection from the pool."""
 
     deadline: float
     pool_wait: float
 
 
-# The reader's thread is the event loop: a read answers in a millisecond, so two seconds
-# is a hung server, and the loop is never held longer. A write takes milliseconds too,
-# after a wait of up to 5 s for the fleet's write lock (the session's lock_timeout): a
-# moderator is told within 8 s.
+# A read answers in a millisecond, so two seconds is a hung server. A write takes
+# milliseconds too, after a wait of up to 5 s for the fleet's write lock (the session's
+# lock_timeout): a moderator is told within 8 s.
 READER = Role(deadline=2.0, pool_wait=2.0)
 WRITER = Role(deadline=8.0, pool_wait=3.0)
-BREAK_SECONDS = 2.0  # after a wait that ran out, commands are refused at once for this long
 
 
-class _Watchdog:
-    """One thread for the process that shuts down the socket of any statement past its
-    deadline: the blocked read then returns, and psycopg raises as for a dropped
-    connection. Entries are added, removed and acted on under one lock, so a socket is
-    only ever shut while its statement is still waiting on it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiting: dict[int, tuple[float, int]] = {}  # id(conn): (deadline, fd)
-        self._thread: threading.Thread | None = None
-
-    @contextlib.contextmanager
-    def guard(self, conn: psycopg.Connection, seconds: float) -> Iterator[None]:
-        with self._lock:
-            self._waiting[id(conn)] = (time.monotonic() + seconds, conn.fileno())
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._watch, daemon=True,
-                                                name="postgresql-watchdog")
-                self._thread.start()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._waiting.pop(id(conn), None)
-
-    def _watch(self) -> None:
-        while True:
-            time.sleep(0.25)
-            with self._lock:
-                now = time.monotonic()
-                for key, (deadline, fd) in list(self._waiting.items()):
-                    if now > deadline:
-                        del self._waiting[key]
-                        with contextlib.suppress(OSError), \
-                                socket.socket(fileno=os.dup(fd)) as stuck:
-                            stuck.shutdown(socket.SHUT_RDWR)  # the statement's own socket
-
-
-WATCHDOG = _Watchdog()
-
-
-def _alive(conn: psycopg.Connection) -> bool:
+def _alive(conn: psycopg.AsyncConnection) -> bool:
     """Whether an idle connection is still open at the server's end, without a round
     trip: a server that restarted or hung up has left its goodbye on the socket, so an
     idle connection with something to read is a dead one."""
@@ -134,125 +99,245 @@ def _alive(conn: psycopg.Connection) -> bool:
 
 
 class PostgresStore:
-    """A connection borrowed from the pool: kept while it works, looked at (`_alive`)
-    before each statement outside a transaction, and exchanged for a fresh one when the
-    server has dropped it, so a restart between commands goes unnoticed. When the server
-    is out of reach it says so in words a user can act on:
+    """The guild store in PostgreSQL, for store code running under `run_sync` on the loop
+    that opened it. Outside a transaction each statement borrows a connection from the
+    pool (looked at first: a server that restarted between commands goes unnoticed);
+    a transaction keeps one until it ends. When the server is out of reach it says so in
+    words a user can act on:
     - `StoreUnavailable` when nothing was written (no connection, a read, or a failure
-      inside a transaction, which the server rolls back);
+      before a commit, which the server rolls back);
     - `StoreUncertain` when the server went away while a write was committing."""
 
     engine = "postgresql"
 
-    def __init__(self, pool: ConnectionPool, *, owns_pool: bool = True, role: Role = READER
-                 ) -> None:
+    def __init__(self, pool: AsyncConnectionPool, *, owns_pool: bool = True,
+                 role: Role = READER) -> None:
         self.pool = pool
         self._owns_pool = owns_pool
         self._role = role
-        self._conn: psycopg.Connection | None = None
-        self._in_transaction = False
-        self._down_until = 0.0
+        self._conn: psycopg.AsyncConnection | None = None  # held by a transaction
 
     def writer(self) -> PostgresStore:
-        """Another connection on the same pool, for the store's writer thread."""
+        """Another store on the same pool, with the writer's deadlines."""
         return PostgresStore(self.pool, owns_pool=False, role=WRITER)
 
+    # -- the store protocol (synchronous, under run_sync) --------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
         text, values = pyformat(sql), tuple(params)
-        return self._run(lambda cursor: cursor.execute(text, values),
-                         uncertain=not self._in_transaction and not _is_read(sql))
+        return wait_for(self._run(lambda cursor: cursor.execute(text, values),
+                                  uncertain=self._conn is None and not _is_read(sql)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Rows:
         text, values = pyformat(sql), [tuple(r) for r in rows]
         if not values:
             return Rows([], 0)
-        return self._run(lambda cursor: cursor.executemany(text, values),
-                         uncertain=not self._in_transaction)
+        return wait_for(self._run(lambda cursor: cursor.executemany(text, values),
+                                  uncertain=self._conn is None))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[PostgresStore]:
         """The fleet's write lock (an advisory lock) taken first, as BEGIN IMMEDIATE
         does on SQLite."""
-        def begin(cursor: psycopg.Cursor) -> None:
-            cursor.execute("begin")
-            self._in_transaction = True
-            cursor.execute("select pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-
-        self._run(begin, uncertain=False)
+        wait_for(self._begin())
         try:
             yield self
         except BaseException:
-            if self._in_transaction:  # else its connection failed, and took it along
+            if self._conn is not None:  # else its connection failed, and took it along
                 with contextlib.suppress(StoreError):
-                    self._run(lambda cursor: cursor.execute("rollback"), uncertain=False,
-                              ends=True)
+                    wait_for(self._end("rollback"))
             raise
-        self._run(lambda cursor: cursor.execute("commit"), uncertain=True, ends=True)
+        wait_for(self._end("commit"))
 
     def changes(self) -> int:
         return self.execute(CHANGES).fetchone()[0]
 
-    def _connection(self) -> psycopg.Connection:
-        if self._conn is not None and (self._in_transaction or _alive(self._conn)):
-            return self._conn
-        self._give_back()
-        # once a wait has run out, the next commands are told at once rather than each
-        # waiting its full wait (the reader's wait holds up the event loop)
-        if time.monotonic() < self._down_until:
-            raise StoreUnavailable()
-        try:
-            self._conn = self.pool.getconn(timeout=self._role.pool_wait)
-        except (PoolTimeout, psycopg.OperationalError) as exc:
-            self._down_until = time.monotonic() + BREAK_SECONDS
-            raise StoreUnavailable() from exc
-        return self._conn
+    def close(self) -> None:
+        wait_for(self.aclose())
 
-    def _give_back(self) -> None:
-        """Return the connection, closed if it is dead, so the pool replaces it."""
-        conn, self._conn, self._in_transaction = self._conn, None, False
-        if conn is not None:
-            if not _alive(conn):
-                conn.close()
-            self.pool.putconn(conn)  # an open transaction is rolled back
+    async def aclose(self) -> None:
+        if self._owns_pool:
+            await self.pool.close()
 
-    def _run(self, act: Callable[[psycopg.Cursor], object], *, uncertain: bool,
-             ends: bool = False) -> Rows:
-        """`act` on a cursor, its rows read in full; `uncertain`: a lost connection may
-        have committed it (a write outside a transaction, or a commit)."""
-        conn = self._connection()
-        started = time.monotonic()
+    # -- on the loop -------------------------------------------------------------------
+    async def _borrow(self) -> psycopg.AsyncConnection:
+        for _ in range(self.pool.max_size + 1):
+            try:
+                conn = await self.pool.getconn(timeout=self._role.pool_wait)
+            except (PoolTimeout, psycopg.OperationalError) as exc:
+                raise StoreUnavailable() from exc
+            if _alive(conn):
+                return conn
+            await conn.close()  # the server dropped it: the pool replaces it
+            await self.pool.putconn(conn)
+        raise StoreUnavailable()
+
+    async def _begin(self) -> None:
+        conn = await self._borrow()
+        self._conn = conn
         try:
-            with WATCHDOG.guard(conn, self._role.deadline), conn.cursor() as cursor:
-                act(cursor)
-                rows = cursor.fetchall() if cursor.description is not None else []
-                return Rows(rows, cursor.rowcount)
+            await self._on(conn, lambda cursor: cursor.execute("begin"), uncertain=False)
+            await self._on(conn, lambda cursor: cursor.execute(
+                "select pg_advisory_xact_lock(%s)", (WRITE_LOCK,)), uncertain=False)
+        except BaseException:
+            self._conn = None
+            await self._give_back(conn)
+            raise
+
+    async def _end(self, word: str) -> None:
+        conn, self._conn = self._conn, None
+        try:
+            await self._on(conn, lambda cursor: cursor.execute(word),
+                           uncertain=word == "commit")
+        finally:
+            await self._give_back(conn)
+
+    async def _run(self, act: Callable[[psycopg.AsyncCursor], Awaitable[object]], *,
+                   uncertain: bool) -> Rows:
+        if self._conn is not None:  # inside a transaction: its own connection
+            try:
+                return await self._on(self._conn, act, uncertain=uncertain)
+            except (StoreUnavailable, StoreUncertain):
+                conn, self._conn = self._conn, None  # lost with its connection
+                await self._give_back(conn)
+                raise
+        conn = await self._borrow()
+        try:
+            return await self._on(conn, act, uncertain=uncertain)
+        finally:
+            await self._give_back(conn)
+
+    async def _give_back(self, conn: psycopg.AsyncConnection) -> None:
+        """Return a connection to the pool (an open transaction is rolled back there), or
+        leave it to its statement, which closes it once psycopg has cancelled it."""
+        if getattr(conn, "_given_up", False):
+            return
+        if not _alive(conn):
+            await conn.close()
+        await self.pool.putconn(conn)
+
+    async def _on(self, conn: psycopg.AsyncConnection,
+                  act: Callable[[psycopg.AsyncCursor], Awaitable[object]], *,
+                  uncertain: bool) -> Rows:
+        """One statement on `conn`, within the role's deadline."""
+        task = asyncio.ensure_future(_statement(conn, act))
+        done, _pending = await asyncio.wait({task}, timeout=self._role.deadline)
+        if not done:  # the server hangs: give the connection up, tell the user now
+            conn._given_up = True  # type: ignore[attr-defined]
+            task.cancel()
+            task.add_done_callback(lambda _t: asyncio.ensure_future(
+                self._dispose(conn)))
+            raise StoreUncertain() if uncertain else StoreUnavailable()
+        try:
+            return task.result()
         except psycopg.errors.IntegrityError as exc:
             raise StoreConflict(str(exc).splitlines()[0]) from exc
         except psycopg.OperationalError as exc:
-            self._give_back()
-            if time.monotonic() - started >= self._role.deadline:  # the watchdog's doing
-                self._down_until = time.monotonic() + BREAK_SECONDS
             raise (StoreUncertain() if uncertain else StoreUnavailable()) from exc
         except psycopg.Error as exc:
             raise StoreFailed(str(exc).splitlines()[0]) from exc
-        finally:
-            if ends:
-                self._in_transaction = False
 
-    def close(self) -> None:
-        self._give_back()
-        if self._owns_pool:
-            self.pool.close()
+    async def _dispose(self, conn: psycopg.AsyncConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.close()
+        with contextlib.suppress(Exception):
+            await self.pool.putconn(conn)
 
 
-def open_guilds(url: str, *, connections: int = 4, role: Role = READER) -> PostgresStore:
+async def _statement(conn: psycopg.AsyncConnection,
+                     act: Callable[[psycopg.AsyncCursor], Awaitable[object]]) -> Rows:
+    async with conn.cursor() as cursor:
+        await act(cursor)
+        rows = await cursor.fetchall() if cursor.description is not None else []
+        return Rows(rows, cursor.rowcount)
+
+
+async def open_async(url: str, *, connections: int = 4, role: Role = READER
+                     ) -> PostgresStore:
     """The guild data in PostgreSQL, migrated to the current schema (under the lock), on
-    a pool of up to `connections` (the store's reader and writer keep one each) that
-    reconnects by itself after a restart."""
+    a pool of up to `connections` that reconnects by itself after a restart; for the
+    running loop."""
+    await asyncio.to_thread(_migrate, url)
+    # no `check` on borrowing: its round trip would hang on a hung server, outside any
+    # deadline; `_alive` and the deadlines do its work
+    pool = AsyncConnectionPool(url, kwargs=SESSION, min_size=1, max_size=connections,
+                               name="howtovote", reconnect_timeout=RECONNECT_SECONDS,
+                               open=False)
+    await pool.open()
+    return PostgresStore(pool, role=role)
+
+
+def _migrate(url: str) -> None:
     with postgres_data.connect(url) as conn:
         postgres_data.migrate(conn)
-    # no `check` on borrowing: its round trip would hang on a hung server, outside any
-    # deadline; `_alive` and the watchdog do its work
-    pool = ConnectionPool(url, kwargs=SESSION, min_size=1, max_size=connections,
-                          name="howtovote", reconnect_timeout=RECONNECT_SECONDS, open=True)
-    return PostgresStore(pool, role=role)
+
+
+class BlockingPostgresStore:
+    """The same store for synchronous callers off the bot's loop (the command line,
+    tests, other processes' scripts): a loop of its own on a thread, each statement run
+    there under `run_sync`."""
+
+    engine = "postgresql"
+
+    def __init__(self, url: str, *, connections: int = 4, role: Role = READER) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="postgresql-blocking")
+        self._thread.start()
+        try:
+            self._store = self._call(open_async(url, connections=connections, role=role))
+        except BaseException:
+            self._stop()
+            raise
+        self._others: list[BlockingPostgresStore] = []
+
+    def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`fn(store, *args, **kwargs)` in one go on the store's loop."""
+        return self._call(run_sync(fn, self._store, *args, **kwargs))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
+        return self.run(PostgresStore.execute, sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Rows:
+        return self.run(PostgresStore.executemany, sql, list(rows))
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[BlockingPostgresStore]:
+        self._call(self._store._begin())
+        try:
+            yield self
+        except BaseException:
+            if self._store._conn is not None:
+                with contextlib.suppress(StoreError):
+                    self._call(self._store._end("rollback"))
+            raise
+        self._call(self._store._end("commit"))
+
+    def changes(self) -> int:
+        return self.run(PostgresStore.changes)
+
+    def writer(self) -> BlockingPostgresStore:
+        """Another store on the same pool and loop, with the writer's deadlines."""
+        other = object.__new__(BlockingPostgresStore)
+        other._loop, other._thread, other._others = self._loop, self._thread, []
+        other._store = self._store.writer()
+        self._others.append(other)
+        return other
+
+    def close(self) -> None:
+        if self._store._owns_pool:
+            self._call(self._store.aclose())
+            self._stop()
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+        self._loop.close()
+
+
+def open_guilds(url: str, *, connections: int = 4, role: Role = READER
+                ) -> BlockingPostgresStore:
+    """The guild data in PostgreSQL for a synchronous caller (see BlockingPostgresStore)."""
+    return BlockingPostgresStore(url, connections=connections, role=role)

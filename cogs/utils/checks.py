@@ -24,7 +24,7 @@ def is_moderator():
     async def predicate(ctx: commands.Context) -> bool:
         if await _owner_or_manager(ctx):
             return True
-        role_id = ctx.bot.service.settings_for(ctx.guild.id).mod_role_id
+        role_id = (await ctx.bot.service.settings_for(ctx.guild.id)).mod_role_id
         if role_id and any(role.id == role_id for role in ctx.author.roles):
             return True
         raise commands.CheckFailure(NOT_A_MODERATOR)

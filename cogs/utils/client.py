@@ -115,7 +115,7 @@ class HowToVoteMixin:
             self.tree.copy_global_to(guild=guild)
             return len(await self.tree.sync(guild=guild))
         digest = self.tree_hash()
-        if not force and self.service.stored_value(SYNC_HASH_KEY) == digest:
+        if not force and await self.service.stored_value(SYNC_HASH_KEY) == digest:
             return None
         synced = await self.tree.sync()
         await self.service.store_value(SYNC_HASH_KEY, digest)

@@ -78,7 +78,7 @@ class SeatPick(discord.ui.DynamicItem[discord.ui.Select],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         service = interaction.client.service
-        answer = service.answer_for_seat(self.item.values[0], self.guild_id)
+        answer = await service.answer_seat(self.item.values[0], self.guild_id)
         await interaction.response.send_message(
             embed=answer_embed(answer), view=answer_view(answer, self.guild_id),
             ephemeral=True)
@@ -100,7 +100,7 @@ class Share(discord.ui.DynamicItem[discord.ui.Button],
         return cls(match["seat"], int(match["guild"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        public = interaction.client.service.answer_for_seat(self.seat, self.guild_id)
+        public = await interaction.client.service.answer_seat(self.seat, self.guild_id)
         who = safe_text(getattr(interaction.user, "display_name", "Someone"), 80)
         await interaction.channel.send(f"{who} shared the advice for {public.advice.seat.name}:",
                                        embed=answer_embed(public))

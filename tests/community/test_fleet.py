@@ -152,8 +152,9 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
             await asyncio.sleep(0.5)
         assert replies[-1].startswith("Update #2 on Hartlepool"), replies
         assert time.monotonic() - began < 5  # back within seconds, by itself
-        notes = [json.loads(p)["text"] for (p,) in harness.bot.service.guilds_db.execute(
-            "select payload from seat_updates order by id")]
+        notes = [json.loads(p)["text"] for (p,) in await harness.bot.service.store.run(
+            lambda db: db.execute("select payload from seat_updates order by id"),
+            harness.bot.service.guilds_db)]
     finally:
         await stop_harness(harness)
     assert notes == ["before", "after"]
@@ -221,6 +222,54 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
                "longest loop gap (s)": round(max(gaps), 2)})
     finally:
         ticking.cancel()
+        await stop_harness(harness)
+
+
+async def test_a_hung_postgresql_never_holds_the_loop_longer_than_100_ms(
+        private_postgres, built_db_dir, tmp_path):
+    """With the server hung, a voter's question and a moderator's update each wait on
+    the network only in their own coroutine: the event loop ticks every 10 ms throughout,
+    never held 100 ms, and each is answered (the reference data's advice, a refusal)."""
+    import asyncio
+    import threading
+    from dataclasses import replace
+
+    from bench.discord_harness import start as start_harness
+    from bench.discord_harness import stop as stop_harness
+    from bot.config import Settings
+
+    url, control = private_postgres
+    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
+    harness = await start_harness(replace(Settings(db_dir=tmp_path), database_url=url))
+    held: list[float] = []
+    ticking = True
+
+    async def heartbeat() -> None:
+        last = time.monotonic()
+        while ticking:
+            await asyncio.sleep(0.01)
+            held.append(time.monotonic() - last - 0.01)
+            last = time.monotonic()
+    try:
+        await harness.grant_manage_server()
+        control("freeze")
+        safety = threading.Timer(30, control, ["thaw"])
+        safety.start()
+        beat = asyncio.create_task(heartbeat())
+        try:
+            await harness.send("!howtovote Hartlepool")
+            asked = harness.reply()
+            await harness.send("!note Hartlepool while hung")
+            noted = harness.reply().content
+        finally:
+            ticking = False
+            await beat
+            safety.cancel()
+            control("thaw")
+        assert asked.embeds[0].title == "How to vote in Hartlepool"
+        assert noted.startswith("Not done: the bot's database is out of reach"), noted
+        assert len(held) > 100 and max(held) < 0.1, max(held)
+    finally:
         await stop_harness(harness)
 
 

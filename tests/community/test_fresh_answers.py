@@ -49,70 +49,72 @@ def in_another_process(settings, code: str) -> None:
 
 async def test_a_cached_answer_is_the_same_object_until_something_changes(service):
     code = bath(service)
-    first = service.answer_for_seat(code, GUILD)
-    assert service.answer_for_seat(code, GUILD) is first  # kept, not worked out again
+    first = await service.answer_seat(code, GUILD)
+    assert (await service.answer_seat(code, GUILD)) is first  # kept, not worked out again
     await service.set_setting(GUILD, "sites", "off", 7)  # a write to this server
-    assert service.answer_for_seat(code, GUILD) is not first
-    other = service.answer_for_seat(code, 2)
+    assert (await service.answer_seat(code, GUILD)) is not first
+    other = await service.answer_seat(code, 2)
     await service.set_setting(GUILD, "sites", "on", 7)
-    assert service.answer_for_seat(code, 2) is other  # another server's is still good
+    assert (await service.answer_seat(code, 2)) is other  # another server's is still good
 
 
 async def test_each_write_changes_the_next_answer_in_this_process(service):
     code = bath(service)
-    before = service.answer_for_seat(code, GUILD)
+    before = await service.answer_seat(code, GUILD)
     assert before.advice.verdict != "override"
     change = await service.post_update(GUILD, code, "override", "Green",
                                        {"reason": "local", "party_name": "Green Party"}, 7, "m")
-    assert service.answer_for_seat(code, GUILD).advice.verdict == "override"
+    assert (await service.answer_seat(code, GUILD)).advice.verdict == "override"
     await service.revert_update(GUILD, change.update.id, 7, "m")
-    assert service.answer_for_seat(code, GUILD).advice.verdict == before.advice.verdict
+    assert (await service.answer_seat(code, GUILD)).advice.verdict == before.advice.verdict
     await service.set_national_poll(POLL, by=7)
-    assert "polls of 2026-11-20" in " ".join(service.answer_for_seat(code, GUILD).advice.reasons)
+    reasons = (await service.answer_seat(code, GUILD)).advice.reasons
+    assert "polls of 2026-11-20" in " ".join(reasons)
     await service.set_setting(GUILD, "model", "off", 7)
-    assert service.answer_for_seat(code, GUILD).advice.forecast is None
+    assert (await service.answer_seat(code, GUILD)).advice.forecast is None
 
 
 async def test_each_write_in_another_process_changes_the_next_answer(service, settings):
     code = bath(service)
-    before = service.answer_for_seat(code, GUILD)
+    before = await service.answer_seat(code, GUILD)
     in_another_process(settings, f"""
         updates.add(db, guild_id={GUILD}, seat_code={code!r}, kind="override", party="Green",
                     payload={{"reason": "local", "party_name": "Green Party"}}, author_id=7,
                     author_name="m", known_parties={{"Green", "Lab", "LD", "Con"}})
     """)
-    overridden = service.answer_for_seat(code, GUILD)
+    overridden = await service.answer_seat(code, GUILD)
     assert overridden.advice.verdict == "override"
-    update_id = service.updates_for(GUILD, code)[-1].id
+    update_id = (await service.updates_for(GUILD, code))[-1].id
     in_another_process(settings, f"""
         updates.revert(db, update_id={update_id}, guild_id={GUILD}, author_id=7,
                        author_name="m")
     """)
-    assert service.answer_for_seat(code, GUILD).advice.verdict == before.advice.verdict
+    assert (await service.answer_seat(code, GUILD)).advice.verdict == before.advice.verdict
     in_another_process(settings, f"""
         national_polls.add(db, national_polls.parse({POLL!r}, {{"Lab", "Con", "RUK", "LD",
                            "Green"}}), by=None, owners=None)
     """)
-    assert "polls of 2026-11-20" in " ".join(service.answer_for_seat(code, GUILD).advice.reasons)
+    reasons = (await service.answer_seat(code, GUILD)).advice.reasons
+    assert "polls of 2026-11-20" in " ".join(reasons)
     in_another_process(settings, f"""
         guild_settings.set_value(db, {GUILD}, "model", "off", 7, set())
     """)
-    assert service.answer_for_seat(code, GUILD).advice.forecast is None
-    assert service.answer_for_seat(code, 2).advice.forecast is not None  # not that server
+    assert (await service.answer_seat(code, GUILD)).advice.forecast is None
+    assert (await service.answer_seat(code, 2)).advice.forecast is not None  # not that server
 
 
 async def test_servers_in_the_same_state_share_one_answer(service):
     code = bath(service)
-    first = service.answer_for_seat(code, 1)
-    assert service.answer_for_seat(code, 2) is first  # neither server changed anything
-    assert service.answer_for_seat(code, None) is first  # nor does a DM
+    first = await service.answer_seat(code, 1)
+    assert (await service.answer_seat(code, 2)) is first  # neither server changed anything
+    assert (await service.answer_seat(code, None)) is first  # nor does a DM
     change = await service.post_update(1, code, "note", None, {"text": "hustings Friday"}, 7,
                                        "m")
-    noted = service.answer_for_seat(code, 1)
+    noted = await service.answer_seat(code, 1)
     assert noted is not first and noted.advice.notes[0].text == "hustings Friday"
-    assert service.answer_for_seat(code, 2) is first  # the other server is as it was
+    assert (await service.answer_seat(code, 2)) is first  # the other server is as it was
     await service.revert_update(1, change.update.id, 7, "m")
-    assert service.answer_for_seat(code, 1).advice.notes == ()
+    assert (await service.answer_seat(code, 1)).advice.notes == ()
 
 
 def test_an_answer_worked_out_while_something_went_stale_is_given_but_not_kept(tmp_path):

@@ -177,10 +177,10 @@ async def test_pact_shows_in_this_server_only(discord_bot):
     assert "agreed candidate" not in field_text(discord_bot.reply())
 
 
-async def test_non_moderator_is_refused_and_nothing_written(discord_bot):
+async def test_non_moderator_is_refused_and_nothing_written(discord_bot, guilds):
     await discord_bot.send('!pact "Godalming and Ash" Lab LD', member=1)
     assert "Only this server's moderators" in discord_bot.reply().content
-    assert count(discord_bot.bot.service.guilds_db) == 0
+    assert count(guilds) == 0
 
 
 async def test_history_revert_override_and_byelection(discord_bot):
@@ -222,7 +222,7 @@ async def test_announcement_and_subscriber_notified_once(discord_bot):
     assert [m for m in discord_bot.replies() if m.guild is None] == []  # advice unchanged
 
 
-async def test_bad_party_and_unknown_seat_are_refused(discord_bot):
+async def test_bad_party_and_unknown_seat_are_refused(discord_bot, guilds):
     await discord_bot.grant_manage_server(0)
     await discord_bot.send('!withdraw "Godalming and Ash" SNP')
     assert "did not stand here" in discord_bot.reply().content
@@ -230,7 +230,7 @@ async def test_bad_party_and_unknown_seat_are_refused(discord_bot):
     assert discord_bot.reply().content.startswith("Not done:")
     await discord_bot.send('!withdraw "Godalming and Ash" Pirates')
     assert "unknown party" in discord_bot.reply().content
-    assert count(discord_bot.bot.service.guilds_db) == 0
+    assert count(guilds) == 0
 
 
 async def test_moderator_role_from_settings(discord_bot):
@@ -268,7 +268,7 @@ async def test_a_refused_update_gives_the_moderator_back_their_allowance(setting
         await service.close()
 
 
-async def test_subscribers_are_dmed_over_rest_with_the_production_intents(discord_bot):
+async def test_subscribers_are_dmed_over_rest_with_the_production_intents(discord_bot, guilds):
     """Subscribed last week, the bot restarted since: with the production intents no cache
     knows the subscriber, and the DM still arrives; they are marked told only then."""
     from bench.discord_harness import forget_user
@@ -284,19 +284,19 @@ async def test_subscribers_are_dmed_over_rest_with_the_production_intents(discor
     state = discord_bot.bot._connection
     assert dms[0].channel.id == state._get_private_channel_by_user(discord_bot.member(2).id).id
     service = discord_bot.bot.service
-    code, told, refused = service.guilds_db.execute(
+    code, told, refused = guilds.execute(
         "select seat_code, last_advice, dm_refused_at from subscriptions").fetchone()
-    assert told == service.answer_for_seat(code, discord_bot.channel().guild.id).fingerprint
+    assert told == (await service.answer_seat(code, discord_bot.channel().guild.id)).fingerprint
     assert refused is None
 
 
-async def test_a_refused_dm_is_recorded_as_refused_and_never_retried(discord_bot):
+async def test_a_refused_dm_is_recorded_as_refused_and_never_retried(discord_bot, guilds):
     from bench.discord_harness import close_dms
     await discord_bot.grant_manage_server(0)
     await discord_bot.send('!subscribe "Godalming and Ash"', member=2)
     discord_bot.reply()
     close_dms(discord_bot.bot, discord_bot.member(2).id)
-    db = discord_bot.bot.service.guilds_db
+    db = guilds
     before = db.execute("select last_advice from subscriptions").fetchone()[0]
     await discord_bot.send('!withdraw "Godalming and Ash" LD')
     replies = discord_bot.replies()
@@ -364,10 +364,10 @@ async def test_commands_are_case_insensitive(discord_bot):
     assert discord_bot.reply().embeds[0].title == "How to vote in Dewsbury and Batley"
 
 
-async def test_contradictory_and_impossible_updates_are_refused_naming_why(discord_bot):
+async def test_contradictory_and_impossible_updates_are_refused_naming_why(discord_bot, guilds):
     await discord_bot.grant_manage_server(0)
     discord_bot.lift_cooldowns()
-    db = discord_bot.bot.service.guilds_db
+    db = guilds
 
     async def refused(command: str, *says: str) -> None:
         stored = count(db)

@@ -100,7 +100,7 @@ def test_a_due_poll_is_claimed_for_a_while_then_taken_over(guilds):
     assert polls.claim_due(guilds, "host:3", later + 3600) == []
 
 
-async def test_seat_poll_lifecycle(discord_bot):
+async def test_seat_poll_lifecycle(discord_bot, guilds):
     import asyncio
     await enable_polls(discord_bot)
     await discord_bot.send('!withdraw "Godalming and Ash" Green')
@@ -113,7 +113,7 @@ async def test_seat_poll_lifecycle(discord_bot):
     assert sent["poll"]["duration"] == 48
     assert answers[:2] == ["Conservative", "Liberal Democrat"] and answers[-1] == "Not sure"
     assert "Green Party" not in answers and "Labour" in answers
-    db = discord_bot.bot.service.guilds_db
+    db = guilds
     poll = polls.open_polls(db, discord_bot.member(0).guild.id)[0]
     for user, answer in [(1, 2), (2, 2), (3, 1)]:
         vote(discord_bot.bot, poll.message_id, answer, user)
@@ -130,7 +130,7 @@ async def test_seat_poll_lifecycle(discord_bot):
     assert [a["filename"] for a in result["attachments"]] == ["poll.png"]
 
 
-async def test_polls_refused_clearly(discord_bot):
+async def test_polls_refused_clearly(discord_bot, guilds):
     await discord_bot.grant_manage_server(0)
     await discord_bot.send('!poll seat "Godalming and Ash"')
     assert "polls are off" in discord_bot.reply().content
@@ -146,15 +146,15 @@ async def test_polls_refused_clearly(discord_bot):
     assert "too long" in discord_bot.reply().content
     await discord_bot.send('!poll ask "Pick one" a | b', member=1)
     assert "Only this server's moderators" in discord_bot.reply().content
-    db = discord_bot.bot.service.guilds_db
+    db = guilds
     assert db.execute("select count(*) from polls").fetchone() == (0,)
 
 
-async def test_the_poll_loop_posts_a_due_polls_results_once(discord_bot):
+async def test_the_poll_loop_posts_a_due_polls_results_once(discord_bot, guilds):
     await enable_polls(discord_bot)
     await discord_bot.send('!poll ask "Pick one" a | b')
     discord_bot.replies()
-    db = discord_bot.bot.service.guilds_db
+    db = guilds
     [poll] = polls.open_polls(db, discord_bot.member(0).guild.id)
     db.execute("update polls set ends_at = '2020-01-01T00:00:00+00:00' where id = ?",
                     (poll.id,))

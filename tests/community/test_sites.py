@@ -26,16 +26,16 @@ async def service(settings):
 
 
 @pytest.mark.parametrize("shape", list(HEADER_SHAPES))
-async def test_every_supported_shape_loads_the_same_calls(service, tmp_path: Path, shape):
+async def test_every_supported_shape_loads_the_same_calls(service, tmp_path: Path, shape, guilds):
     path = tmp_path / f"{shape}.csv"
     path.write_text(HEADER_SHAPES[shape])
     columns = {"code_column": "Seat Name", "call_column": "Our Pick"} if shape == "custom" \
         else {}
     site = await service.import_site("Site A", path, **columns)
     assert (site.seats, site.calls) == (4, 3)
-    assert sites.all_calls(service.guilds_db).get("E14001159") == [("Site A", "LD")]
+    assert sites.all_calls(guilds).get("E14001159") == [("Site A", "LD")]
     # "heart", blank, "any": no call
-    assert sites.all_calls(service.guilds_db).get("E14001249") == [("Site A", None)]
+    assert sites.all_calls(guilds).get("E14001249") == [("Site A", None)]
 
 
 async def test_the_answer_shows_other_sites_and_a_server_can_hide_them(service, tmp_path):
@@ -51,15 +51,15 @@ async def test_the_answer_shows_other_sites_and_a_server_can_hide_them(service, 
             return ""
         return " (all agree with ours)" if called == {ours} else \
             f" (not all agree: ours says {names[ours]})"
-    hendon = service.answer_for_seat("E14001279")
+    hendon = await service.answer_seat("E14001279")
     assert ("Other sites: Alpha: Labour · Beta: Labour" + verdict(hendon, {"Lab"})
             ) in hendon.text
-    chelmsford = service.answer_for_seat("E14001159")
+    chelmsford = await service.answer_seat("E14001159")
     field = {f.name: f.value for f in chelmsford.embed.fields}["Other sites"]
     assert field == ("Alpha: Liberal Democrat · Beta: Labour"
                      + verdict(chelmsford, {"LD", "Lab"}))
     await service.set_setting(77, "sites", "off", 1)
-    assert "Other sites" not in service.answer_for_seat("E14001159", 77).text
+    assert "Other sites" not in (await service.answer_seat("E14001159", 77)).text
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -69,7 +69,7 @@ async def test_the_answer_shows_other_sites_and_a_server_can_hide_them(service, 
     ("", "no code column"),
 ])
 async def test_a_malformed_file_is_refused_and_nothing_changes(service, tmp_path, body,
-                                                               message):
+                                                               message, guilds):
     good = tmp_path / "good.csv"
     good.write_text("code,call\nE14001159,LD\n")
     await service.import_site("Site A", good)
@@ -77,7 +77,7 @@ async def test_a_malformed_file_is_refused_and_nothing_changes(service, tmp_path
     bad.write_text(body)
     with pytest.raises(sites.SiteError, match=message):
         await service.import_site("Site A", bad)
-    assert sites.all_calls(service.guilds_db).get("E14001159") == [("Site A", "LD")]
+    assert sites.all_calls(guilds).get("E14001159") == [("Site A", "LD")]
 
 
 def test_sites_cli_import_list_remove_and_score(settings, howtovote, tmp_path: Path):

@@ -120,10 +120,10 @@ async def test_a_loaded_projection_changes_the_answer_and_is_removed_cleanly(ser
                for r in after.advice.reasons)
     assert any(r.startswith("Seat projections here, as the forecast weighs them:")
                for r in after.advice.reasons)
-    assert [p.name for p in service.loaded_projections()] == ["Test MRP"]
+    assert [p.name for p in await service.loaded_projections()] == ["Test MRP"]
     await service.remove_projection("Test MRP")
     again = await service.answer("Hendon")
-    assert service.loaded_projections() == []
+    assert await service.loaded_projections() == []
     assert again.advice.recommended.party == "Lab"
     assert again.advice.reasons == before.advice.reasons
     assert again.advice.headline == before.advice.headline
@@ -149,7 +149,7 @@ async def test_a_bad_file_changes_nothing_already_loaded(service):
             await service.import_projection(name, good, "good.csv", None, 7)
     with pytest.raises(ProjectionError, match="no projection called"):
         await service.remove_projection("Not loaded")
-    assert [(p.name, p.published, p.seats) for p in service.loaded_projections()] == [
+    assert [(p.name, p.published, p.seats) for p in await service.loaded_projections()] == [
         ("Good", "2026-11-02", 1)]
     assert (await service.answer("Hendon")).advice.reasons == answer.advice.reasons
 
@@ -161,7 +161,7 @@ async def test_owners_load_list_and_remove_a_projection_on_discord(discord_bot, 
     await discord_bot.send('!projections import "Test MRP" 2026-11-02', attachments=[str(path)],
                            member=1)
     assert "only the bot's owners" in discord_bot.reply().content.lower()
-    assert discord_bot.bot.service.loaded_projections() == []
+    assert await discord_bot.bot.service.loaded_projections() == []
     await discord_bot.send('!projections import "Test MRP" 2026-11-02', attachments=[str(path)])
     assert discord_bot.reply().content == ("Loaded Test MRP of 2026-11-02: 1 seat. Answers "
                                            "now use it.")
@@ -175,7 +175,7 @@ async def test_owners_load_list_and_remove_a_projection_on_discord(discord_bot, 
     path.write_text("code,con,lab\nE14001279,30,abc\n")
     await discord_bot.send('!projections import "Broken"', attachments=[str(path)])
     assert "not a percentage" in discord_bot.reply().content
-    assert discord_bot.bot.service.loaded_projections() == []
+    assert await discord_bot.bot.service.loaded_projections() == []
 
 
 
