@@ -32,6 +32,8 @@ class Kept:
         self.versions = Versions(db)
         self._settings: dict[int, guild_settings.GuildSettings] = {}
         self._updates: dict[tuple[int | None, str], list[SeatUpdate]] = {}
+        # per server, the seats with any update: a seat without is answered without a read
+        self._updated_seats: dict[int | None, frozenset[str]] = {}
         self._answers: dict[tuple, object] = {}
         self._owner_polls: dict[str, national_polls.NationalPoll | None] | None = None
         self._site_calls: dict[str, list[tuple[str, str | None]]] | None = None
@@ -45,6 +47,7 @@ class Kept:
         if stale is None:
             self._settings.clear()
             self._updates.clear()
+            self._updated_seats.clear()
             self._answers.clear()
             self._owner_polls = self._site_calls = self._projections = None
             self._forgotten += 1
@@ -52,6 +55,8 @@ class Kept:
             for guild_id in stale:  # its kept answers are keyed by what it had: unreachable
                 self._settings.pop(guild_id, None)
             self._updates = {k: v for k, v in self._updates.items() if k[0] not in stale}
+            self._updated_seats = {g: s for g, s in self._updated_seats.items()
+                                   if g not in stale}
             self._forgotten += 1
 
     def today(self) -> date:
@@ -75,7 +80,12 @@ class Kept:
         self.fresh()
         found = self._updates.get((guild_id, code))
         if found is None:
-            found = self._updates[guild_id, code] = updates.in_scope(self.db, guild_id, code)
+            updated = self._updated_seats.get(guild_id)
+            if updated is None:
+                updated = self._updated_seats[guild_id] = updates.seats_updated(self.db,
+                                                                                guild_id)
+            found = self._updates[guild_id, code] = (
+                updates.in_scope(self.db, guild_id, code) if code in updated else [])
         return found
 
     def owner_polls(self) -> dict[str, national_polls.NationalPoll | None]:

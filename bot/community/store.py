@@ -90,4 +90,5 @@ class GuildStore:
             self._writer_db.close()
             self.read.close()
         else:
+            await self._writer_db.aclose()  # type: ignore[attr-defined]
             await self.read.aclose()  # type: ignore[attr-defined]  # its pool, the writer's too

@@ -307,6 +307,13 @@ def history(db: Store, guild_id: int | None,
     return [HistoryItem(u, reverted.get(u.id)) for u in rows]
 
 
+def seats_updated(db: Store, guild_id: int | None) -> frozenset[str]:
+    """The seats with any update seen in this server (most have none)."""
+    return frozenset(code for (code,) in db.execute(
+        "select distinct seat_code from seat_updates where guild_id = ? or guild_id is null",
+        (guild_id,)))
+
+
 def in_scope(db: Store, guild_id: int | None,
              seat_code: str) -> list[SeatUpdate]:
     """What the advice in this server should take into account, oldest first."""

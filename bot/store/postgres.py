@@ -116,6 +116,8 @@ class PostgresStore:
         self._owns_pool = owns_pool
         self._role = role
         self._conn: psycopg.AsyncConnection | None = None  # held by a transaction
+        self._kept: psycopg.AsyncConnection | None = None  # between statements
+        self._busy = 0  # statements running on the kept connection
 
     def writer(self) -> PostgresStore:
         """Another store on the same pool, with the writer's deadlines."""
@@ -155,6 +157,9 @@ class PostgresStore:
         wait_for(self.aclose())
 
     async def aclose(self) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None:
+            await self._give_back(kept)
         if self._owns_pool:
             await self.pool.close()
 
@@ -200,11 +205,31 @@ class PostgresStore:
                 conn, self._conn = self._conn, None  # lost with its connection
                 await self._give_back(conn)
                 raise
-        conn = await self._borrow()
+        conn = await self._kept_connection()
+        self._busy += 1
         try:
             return await self._on(conn, act, uncertain=uncertain)
+        except (StoreUnavailable, StoreUncertain):
+            if self._kept is conn:  # lost: the next statement takes another
+                self._kept = None
+                await self._give_back(conn)
+            raise
         finally:
-            await self._give_back(conn)
+            self._busy -= 1
+
+    async def _kept_connection(self) -> psycopg.AsyncConnection:
+        """The connection this store keeps between statements (a round trip to the pool
+        for every read costs more than the read): looked at before use when nothing is
+        running on it, and exchanged for a fresh one when the server has dropped it."""
+        conn = self._kept
+        if conn is not None and not getattr(conn, "_given_up", False) \
+                and (self._busy or _alive(conn)):
+            return conn
+        self._kept = None
+        if conn is not None:
+            await self._give_back(conn)  # closed first if the server dropped it
+        self._kept = await self._borrow()
+        return self._kept
 
     async def _give_back(self, conn: psycopg.AsyncConnection) -> None:
         """Return a connection to the pool (an open transaction is rolled back there), or
