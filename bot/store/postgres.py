@@ -100,10 +100,10 @@ def _alive(conn: psycopg.AsyncConnection) -> bool:
 
 class PostgresStore:
     """The guild store in PostgreSQL, for store code running under `run_sync` on the loop
-    that opened it. Outside a transaction each statement borrows a connection from the
-    pool (looked at first: a server that restarted between commands goes unnoticed);
-    a transaction keeps one until it ends. When the server is out of reach it says so in
-    words a user can act on:
+    that opened it. Outside a transaction the store keeps one connection between
+    statements, looked at before use whenever nothing runs on it (a server that restarted
+    between commands goes unnoticed); a transaction borrows one until it ends. When the
+    server is out of reach it says so in words a user can act on:
     - `StoreUnavailable` when nothing was written (no connection, a read, or a failure
       before a commit, which the server rolls back);
     - `StoreUncertain` when the server went away while a write was committing."""
