@@ -290,13 +290,8 @@ def polls() -> None:
     pass
 
 
-def _print_polls(settings: Settings, change: Callable[[HowToVote], Awaitable[str]] | None
-                 ) -> int:
-    async def work(service: HowToVote) -> str:
-        said = await change(service) if change else ""
-        return "\n".join(filter(None, [said, await service.describe_polls()]))
-    print(in_service(settings, work))
-    return Exit.OK
+async def _polls_used(service: HowToVote) -> list[str]:
+    return [await service.describe_polls()]
 
 
 @polls.command("import", help="load national polls from a CSV "
@@ -306,26 +301,28 @@ def _print_polls(settings: Settings, change: Callable[[HowToVote], Awaitable[str
 def polls_import(settings: Settings, file: Path) -> int:
     from bot.community.store import where
 
-    async def load(service: HowToVote) -> str:
+    async def load(service: HowToVote) -> list[str]:
         count = await service.import_national_polls(file)
-        return f"Imported {count} new national poll(s) into {where(settings)}"
-    return _print_polls(settings, load)
+        return [f"Imported {count} new national poll(s) into {where(settings)}",
+                *await _polls_used(service)]
+    return say(settings, load)
 
 
 @polls.command("show", help="the national polls answers rest on")
 @with_settings
 def polls_show(settings: Settings) -> int:
-    return _print_polls(settings, None)
+    return say(settings, _polls_used)
 
 
 @polls.command("delete", help="retire a national poll by its number")
 @click.argument("poll_id", type=int)
 @with_settings
 def polls_delete(settings: Settings, poll_id: int) -> int:
-    async def delete(service: HowToVote) -> str:
+    async def delete(service: HowToVote) -> list[str]:
         gone = await service.delete_national_poll(poll_id, None)  # the operator's own shell
-        return f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})"
-    return _print_polls(settings, delete)
+        return [f"Deleted national poll #{gone.id} ({gone.date}, {gone.area})",
+                *await _polls_used(service)]
+    return say(settings, delete)
 
 
 @cli.group(help="other tactical-voting sites' per-seat calls, loaded by the owner, shown "

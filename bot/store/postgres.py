@@ -303,17 +303,9 @@ class BlockingPostgresStore:
 
     engine = "postgresql"
 
-    def __init__(self, url: str, *, connections: int = 4, role: Role = READER) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
-                                        name="postgresql-blocking")
-        self._thread.start()
-        try:
-            self._store = self._call(open_async(url, connections=connections, role=role))
-        except BaseException:
-            self._stop()
-            raise
-        self._others: list[BlockingPostgresStore] = []
+    def __init__(self, store: PostgresStore, loop: asyncio.AbstractEventLoop,
+                 thread: threading.Thread) -> None:
+        self._store, self._loop, self._thread = store, loop, thread
 
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
@@ -345,24 +337,33 @@ class BlockingPostgresStore:
 
     def writer(self) -> BlockingPostgresStore:
         """Another store on the same pool and loop, with the writer's deadlines."""
-        other = object.__new__(BlockingPostgresStore)
-        other._loop, other._thread, other._others = self._loop, self._thread, []
-        other._store = self._store.writer()
-        self._others.append(other)
-        return other
+        return BlockingPostgresStore(self._store.writer(), self._loop, self._thread)
 
     def close(self) -> None:
+        """Give back the connection it keeps; the store that opened the pool also closes
+        the pool and stops the loop."""
+        self._call(self._store.aclose())
         if self._store._owns_pool:
-            self._call(self._store.aclose())
-            self._stop()
+            _stop(self._loop, self._thread)
 
-    def _stop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-        self._loop.close()
+
+def _stop(loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=5)
+    loop.close()
 
 
 def open_guilds(url: str, *, connections: int = 4, role: Role = READER
                 ) -> BlockingPostgresStore:
     """The guild data in PostgreSQL for a synchronous caller (see BlockingPostgresStore)."""
-    return BlockingPostgresStore(url, connections=connections, role=role)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True,
+                              name="postgresql-blocking")
+    thread.start()
+    try:
+        store = asyncio.run_coroutine_threadsafe(
+            open_async(url, connections=connections, role=role), loop).result()
+    except BaseException:
+        _stop(loop, thread)
+        raise
+    return BlockingPostgresStore(store, loop, thread)
