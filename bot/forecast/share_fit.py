@@ -187,11 +187,18 @@ def forecasts(facts: Sequence[SeatFact], params: ShareParams, side: Side = AGAIN
     return chances(seats, side, params, **({"draws": draws} if draws else {}))
 
 
-@functools.cache  # the backtest asks for each pair's forecast twice: score, calibration
 def backtest(fdata: ForecastData, pair: str, side: Side = AGAINST_CON,
              with_projections: bool = True) -> tuple[ShareParams, dict[str, Forecast]] | None:
     """The forecast of every GB seat of `pair`, fitted on the pairs before it only (None
-    when there are none)."""
+    when there are none). Kept: the backtest asks for each pair's twice (score,
+    calibration), and every argument is passed on so that `backtest(d, p)` and
+    `backtest(d, p, AGAINST_CON, True)` are the one fit."""
+    return _backtest(fdata, pair, side, with_projections)
+
+
+@functools.cache
+def _backtest(fdata: ForecastData, pair: str, side: Side, with_projections: bool
+              ) -> tuple[ShareParams, dict[str, Forecast]] | None:
     earlier = EARLIER.get(pair)
     if not earlier:
         return None

@@ -21,7 +21,7 @@ from bot.elections.importers import local_elections
 from bot.evaluation import scorecard
 from bot.forecast import share_fit
 from bot.forecast.inputs import PAIRS, POLLS_CSV, ForecastData, Outcome, load_polls
-from bot.forecast.model import CALL_THRESHOLD, Forecast, call_threshold, in_words
+from bot.forecast.model import AGAINST_CON, CALL_THRESHOLD, Forecast, call_threshold, in_words
 
 
 def test_threshold_comes_from_the_cost_of_a_wrong_call():
@@ -92,6 +92,8 @@ def fdata(forecast_data):
 def test_every_seat_chances_sum_to_one(fdata):
     found = share_fit.backtest(fdata, "2024")
     assert found is not None
+    # however it is asked for, a pair's fit is made once (each fit takes seconds)
+    assert share_fit.backtest(fdata, "2024", AGAINST_CON, True) is found
     forecasts = found[1]
     assert len(forecasts) == fdata_gb_seats(fdata, "2024")  # every GB seat
     for f in forecasts.values():
