@@ -223,8 +223,9 @@ class ForecastData:
                 earlier[p] = max(earlier.get(p, 0.0), s)
         base = self._fill_stand_asides(pair, seat_id, base, area, side.bloc)
         if by:  # the latest vote counts, in proportion to the people who cast it
+            # (in the dicts' own order: summed in a set's, shares differ by process)
             base = {p: weight * by.get(p, 0.0) + (1 - weight) * base.get(p, 0.0)
-                    for p in set(base) | set(by)}
+                    for p in {**base, **by}}
         leave = self._leave_for(seat_id)
         holder = by_winner if by and weight >= 0.5 else self.winner(pair.base, seat_id)
         standing_set = frozenset(standing)
@@ -255,7 +256,7 @@ class ForecastData:
         latest release), and which models they are."""
         if not models:
             return {}
-        parties = {p for shares in models.values() for p in shares}
+        parties = dict.fromkeys(p for m in sorted(models) for p in models[m])
         mean = {p: statistics.fmean(s[p] for s in models.values() if p in s)
                 for p in parties}
         return {"projections": tuple(models[m] for m in sorted(models)), "projected": mean,

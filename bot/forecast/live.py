@@ -21,11 +21,14 @@ from bot.forecast.projection import key
 from bot.forecast.shares import (
     MAJOR,
     OTHER,
+    SeatInput,
     canonical,
     centre,
     chances,
+    chances_key,
     forecast_party,
     moved_by_polls,
+    params_digest,
     projected,
     seat_input,
 )
@@ -82,6 +85,9 @@ class LiveForecasts:
             fitted, sigma_nat=math.hypot(fitted.sigma_nat, poll_drift(self.data.recent_polls)))
         self.fitted = fitted
         self._cache: dict[tuple, ModelView] = {}
+        self._params_digest = params_digest(self.params) if self.params else ""
+        self.known = forecast_store.load_chances(db)  # worked out at import
+        self._worked_out: dict[str, Forecast] | None = None  # recorded for `ahead`
 
     @property
     def available(self) -> bool:
@@ -182,9 +188,8 @@ class LiveForecasts:
             return None
         standing = forecast_parties(field.standing)
         seat = seat_input(case, standing, self.data.regions.get(sid, nation), self.params)
-        found = chances([seat], whole, self.params)[code]
-        backed = None if bloc == whole.bloc else chances([seat], Side(opponent, bloc),
-                                                         self.params)[code]
+        found = self.chances(seat, whole)
+        backed = None if bloc == whole.bloc else self.chances(seat, Side(opponent, bloc))
         labels = tuple(self.data.projection_labels.get(m, m) for m in case.projected_by)
         terms = Terms(canonical(case.base), moved_by_polls(case, standing, self.params.alpha),
                       projected(case, self.params.projection_weights),
@@ -193,6 +198,28 @@ class LiveForecasts:
         return ModelView(found, _basis(poll, labels), _stale(poll, today), case,
                          poll.area if poll is not None else "GB", standing,
                          backed, labels, terms)
+
+    def chances(self, seat: SeatInput, side: Side) -> Forecast:
+        """The seat's chances: those worked out at import when they rest on exactly the
+        same inputs, else worked out now."""
+        key = self.chances_key(seat, side)
+        found = self.known.get(key) or chances([seat], side, self.params)[seat.code]
+        if self._worked_out is not None:
+            self._worked_out[key] = found
+        return found
+
+    def chances_key(self, seat: SeatInput, side: Side) -> str:
+        return chances_key(seat, side, self._params_digest)
+
+    def ahead(self, fields: Mapping[str, Field]) -> dict[str, Forecast]:
+        """Every seat's chances as a bot starts with them (no server's updates, no
+        owner's poll or projection), by `chances_key`: what the import keeps."""
+        self._worked_out = {}
+        try:
+            self.warm(dict(fields), {})
+            return self._worked_out
+        finally:
+            self._worked_out = None
 
     def published_mrps(self, code: str, poll: PollAverage | None
                        ) -> dict[str, dict[str, float]]:

@@ -177,6 +177,6 @@ def brier(forecasts: Mapping[str, Mapping[str, float]], outcomes: Mapping[str, O
         if outcome is None or outcome.best_bloc is None or not probs:
             continue
         total += sum((probs.get(p, 0.0) - (p == outcome.best_bloc)) ** 2
-                     for p in set(probs) | {outcome.best_bloc})
+                     for p in dict.fromkeys([*probs, outcome.best_bloc]))  # ordered
         n += 1
     return total / n if n else 0.0

@@ -103,7 +103,7 @@ def transition(seat: Shares, before: Shares, after: Shares) -> dict[str, float]:
 def mixed(seat: Shares, before: Shares, after: Shares) -> dict[str, float]:
     """Half uniform, half proportional: big parties move by points, small ones by ratio."""
     u, p = uniform(seat, before, after), proportional(seat, before, after)
-    return _normalise({k: (u.get(k, 0.0) + p.get(k, 0.0)) / 2 for k in set(u) | set(p)})
+    return _normalise({k: (u.get(k, 0.0) + p.get(k, 0.0)) / 2 for k in {**u, **p}})
 
 
 MODELS: dict[str, Callable[[Shares, Shares, Shares], dict[str, float]]] = {

@@ -13,9 +13,11 @@ Pure arithmetic on SeatCases; the fit on earlier elections is in `forecast.share
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -152,6 +154,22 @@ def seat_input(case: SeatCase, standing: Sequence[str], region: str, params: Sha
                      np.array([middle[p] for p in parties]),
                      np.array([seat_sigma(middle[p], base.get(p, 0.0), params)
                                for p in parties]))
+
+
+def params_digest(params: ShareParams) -> str:
+    return hashlib.sha256(json.dumps(asdict(params), sort_keys=True).encode()).hexdigest()
+
+
+def chances_key(seat: SeatInput, side: Side, params: str) -> str:
+    """Everything a seat's chances (`chances([seat], side, params)`) are worked out from,
+    as one digest: `params` is `params_digest` of the parameters. Equal keys, equal
+    chances, bit for bit, so chances worked out once may be kept under it."""
+    digest = hashlib.sha256(repr((params, side.opponent, side.bloc, seat.code, seat.region,
+                                  seat.parties, seat.centre.dtype.str, seat.sigma.dtype.str,
+                                  DRAWS, SEED)).encode())
+    digest.update(seat.centre.tobytes())
+    digest.update(seat.sigma.tobytes())
+    return digest.hexdigest()
 
 
 def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,

@@ -1,26 +1,32 @@
 """The fitted vote-share forecast in elections.db: its parameters fitted at `data import`
 on every past election (numpy, once), read by the bot at start-up as plain numbers.
 
-The fit is a pure function of the sources and the code, so it is also kept in the user's
+Beside it, every seat's chances as the bot starts with them (no server's updates, no
+owner's poll or projection), under `shares.chances_key`: each bot process reads them
+instead of working out 650 seats' draws at start-up.
+
+Both are pure functions of the sources and the code, so they are also kept in the user's
 cache folder under a key naming both (`fit_key`): an import of the same sources by the
-same code takes it from there instead of fitting again. The cache is best effort: a
-folder that cannot be read or written only costs the fit."""
+same code takes them from there instead of working them out again. The cache is best
+effort: a folder that cannot be read or written only costs the work."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 
 import platformdirs
 import sqlite_utils
 
+from bot.forecast.model import Forecast
 from bot.forecast.shares import ShareParams
 
 NAME = "vote-share"
+CHANCES = "forecast_chances"
 
 
 def cache_dir() -> Path:
@@ -58,25 +64,72 @@ def fit_and_store(db: sqlite_utils.Database, key: str | None = None) -> SharePar
     return params
 
 
+def keep_chances(db: sqlite_utils.Database, work_out: Callable[[], Mapping[str, Forecast]],
+                 key: str | None = None) -> int:
+    """Keep the chances `work_out` gives (key -> Forecast), or those kept under `key`;
+    returns how many."""
+    kept = cache_dir() / f"chances-{key}.json" if key else None
+    raw = _read_json(kept) if kept else None
+    if not _chances_shaped(raw):
+        raw = {k: [f.probabilities, f.opponent_top_two, list(f.ranked)]
+               for k, f in work_out().items()}
+        if kept:
+            _write_json(kept, raw)
+    db[CHANCES].insert_all(({"key": k, "forecast": json.dumps(v)} for k, v in raw.items()),
+                           pk="key", replace=True)
+    return len(raw)
+
+
+def _chances_shaped(raw: object) -> bool:
+    """What `keep_chances` writes: key -> [probabilities, top-two chance, ranked]."""
+    return isinstance(raw, dict) and all(
+        isinstance(v, list) and len(v) == 3 and isinstance(v[0], dict)
+        and all(isinstance(c, float) for c in v[0].values()) and isinstance(v[1], float)
+        and isinstance(v[2], list) for v in raw.values())
+
+
+def load_chances(db: sqlite_utils.Database) -> dict[str, Forecast]:
+    """The chances kept at import (none in an elections.db from before them)."""
+    if CHANCES not in db.table_names():
+        return {}
+    out = {}
+    for key, text in db.conn.execute(f"select key, forecast from {CHANCES}"):
+        probabilities, top_two, ranked = json.loads(text)
+        out[key] = Forecast(probabilities, top_two, tuple(ranked))
+    return out
+
+
 def _params(raw: dict) -> ShareParams:
     return ShareParams(**{**raw, "fitted_on": tuple(raw.get("fitted_on", ()))})
 
 
 def _read(path: Path) -> ShareParams | None:
+    raw = _read_json(path)
     try:
-        return _params(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        return _params(raw) if isinstance(raw, dict) else None
+    except TypeError:
         return None
 
 
 def _write(path: Path, params: ShareParams) -> None:
+    _write_json(path, asdict(params))
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, value: object) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(asdict(params)), encoding="utf-8")
+        tmp.write_text(json.dumps(value), encoding="utf-8")
         tmp.replace(path)
     except OSError:
-        pass  # no cache: the next import fits again
+        pass  # no cache: the next import works it out again
 
 
 def load(db: sqlite_utils.Database, name: str = NAME) -> ShareParams | None:

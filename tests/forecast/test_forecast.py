@@ -195,3 +195,53 @@ def test_the_live_answer_states_the_chance_and_its_basis(settings):
     assert advice.forecast is not None and advice.last_result_call == "Liberal Democrat"
     assert "to be the strongest challenger here" in answer.text
     assert f"polls of {used}" in answer.text and "days old" in answer.text
+
+
+def test_the_chances_kept_at_import_are_what_every_seat_would_work_out(elections):
+    """Every bot process reads the seats' chances the import worked out instead of
+    drawing them again: over every seat, the answer's chances are bit for bit those a
+    process with nothing kept works out; and a seat whose field changes (a withdrawal)
+    is worked out afresh, not read."""
+    from dataclasses import replace
+
+    from bot.election_parts import fields_of
+    from bot.elections.seats import ElectionData
+    from bot.forecast.live import LiveForecasts
+
+    kept, fresh, marked = (LiveForecasts(elections) for _ in range(3))
+    fresh.known = {}
+    # what is read, not worked out, is known by a mark no draw can give
+    marked.known = {k: replace(f, opponent_top_two=-1.0) for k, f in marked.known.items()}
+    fields = fields_of(ElectionData(elections))
+    forecast = 0
+    for code, field in fields.items():
+        worked_out = fresh.view(code, field, None)
+        assert kept.view(code, field, None) == worked_out, code
+        if worked_out is not None:
+            forecast += 1
+            assert marked.view(code, field, None).forecast.opponent_top_two == -1.0
+    assert len(kept.known) == forecast > 600  # Great Britain's seats
+    code = "E14001272"  # Hartlepool: Labour withdraws
+    view = kept.view(code, fields[code], None)
+    withdrawn = replace(fields[code], standing=fields[code].standing - {"Lab"})
+    changed = kept.view(code, withdrawn, None)
+    assert "Lab" in view.forecast.probabilities and "Lab" not in changed.forecast.probabilities
+    assert changed == fresh.view(code, withdrawn, None)
+    assert marked.view(code, withdrawn, None).forecast.opponent_top_two >= 0
+
+
+def test_every_seats_forecast_rests_on_the_same_numbers_in_every_process(built_db_dir):
+    """Python orders a set by a hash that differs from process to process: a forecast
+    summed in a set's order differs in its last bits between two bots (and then its kept
+    chances are not found). Two processes, two hash seeds, the same digest of every
+    seat's inputs."""
+    import os
+    script = ("import sys; from pathlib import Path; from bot import db; "
+              "from bot.election_parts import chances_ahead; "
+              "print(*sorted(chances_ahead(db.open_elections(Path(sys.argv[1])))))")
+    digests = [subprocess.run([sys.executable, "-c", script,
+                               str(built_db_dir / "elections.db")],
+                              env={**os.environ, "PYTHONHASHSEED": seed}, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, check=True).stdout.split()
+               for seed in ("1", "2")]
+    assert digests[0] == digests[1] and len(digests[0]) > 600

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.forecast.model import AGAINST_CON, SeatCase
+from bot.forecast.model import AGAINST_CON, Forecast, SeatCase
 from bot.forecast.shares import (
     ShareParams,
     canonical,
@@ -269,3 +269,32 @@ def test_an_import_of_the_same_sources_by_the_same_code_takes_the_kept_fit(tmp_p
     assert store.load(db) == kept
     (tmp_path / "cache" / "howtovote" / f"fit-{key}.json").write_text("{junk")
     assert store._read(tmp_path / "cache" / "howtovote" / f"fit-{key}.json") is None
+
+
+def test_chances_are_kept_once_worked_out_and_a_damaged_file_is_worked_out_again(
+        tmp_path, monkeypatch):
+    import sqlite_utils
+
+    from bot.forecast import store
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    worked = {"k1": Forecast({"Lab": 0.7, "LD": 0.3}, 0.9, ("Lab", "LD")),
+              "k2": Forecast({"Green": 1.0}, 0.0, ("Green",))}
+    calls = []
+
+    def work_out():
+        calls.append(1)
+        return worked
+
+    first, second = (sqlite_utils.Database(tmp_path / f"{n}.db") for n in "ab")
+    assert store.keep_chances(first, work_out, "key") == 2 and calls == [1]
+    assert store.load_chances(first) == worked
+    assert store.keep_chances(second, work_out, "key") == 2 and calls == [1]  # kept
+    assert store.load_chances(second) == worked
+    assert store.load_chances(sqlite_utils.Database(tmp_path / "none.db")) == {}
+    kept = tmp_path / "cache" / "howtovote" / "chances-key.json"
+    for damaged in ('{"k1": [{"Lab": "most"}, 0.9, ["Lab"]]}', '{"k1": [1, 2]}', "[]",
+                    "{junk"):
+        kept.write_text(damaged)
+        store.keep_chances(sqlite_utils.Database(tmp_path / "c.db"), work_out, "key")
+        assert store.load_chances(sqlite_utils.Database(tmp_path / "c.db")) == worked
+    assert len(calls) == 5

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import db as dbmod
+from bot.election_parts import chances_ahead
 from bot.elections.importers import (
     aliases,
     byelections,
@@ -133,8 +134,10 @@ def build_elections_db(
                 step("local elections")
                 validate(db)
                 step("validate")
-                forecast_store.fit_and_store(db, forecast_store.fit_key(
-                    (item.source.name, item.sha256) for item in fetched.values()))
+                key = forecast_store.fit_key((item.source.name, item.sha256)
+                                             for item in fetched.values())
+                forecast_store.fit_and_store(db, key)
+                forecast_store.keep_chances(db, lambda: chances_ahead(db), key)
                 step("forecast")
                 for item in fetched.values():
                     db["meta"].insert({
