@@ -11,10 +11,9 @@ from pathlib import Path
 import sqlite_utils
 
 from bot import db as dbmod
-from bot.advice.rules import field_of
+from bot.elections import forecast_ahead
 from bot.elections.seats import ElectionData
 from bot.forecast.live import Field, LiveForecasts
-from bot.forecast.model import Forecast
 from bot.places.resolve import Resolver
 
 
@@ -38,14 +37,5 @@ def election_parts(path: Path) -> ElectionParts:
 def _load(path: str, _version: tuple[int, int, int]) -> ElectionParts:
     db = dbmod.open_elections(Path(path))
     data = ElectionData(db)
-    return ElectionParts(db, data, Resolver.from_db(db), LiveForecasts(db), fields_of(data))
-
-
-def fields_of(data: ElectionData) -> dict[str, Field]:
-    return {code: field_of(rec, data.parties) for code, rec in data.current.items()}
-
-
-def chances_ahead(db: sqlite_utils.Database) -> dict[str, Forecast]:
-    """Every seat's chances as a bot starts with them, worked out at import so that no
-    bot process has to (`forecast.store.keep_chances`)."""
-    return LiveForecasts(db).ahead(fields_of(ElectionData(db)))
+    return ElectionParts(db, data, Resolver.from_db(db), LiveForecasts(db),
+                         forecast_ahead.fields(data))

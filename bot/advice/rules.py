@@ -184,10 +184,7 @@ def field_of(record: SeatRecord, parties: dict[str, Party],
              updates: Sequence[SeatUpdate] = ()) -> Field:
     state = _apply_updates(record, updates, parties)
     aside = set(state.pact[0].standing_aside) if state.pact else set()
-    # who stands at the next general election: its last candidates, and any party that has
-    # stood in a by-election since (one that stood aside in a by-election still stands)
-    stood = ({c.party for c in record.general.candidates}
-             | {c.party for c in record.latest.candidates} | {p for p, _n in state.declared})
+    stood = record.stood | {p for p, _n in state.declared}
     return Field(frozenset(stood - state.withdrawn - aside),
                  state.pact[0].designated if state.pact else "")
 

@@ -36,6 +36,14 @@ class SeatRecord:
     def latest(self) -> Contest:
         return self.byelections[-1] if self.byelections else self.general
 
+    @property
+    def stood(self) -> frozenset[str]:
+        """Who stands at the next general election before any moderator's update: its
+        last candidates, and any party that has stood in a by-election since (one that
+        stood aside in a by-election still stands)."""
+        return frozenset({c.party for c in self.general.candidates}
+                         | {c.party for c in self.latest.candidates})
+
 
 class ElectionData:
     def __init__(self, db: sqlite_utils.Database) -> None:

@@ -204,7 +204,8 @@ def test_the_chances_kept_at_import_are_what_every_seat_would_work_out(elections
     is worked out afresh, not read."""
     from dataclasses import replace
 
-    from bot.election_parts import fields_of
+    from bot.advice.rules import field_of
+    from bot.elections.forecast_ahead import fields as fields_of
     from bot.elections.seats import ElectionData
     from bot.forecast.live import LiveForecasts
 
@@ -212,7 +213,10 @@ def test_the_chances_kept_at_import_are_what_every_seat_would_work_out(elections
     fresh.known = {}
     # what is read, not worked out, is known by a mark no draw can give
     marked.known = {k: replace(f, opponent_top_two=-1.0) for k, f in marked.known.items()}
-    fields = fields_of(ElectionData(elections))
+    data = ElectionData(elections)
+    fields = fields_of(data)
+    # the fields kept for are those an answer with no updates uses
+    assert fields == {code: field_of(r, data.parties) for code, r in data.current.items()}
     forecast = 0
     for code, field in fields.items():
         worked_out = fresh.view(code, field, None)
@@ -237,7 +241,7 @@ def test_every_seats_forecast_rests_on_the_same_numbers_in_every_process(built_d
     seat's inputs."""
     import os
     script = ("import sys; from pathlib import Path; from bot import db; "
-              "from bot.election_parts import chances_ahead; "
+              "from bot.elections.forecast_ahead import chances_ahead; "
               "print(*sorted(chances_ahead(db.open_elections(Path(sys.argv[1])))))")
     digests = [subprocess.run([sys.executable, "-c", script,
                                str(built_db_dir / "elections.db")],

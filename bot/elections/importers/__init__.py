@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import db as dbmod
-from bot.election_parts import chances_ahead
+from bot.elections.forecast_ahead import chances_ahead
 from bot.elections.importers import (
     aliases,
     byelections,
