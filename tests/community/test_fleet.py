@@ -293,7 +293,7 @@ def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db
                                                      tmp_path):
     """Eight bot processes on the stand-in Discord, all shards of one bot in one server,
     all at once on one PostgreSQL, which restarts under them. Each process's moderator
-    withdraws the party the advice names, then posts 400 notes, reverting each; each
+    withdraws the party the advice names, then posts 200 notes, reverting each; each
     turns the poll loop every twenty notes (a withdrawal another process made first is
     declined, by the rules). Every write the bots said was done is stored
     once, every one refused is not stored, none is stored twice; each due poll is
@@ -305,7 +305,7 @@ def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db
     import psycopg
 
     url, control = private_postgres
-    fleet, notes = 8, 400
+    fleet, notes = 8, 200
     (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
     go = tmp_path / "go"
 
