@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import sqlite_utils
@@ -140,6 +141,10 @@ create table forecast_models (
     model text not null,          -- JSON: features, coefficients, top-two coefficients
     choice text not null          -- JSON: the feature set and penalty CV chose, and scores
 );
+create table forecast_chances (   -- every seat's chances as a bot starts, worked out at import
+    key text primary key,         -- shares.chances_key: a digest of what they rest on
+    forecast text not null        -- JSON: [chances by party, opponent top two, ranked]
+);
 create table wards (
     ward text not null,           -- a 2023 ward's name, e.g. "North Jesmond"
     ward_code text not null,      -- its GSS code
@@ -182,3 +187,18 @@ def elections_problem(path: Path) -> str | None:
 
 def create_elections_schema(db: sqlite_utils.Database) -> None:
     db.conn.executescript(ELECTIONS_SCHEMA)
+
+
+def insert_rows(db: sqlite_utils.Database, table: str, rows: Iterable[Mapping[str, object]]
+                ) -> int:
+    """Rows (dicts with the same keys, plain values) into a table of the schema, in one
+    executemany: sqlite-utils' insert_all inspects every row and value again, which made
+    the import's 300,000 rows its slowest step."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    columns = list(rows[0])
+    db.conn.executemany(f"insert into {table} ({', '.join(columns)}) "
+                        f"values ({', '.join('?' * len(columns))})",
+                        [tuple(row[c] for c in columns) for row in rows])
+    return len(rows)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot import db as dbmod
 from bot.elections.importers.errors import ImportFailed
 from bot.elections.importers.projections import normalised
 
@@ -69,7 +70,7 @@ def load(db: sqlite_utils.Database, files: list[LocalFile]) -> dict[str, float]:
         if not seen:
             raise ImportFailed(f"{f.path.name}: no ward results in it")
         matched[f.day] = found / seen
-    db["local_results"].insert_all(rows)
+    dbmod.insert_rows(db, "local_results", rows)
     strength(db)
     return matched
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot import db as dbmod
 from bot.elections.importers.errors import ImportFailed
 from bot.places.postcodes import REVISED_SCOTTISH_CODES
 from bot.textnorm import match_key
@@ -68,8 +69,7 @@ def load(db: sqlite_utils.Database, files: Iterable[Published],
          seat_names: Mapping[str, str] | None = None) -> int:
     """Read every file before writing any row: one bad file and nothing is stored."""
     rows = [row for f in files for row in _rows(f, seat_names)]
-    db["seat_projections"].insert_all(rows, pk=("election_id", "model", "published",
-                                                "seat_code", "party"))
+    dbmod.insert_rows(db, "seat_projections", rows)
     return len(rows)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot import db as dbmod
 from bot.elections.importers.errors import ImportFailed
 
 # The three Green parties and two "CF"s share an abbreviation in the source; we need
@@ -153,7 +154,7 @@ def _load(db: sqlite_utils.Database, src: sqlite3.Connection, known: dict[str, d
 
     _check_party_codes(parties_seen)
     add_parties(db, known, parties_seen)
-    db["results"].insert_all(results, batch_size=5000)
+    dbmod.insert_rows(db, "results", results)
 
     db["overlaps"].insert_all(
         {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot import db as dbmod
 from bot.elections.importers.errors import ImportFailed
 from bot.textnorm import match_key
 
@@ -38,4 +39,4 @@ def load(db: sqlite_utils.Database, path: Path, min_wards: int = 5000) -> None:
                                    "constituency1..4 with #postcodes1..4") from None
     if len({r["ward_code"] for r in rows}) < min_wards:
         raise ImportFailed(f"{path.name}: only {len(rows)} rows; expected about 8,400 wards")
-    db["wards"].insert_all(rows)
+    dbmod.insert_rows(db, "wards", rows)
