@@ -58,7 +58,7 @@ class GuildStore:
     async def open(cls, path: Path, url: str | None = None) -> GuildStore:
         """guilds.db at `path`, or the PostgreSQL database at `url` when one is given."""
         if url is not None:
-            reader = await postgres.open_async(url)
+            reader = await postgres.open_async(url, listen=True)
             return cls(reader, reader.writer())
         read = sqlite_store.open_guilds(path)
         read.execute(f"pragma busy_timeout = {READ_BUSY_MS}")

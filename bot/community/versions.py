@@ -3,8 +3,9 @@
 guilds.db keeps a version per server (and one, scope 0, for what every server shares:
 updates for all servers, owners' national polls, other sites' calls), bumped by triggers
 in the same transaction as the write. A reader asks the store's `changes()` first (SQLite's
-data_version, which changes only when another connection has committed; a sequence the
-triggers advance on PostgreSQL), and asks it at most every
+data_version, which changes only when another connection has committed; on PostgreSQL the
+count of the triggers' notices the bot has heard, `bot.store.listen`, or a sequence the
+triggers advance when it is not listening), and asks it at most every
 RECHECK_SECONDS unless told that this process has just written (`written`): so a write in
 this process changes the very next answer, and one in another process any answer given a
 tenth of a second after it, and most commands cost no query at all.

@@ -30,6 +30,7 @@ from bot.errors import StoreConflict, StoreError, StoreFailed, StoreUnavailable,
 from bot.store import postgres_data
 from bot.store.base import Rows
 from bot.store.bridge import run_sync, wait_for
+from bot.store.listen import ChangeListener
 
 T = TypeVar("T")
 
@@ -111,17 +112,18 @@ class PostgresStore:
     engine = "postgresql"
 
     def __init__(self, pool: AsyncConnectionPool, *, owns_pool: bool = True,
-                 role: Role = READER) -> None:
+                 role: Role = READER, listener: ChangeListener | None = None) -> None:
         self.pool = pool
         self._owns_pool = owns_pool
         self._role = role
+        self.listener = listener  # the fleet's writes, heard without asking
         self._conn: psycopg.AsyncConnection | None = None  # held by a transaction
         self._kept: psycopg.AsyncConnection | None = None  # between statements
         self._busy = 0  # statements running on the kept connection
 
     def writer(self) -> PostgresStore:
         """Another store on the same pool, with the writer's deadlines."""
-        return PostgresStore(self.pool, owns_pool=False, role=WRITER)
+        return PostgresStore(self.pool, owns_pool=False, role=WRITER, listener=self.listener)
 
     # -- the store protocol (synchronous, under run_sync) --------------------------------
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Rows:
@@ -151,6 +153,11 @@ class PostgresStore:
         wait_for(self._end("commit"))
 
     def changes(self) -> int:
+        """What changed since, as a number: while the listener listens, its count
+        (negative, so never a value of the sequence) and no query; else the sequence."""
+        heard = self.listener.heard() if self.listener is not None else None
+        if heard is not None:
+            return -heard
         return self.execute(CHANGES).fetchone()[0]
 
     def close(self) -> None:
@@ -161,6 +168,8 @@ class PostgresStore:
         if kept is not None:
             await self._give_back(kept)
         if self._owns_pool:
+            if self.listener is not None:
+                await self.listener.aclose()
             await self.pool.close()
 
     # -- on the loop -------------------------------------------------------------------
@@ -276,11 +285,12 @@ async def _statement(conn: psycopg.AsyncConnection,
         return Rows(rows, cursor.rowcount)
 
 
-async def open_async(url: str, *, connections: int = 4, role: Role = READER
-                     ) -> PostgresStore:
+async def open_async(url: str, *, connections: int = 4, role: Role = READER,
+                     listen: bool = False) -> PostgresStore:
     """The guild data in PostgreSQL, migrated to the current schema (under the lock), on
     a pool of up to `connections` that reconnects by itself after a restart; for the
-    running loop."""
+    running loop. `listen`: hear the fleet's writes as they commit (a bot), rather than
+    ask."""
     await asyncio.to_thread(_migrate, url)
     # no `check` on borrowing: its round trip would hang on a hung server, outside any
     # deadline; `_alive` and the deadlines do its work
@@ -288,7 +298,11 @@ async def open_async(url: str, *, connections: int = 4, role: Role = READER
                                name="howtovote", reconnect_timeout=RECONNECT_SECONDS,
                                open=False)
     await pool.open()
-    return PostgresStore(pool, role=role)
+    listener = None
+    if listen:
+        listener = ChangeListener(url, SESSION)
+        listener.start()
+    return PostgresStore(pool, role=role, listener=listener)
 
 
 def _migrate(url: str) -> None:

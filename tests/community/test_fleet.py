@@ -273,6 +273,52 @@ async def test_a_hung_postgresql_never_holds_the_loop_longer_than_100_ms(
         await stop_harness(harness)
 
 
+async def test_a_bot_hears_the_fleets_writes_without_asking_even_through_a_restart(
+        private_postgres):
+    """A bot listens for the fleet's writes (LISTEN/NOTIFY): another process's write is
+    heard, with no query, within a moment; while the server restarts the bot asks the
+    change sequence instead, and once it listens again it looks afresh and hears the
+    next write."""
+    import asyncio
+
+    from bot.community import settings as guild_settings
+    from bot.store import postgres
+    from bot.store.bridge import run_sync
+
+    url, control = private_postgres
+    bot_store = await postgres.open_async(url, listen=True)
+    other = await asyncio.to_thread(postgres.open_guilds, url)  # another process's
+
+    async def changes() -> int:
+        return await run_sync(bot_store.changes)
+
+    async def until(test, what: str) -> int:
+        for _ in range(200):
+            value = await changes()
+            if test(value):
+                return value
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"never {what}")
+
+    async def written(guild: int) -> None:
+        await asyncio.to_thread(guild_settings.set_value, other, guild, "opponent", "RUK",
+                                1, {"Con", "RUK", "Lab"})
+    try:
+        heard = await until(lambda v: v < 0, "listening")  # a count heard, never a query's
+        assert await changes() == heard  # nothing written, nothing heard
+        await written(1)
+        after = await until(lambda v: v != heard, "heard the write")
+        assert after < 0
+        await asyncio.to_thread(control, "restart")
+        await written(2)  # while the bot may not be listening yet: asked, or heard afresh
+        again = await until(lambda v: v < 0 and v != after, "listening again")
+        await written(3)
+        assert await until(lambda v: v != again, "heard the next write") < 0
+    finally:
+        await asyncio.to_thread(other.close)
+        await bot_store.aclose()
+
+
 def test_a_moderators_limit_holds_across_processes(guilds, settings):
     """Four processes spend one moderator's allowance at once: ten in all get through."""
     spender = f"""

@@ -1,0 +1,2 @@
+-- PostgreSQL's bots hear each change as it commits (013_notify_changes.sql there);
+-- SQLite's readers see data_version change: nothing to do here.
