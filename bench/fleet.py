@@ -20,16 +20,18 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import discord
 from discord.ext.test import factories
 
 from bench.discord_harness import Harness, start, stop
-from bot.config import Settings
+from bot.config import Settings, settings_from
 
 SEAT = "Hartlepool"  # voters' questions
 # each process's notes go on a seat of its own (the seat's answer reads all its updates,
@@ -153,7 +155,8 @@ async def keep(settings: Settings, go: Path, stuck: bool) -> None:
 
 def main() -> None:
     mode, db_dir, url, *rest = sys.argv[1:]
-    settings = Settings(db_dir=Path(db_dir), database_url=url)
+    # the environment's settings (HOWTOVOTE_POLL_LEASE_SECONDS, say) on this folder and url
+    settings = replace(settings_from(os.environ), db_dir=Path(db_dir), database_url=url)
     if mode == "write":
         tag, notes, go = rest
         print(json.dumps(asyncio.run(drive(settings, tag, int(notes), Path(go)))))

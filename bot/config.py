@@ -42,6 +42,9 @@ class Settings:
     log_format: str = "text"  # or "json": one JSON object per line
     # HOWTOVOTE_DATABASE_URL: guild data in PostgreSQL rather than guilds.db
     database_url: str | None = None
+    # HOWTOVOTE_POLL_LEASE_SECONDS: how long a process's claim on a due poll holds; if it
+    # dies before posting the results, another process posts them once the claim lapses
+    poll_lease_seconds: int = 30
 
     @property
     def elections_db_path(self) -> Path:
@@ -111,6 +114,10 @@ def settings_from(env: Mapping[str, str]) -> Settings:
         if any(i < 0 or i >= count for i in ids):
             raise ConfigError(f"HOWTOVOTE_SHARD_IDS must each be between 0 and {count - 1}")
         kwargs["shard_ids"] = ids
+    if lease := get("HOWTOVOTE_POLL_LEASE_SECONDS"):
+        kwargs["poll_lease_seconds"] = _int("HOWTOVOTE_POLL_LEASE_SECONDS", lease)
+        if not 5 <= kwargs["poll_lease_seconds"] <= 3600:
+            raise ConfigError("HOWTOVOTE_POLL_LEASE_SECONDS must be between 5 and 3600")
     if level := get("LOG_LEVEL"):
         if level.upper() not in LOG_LEVELS:
             raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")

@@ -23,8 +23,9 @@ from cogs.utils.embeds import to_embed
 from cogs.utils.seats import Seat
 
 log = logging.getLogger("howtovote.polls")
-# how often each process looks for due polls: with the claim's lease (LEASE_SECONDS), the
-# polls of a process that died are announced by another within a minute (30 s + 20 s)
+# how often each process looks for due polls: with the claim's lease
+# (HOWTOVOTE_POLL_LEASE_SECONDS), the polls of a process that died are announced by another
+# within a minute (30 s + 20 s by default)
 LOOP_SECONDS = 20
 PARTY_EMOJI = {"Con": "🔵", "Lab": "🔴", "LD": "🟠", "Green": "🟢", "SGP": "🟢", "GPNI": "🟢",
                "SNP": "🟡", "PC": "🟩", "RUK": "🩵", "SDLP": "🟩", "APNI": "🟨", "": "❔"}

@@ -22,6 +22,7 @@ def test_values_are_read_and_cleaned(tmp_path: Path):
         "HOWTOVOTE_SHARD_COUNT": "4",
         "HOWTOVOTE_SHARD_IDS": "0,1",
         "LOG_LEVEL": "debug",
+        "HOWTOVOTE_POLL_LEASE_SECONDS": "12",
     })
     assert s.discord_token == "abc"
     assert s.guilds_db_path == tmp_path / "guilds.db"
@@ -29,6 +30,7 @@ def test_values_are_read_and_cleaned(tmp_path: Path):
     assert s.owner_ids == {1, 2, 3}
     assert (s.shard_count, s.shard_ids) == (4, (0, 1))
     assert s.log_level == "DEBUG"
+    assert s.poll_lease_seconds == 12 and settings_from({}).poll_lease_seconds == 30
 
 
 @pytest.mark.parametrize("env, message", [
@@ -37,6 +39,8 @@ def test_values_are_read_and_cleaned(tmp_path: Path):
     ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
     ({"HOWTOVOTE_PREFIX": "! !"}, "PREFIX"),
     ({"HOWTOVOTE_SHARD_IDS": "0"}, "SHARD_COUNT"),
+    ({"HOWTOVOTE_POLL_LEASE_SECONDS": "4"}, "between 5 and 3600"),
+    ({"HOWTOVOTE_POLL_LEASE_SECONDS": "1e9"}, "whole number"),
     ({"HOWTOVOTE_SHARD_COUNT": "2", "HOWTOVOTE_SHARD_IDS": "2"}, "between 0 and 1"),
 ])
 def test_bad_values_are_clear_errors(env, message):

@@ -22,9 +22,10 @@ from bot.community.poll_rules import (  # noqa: F401  (the rules, re-exported fo
 from bot.models import Poll, Tally  # noqa: F401  (re-exported for callers)
 from bot.store.base import Store
 
-# Closing a poll whose time is up is claimed in the store for this long: the process that
-# claimed it ends it, posts its results and marks it announced; if it dies first, its claim
-# lapses and the next process to look does it all again.
+# Closing a poll whose time is up is claimed in the store for this long (by default;
+# HOWTOVOTE_POLL_LEASE_SECONDS): the process that claimed it ends it, posts its results
+# and marks it announced; if it dies first, its claim lapses and the next process to look
+# does it all again.
 LEASE_SECONDS = 30.0
 
 COLUMNS = ("id, guild_id, channel_id, message_id, seat_code, question, options, ends_at, "
@@ -126,9 +127,10 @@ _UNANNOUNCED = ("announced_at is null and ends_at <= ? and "
                 "(claimed_until is null or claimed_until < ?)")
 
 
-def claim_due(db: Store, worker: str, now: float) -> list[Poll]:
+def claim_due(db: Store, worker: str, now: float, lease: float = LEASE_SECONDS
+              ) -> list[Poll]:
     """The polls whose time is up and whose results nobody has posted, ended and claimed
-    for `worker` for LEASE_SECONDS. A live claim of another process is left alone; a
+    for `worker` for `lease` seconds. A live claim of another process is left alone; a
     lapsed one (that process died between closing and posting) is taken over."""
     due = (datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"), now)
     if db.execute(f"select 1 from polls where {_UNANNOUNCED} limit 1", due
@@ -140,7 +142,7 @@ def claim_due(db: Store, worker: str, now: float) -> list[Poll]:
         for poll_id in ids:
             conn.execute("update polls set claimed_by = ?, claimed_until = ?, "
                          "ended_at = coalesce(ended_at, ?) where id = ?",
-                         (worker, now + LEASE_SECONDS, due[0], poll_id))
+                         (worker, now + lease, due[0], poll_id))
     return [get(db, poll_id) for poll_id in ids]
 
 

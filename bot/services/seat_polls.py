@@ -32,7 +32,8 @@ class SeatPolls(Answers):
 
     async def claim_due_polls(self) -> list[polls.Poll]:
         """Due polls for this process to close and announce (claimed fleet-wide)."""
-        return await self.store.write(polls.claim_due, self.worker, time.time())
+        return await self.store.write(polls.claim_due, self.worker, time.time(),
+                                      self.settings.poll_lease_seconds)
 
     async def poll_announced(self, poll_id: int) -> bool:
         return await self.store.write(polls.announced, poll_id, self.worker)
