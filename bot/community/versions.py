@@ -27,10 +27,13 @@ class Versions:
         self._data_version: int | None = None
         self._seen: dict[int, int] = {}
         self._checked_at = float("-inf")
+        self._asked = False  # the next look must ask the store itself
 
     def written(self) -> None:
-        """This process has just committed a write: look again at the next call."""
+        """This process has just committed a write: look again at the next call, and ask
+        (the notice of a write may reach this process's listener a moment after it)."""
         self._checked_at = float("-inf")
+        self._asked = True
 
     def stale(self) -> set[int] | None:
         """The servers whose answers changed since the last call: empty when none did,
@@ -39,7 +42,8 @@ class Versions:
         if now - self._checked_at < RECHECK_SECONDS:
             return set()
         self._checked_at = now
-        data_version = self.db.changes()
+        data_version = self.db.changes(ask=self._asked)
+        self._asked = False
         if data_version == self._data_version:
             return set()
         self._data_version = data_version

@@ -46,9 +46,10 @@ class Store(Protocol):
         rolled back on any error, which is raised as it was."""
         ...
 
-    def changes(self) -> int:
+    def changes(self, *, ask: bool = False) -> int:
         """A number that changes whenever any process commits a write that changes an
-        answer (SQLite's data_version; a sequence the triggers advance on PostgreSQL)."""
+        answer (SQLite's data_version; on PostgreSQL the notices heard, or with `ask` or
+        while not listening, a sequence the triggers advance)."""
         ...
 
     def close(self) -> None: ...

@@ -152,10 +152,12 @@ class PostgresStore:
             raise
         wait_for(self._end("commit"))
 
-    def changes(self) -> int:
+    def changes(self, *, ask: bool = False) -> int:
         """What changed since, as a number: while the listener listens, its count
-        (negative, so never a value of the sequence) and no query; else the sequence."""
-        heard = self.listener.heard() if self.listener is not None else None
+        (negative, so never a value of the sequence) and no query; else, or when asked
+        to `ask` (this process has just written, and its notice may not be back yet),
+        the sequence."""
+        heard = self.listener.heard() if self.listener is not None and not ask else None
         if heard is not None:
             return -heard
         return self.execute(CHANGES).fetchone()[0]
@@ -346,8 +348,8 @@ class BlockingPostgresStore:
             raise
         self._call(self._store._end("commit"))
 
-    def changes(self) -> int:
-        return self.run(PostgresStore.changes)
+    def changes(self, *, ask: bool = False) -> int:
+        return self.run(PostgresStore.changes, ask=ask)
 
     def writer(self) -> BlockingPostgresStore:
         """Another store on the same pool and loop, with the writer's deadlines."""

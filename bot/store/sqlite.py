@@ -69,7 +69,7 @@ class SQLiteStore:
             raise
         self.execute("commit")
 
-    def changes(self) -> int:
+    def changes(self, *, ask: bool = False) -> int:  # data_version: always asked
         return self.execute("pragma data_version").fetchone()[0]
 
     def close(self) -> None:

@@ -180,3 +180,31 @@ def test_the_command_line_works_on_postgresql_and_backs_it_up_as_a_guilds_db(
         elif table != "answer_versions":  # the import bumped the shared version
             assert sorted(map(repr, ours)) == sorted(map(repr, theirs)), table
     assert list(tmp_path.glob("backups/.*")) == []  # no temporary file left behind
+
+
+async def test_after_its_own_write_a_process_asks_rather_than_waits_for_the_notice(pg_url):
+    """A notice reaches the listener a moment after its commit: right after this process
+    wrote, the next look asks the store instead of trusting what has been heard so far."""
+    from bot.community.versions import Versions
+    from bot.store import postgres
+    from bot.store.bridge import run_sync
+    from bot.store.listen import ChangeListener
+
+    store = await postgres.open_async(pg_url)
+    # connected, never told: as if the notice of the write were still on its way
+    in_flight = ChangeListener(pg_url, postgres.SESSION)
+    in_flight._conn = await psycopg.AsyncConnection.connect(pg_url, **postgres.SESSION)
+    in_flight._count = 1
+    store.listener = in_flight
+    writer = store.writer()  # shares the listener
+    try:
+        versions = Versions(store)
+        assert await run_sync(versions.stale) is None  # the first look: everything
+        assert await run_sync(store.changes) == -1  # heard, not asked
+        await run_sync(guild_settings.set_value, writer, 5, "opponent", "RUK", 1, PARTIES)
+        versions.written()
+        assert await run_sync(versions.stale) == {5}
+    finally:
+        await in_flight._conn.close()
+        store.listener = None
+        await store.aclose()
