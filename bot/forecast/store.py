@@ -22,6 +22,7 @@ from pathlib import Path
 import platformdirs
 import sqlite_utils
 
+from bot.facts import fact
 from bot.forecast.model import Forecast
 from bot.forecast.shares import ShareParams
 
@@ -35,13 +36,17 @@ def cache_dir() -> Path:
 
 def fit_key(sources: Iterable[tuple[str, str]]) -> str:
     """What the fit rests on: every source's name and sha256, and every file of our code
-    and shipped data (a change to either fits again)."""
-    root = Path(__file__).resolve().parents[2]
+    and shipped data (a change to either fits again), named alike in a checkout and in an
+    installed package (where `data/*.csv` ships as `bot/facts_csv`), so both share it."""
+    package = Path(__file__).resolve().parents[1]
+    files = [(f"bot/{path.relative_to(package).as_posix()}", path)
+             for path in package.rglob("*.py")]
+    files += [(f"data/{path.name}", path) for path in fact("parties.csv").parent.glob("*.csv")]
     digest = hashlib.sha256()
     for name, sha in sorted(sources):
         digest.update(f"{name}:{sha}\n".encode())
-    for path in sorted([*root.glob("bot/**/*.py"), *root.glob("data/*.csv")]):
-        digest.update(path.relative_to(root).as_posix().encode())
+    for name, path in sorted(files):
+        digest.update(name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
