@@ -7,7 +7,7 @@ import functools
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -17,11 +17,11 @@ from bot.forecast.model import AGAINST_CON, Forecast, SeatCase, Side, brier
 from bot.forecast.shares import (
     MAJOR,
     OTHER,
-    SeatInput,
     ShareParams,
     canonical,
     centre,
     chances,
+    chances_by_kappa,
     moved_by_polls,
     seat_input,
 )
@@ -84,8 +84,11 @@ def fit(fdata: ForecastData, pairs: Sequence[str], side: Side = AGAINST_CON,
     # the seats' centres and errors do not depend on kappa: worked out once per pair
     seats = {pair: [seat_input(f.case, f.standing, f.region, params) for f in fs]
              for pair, fs in facts.items()}
-    kappa = min(KAPPAS, key=lambda k: sum(
-        _brier(fs, seats[pair], replace(params, kappa=k), side) for pair, fs in facts.items()))
+    # every kappa's chances from one set of draws (bit for bit each kappa's own)
+    found = {pair: chances_by_kappa(seats[pair], side, params, KAPPAS, FIT_DRAWS)
+             for pair in facts}
+    kappa = min(KAPPAS, key=lambda k: sum(_brier(fs, found[pair][k])
+                                          for pair, fs in facts.items()))
     return replace(params, kappa=kappa)
 
 
@@ -174,11 +177,9 @@ def _non_negative_least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, fl
     return (alone, 0.0) if keep == 0 else (0.0, alone)
 
 
-def _brier(facts: Sequence[SeatFact], seats: Sequence[SeatInput], params: ShareParams,
-           side: Side) -> float:
-    found = chances(seats, side, params, draws=FIT_DRAWS)
+def _brier(facts: Sequence[SeatFact], found: Mapping[str, Forecast]) -> float:
     return brier({code: fc.probabilities for code, fc in found.items()},
-                           {f.case.code: f.outcome for f in facts})
+                 {f.case.code: f.outcome for f in facts})
 
 
 def forecasts(facts: Sequence[SeatFact], params: ShareParams, side: Side = AGAINST_CON,

@@ -178,23 +178,36 @@ def chances(seats: Sequence[SeatInput], side: Side, params: ShareParams,
     seat at once (national and regional errors shared, as they are on the day). The
     draws come from one generator in a fixed order, a chunk at a time: the national
     errors, the regional ones, then each seat's own, seat by seat."""
+    return chances_by_kappa(seats, side, params, (params.kappa,), draws, seed,
+                            chunk)[params.kappa]
+
+
+def chances_by_kappa(seats: Sequence[SeatInput], side: Side, params: ShareParams,
+                     kappas: Sequence[float], draws: int = DRAWS, seed: int = SEED,
+                     chunk: int = 1000) -> dict[float, dict[str, Forecast]]:
+    """`chances` with each of `kappas` in turn, drawn once: every error is its scale
+    times a standard normal (as numpy draws a normal), so the standard normals are drawn
+    once and scaled for each kappa, and each kappa's chances are bit for bit those
+    `chances` gives it alone (the fit tries fifteen)."""
     rng = np.random.default_rng(seed)
     regions = sorted({s.region for s in seats})
     parties = (*MAJOR, OTHER)
-    tallies = [_Tally(seat, side, parties, regions, params.kappa) for seat in seats]
+    tallies = {k: [_Tally(seat, side, parties, regions, k) for seat in seats] for k in kappas}
     done = 0
     while done < draws:
         n = min(chunk, draws - done)
-        national = rng.normal(0, params.kappa * params.sigma_nat, (n, len(parties)))
-        # Other is what the parties leave: no error of its own
-        national[:, parties.index(OTHER)] = 0.0
-        regional = rng.normal(0, params.kappa * params.sigma_reg,
-                              (n, len(regions), len(parties)))
-        for tally in tallies:
-            tally.add(national, regional, rng.normal(0, 1, (n, len(tally.cols))))
+        national = rng.standard_normal((n, len(parties)))
+        regional = rng.standard_normal((n, len(regions), len(parties)))
+        own = [rng.standard_normal((n, len(seat.parties))) for seat in seats]
+        for kappa, kept in tallies.items():
+            scaled = (kappa * params.sigma_nat) * national
+            scaled[:, parties.index(OTHER)] = 0.0  # Other is what the parties leave
+            scaled_regional = (kappa * params.sigma_reg) * regional
+            for tally, errors in zip(kept, own, strict=True):
+                tally.add(scaled, scaled_regional, errors)
         done += n
-    return {t.seat.code: _forecast(t.seat, side, t.top(), t.top_two / draws, draws)
-            for t in tallies}
+    return {k: {t.seat.code: _forecast(t.seat, side, t.top(), t.top_two / draws, draws)
+                for t in kept} for k, kept in tallies.items()}
 
 
 class _Tally:

@@ -3,6 +3,8 @@ the real data (2019, fitted on 2015 and 2017 only)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.forecast.model import AGAINST_CON, Forecast, SeatCase
@@ -11,6 +13,7 @@ from bot.forecast.shares import (
     canonical,
     centre,
     chances,
+    chances_by_kappa,
     moved_by_polls,
     projected,
     seat_input,
@@ -237,12 +240,18 @@ def test_all_seats_at_once_count_exactly_what_one_seat_at_a_time_counts(side):
         seats.append(SeatInput(f"S{k}", rng.choice(["North", "Wales", "London"]), parties,
                                raw / raw.sum(), np.array([rng.uniform(0, 0.08)
                                                           for _ in parties])))
-    found = chances(seats, chosen, PARAMS, draws=2500)
-    top, top_two = reference_chances(seats, chosen, PARAMS, draws=2500)
-    for seat in seats:
-        assert found[seat.code].opponent_top_two == top_two[seat.code] / 2500
-        assert found[seat.code].probabilities == {
-            p: top[seat.code].get(p, 0) / 2500 for p in seat.parties if p in chosen.bloc}
+    # and the fit's fifteen kappas from one set of draws: each is that kappa's own
+    together = chances_by_kappa(seats, chosen, PARAMS, (0.7, PARAMS.kappa, 1.9), draws=2500)
+    for kappa in (PARAMS.kappa, 0.7, 1.9):
+        found = (chances(seats, chosen, PARAMS, draws=2500) if kappa == PARAMS.kappa
+                 else together[kappa])
+        top, top_two = reference_chances(seats, chosen, replace(PARAMS, kappa=kappa),
+                                         draws=2500)
+        for seat in seats:
+            assert found[seat.code].opponent_top_two == top_two[seat.code] / 2500
+            assert found[seat.code].probabilities == {
+                p: top[seat.code].get(p, 0) / 2500 for p in seat.parties if p in chosen.bloc}
+    assert together[PARAMS.kappa] == chances(seats, chosen, PARAMS, draws=2500)
 
 
 def test_an_import_of_the_same_sources_by_the_same_code_takes_the_kept_fit(tmp_path,
