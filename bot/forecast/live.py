@@ -1,6 +1,7 @@
 """The vote-share forecast for the coming election, as the bot uses it
-(docs/preregistration.md): every seat's chances worked out once at start-up (and again only
-when the polls change or a server's moderators change who stands), from the 2024 result,
+(docs/preregistration.md): every seat's chances worked out once at import and read at
+start-up (worked out again only when the polls change or a server's moderators change who
+stands), from the 2024 result,
 by-elections since, the newest polls and the published seat projections, with the
 parameters fitted at import on every past election."""
 
@@ -202,14 +203,11 @@ class LiveForecasts:
     def chances(self, seat: SeatInput, side: Side) -> Forecast:
         """The seat's chances: those worked out at import when they rest on exactly the
         same inputs, else worked out now."""
-        key = self.chances_key(seat, side)
+        key = chances_key(seat, side, self._params_digest)
         found = self.known.get(key) or chances([seat], side, self.params)[seat.code]
         if self._worked_out is not None:
             self._worked_out[key] = found
         return found
-
-    def chances_key(self, seat: SeatInput, side: Side) -> str:
-        return chances_key(seat, side, self._params_digest)
 
     def ahead(self, fields: Mapping[str, Field]) -> dict[str, Forecast]:
         """Every seat's chances as a bot starts with them (no server's updates, no

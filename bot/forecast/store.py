@@ -62,7 +62,7 @@ def fit_and_store(db: sqlite_utils.Database, key: str | None = None) -> SharePar
     if params is None:
         params = fit(ForecastData(db), tuple(PAIRS))
         if kept:
-            _write(kept, params)
+            _write_json(kept, asdict(params))
     db["forecast_models"].insert({"name": NAME, "model": json.dumps(asdict(params)),
                                   "choice": json.dumps({"procedure": "docs/preregistration.md"})},
                                  replace=True)
@@ -114,10 +114,6 @@ def _read(path: Path) -> ShareParams | None:
         return _params(raw) if isinstance(raw, dict) else None
     except TypeError:
         return None
-
-
-def _write(path: Path, params: ShareParams) -> None:
-    _write_json(path, asdict(params))
 
 
 def _read_json(path: Path) -> object:
