@@ -331,6 +331,7 @@ def test_an_existing_file_with_duplicate_reverts_still_opens(tmp_path):
     db.execute("drop table owner_projections")
     db.execute("drop table rate_limits")
     db.execute("drop table answer_versions")
+    db.execute("drop index seat_updates_reverts")
     for (name,) in db.execute("select name from sqlite_master where type = 'trigger' "
                                    "and name like '%_version%'").fetchall():
         db.execute(f"drop trigger {name}")

@@ -316,6 +316,12 @@ def seats_updated(db: Store, guild_id: int | None) -> frozenset[str]:
 
 def in_scope(db: Store, guild_id: int | None,
              seat_code: str) -> list[SeatUpdate]:
-    """What the advice in this server should take into account, oldest first."""
-    return [item.update for item in history(db, guild_id, seat_code)
-            if item.reverted_by is None and item.update.kind != UpdateKind.REVERT]
+    """What the advice in this server should take into account, oldest first: `history`
+    without the reverts and what they reverted, which the database leaves out (a seat's
+    log grows with every note and revert; the advice reads it after each change)."""
+    return [_row(r) for r in db.execute(
+        f"select {COLUMNS} from seat_updates u where seat_code = ? and "
+        "(guild_id = ? or guild_id is null) and kind != ? and not exists ("
+        " select 1 from seat_updates r where r.reverts_id = u.id and r.kind = ? and"
+        " r.seat_code = u.seat_code and (r.guild_id = ? or r.guild_id is null)) order by id",
+        (seat_code, guild_id, UpdateKind.REVERT, UpdateKind.REVERT, guild_id))]

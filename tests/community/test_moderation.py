@@ -64,6 +64,31 @@ def test_history_revert_and_scope(guilds):
     assert count(guilds) == 4
 
 
+def test_what_the_advice_reads_is_the_history_less_its_reverts(guilds):
+    """`in_scope` asks the database for what `history` shows standing: in every server,
+    whatever mix of notes, reverts, and updates shared with every server (one of them
+    reverted by an owner) the log holds, on another seat too."""
+    def revert(u, guild=1, by=8):
+        return updates.revert(guilds, update_id=u.id, guild_id=guild, author_id=by,
+                              author_name="mod", owners={1})
+    notes = [add(guilds, guild=1 + i % 2, text=f"note {i}") for i in range(6)]
+    for u in notes[::3]:
+        revert(u, guild=u.guild_id)
+    pact = add(guilds, kind="pact", party="Lab", standing_aside=["LD"])
+    shared = [updates.make_global(guilds, update_id=u.id, author_id=1, author_name="owner",
+                                  owners={1}) for u in (pact, notes[1])]
+    revert(shared[1], guild=2, by=1)  # an owner, from another server, undoes it everywhere
+    updates.add(guilds, guild_id=1, seat_code="S14000021", kind="note", party=None,
+                payload={"text": "elsewhere"}, author_id=7, author_name="mod",
+                known_parties=PARTIES, stood=set())
+    for guild in (1, 2, 3, None):
+        standing = [item.update for item in updates.history(guilds, guild, SEAT)
+                    if item.reverted_by is None and item.update.kind != "revert"]
+        assert updates.in_scope(guilds, guild, SEAT) == standing
+    assert [u.payload.get("text") for u in updates.in_scope(guilds, 1, SEAT)] == [
+        "note 2", "note 4", None, None]  # the pact, then its copy for every server
+
+
 def test_global_updates_reach_every_server(guilds):
     local = add(guilds, kind="pact", party="LD", standing_aside=["Lab", "Green"])
     shared = updates.make_global(guilds, update_id=local.id, author_id=1, author_name="owner",

@@ -1,0 +1,1 @@
+-- SQLite's 014 indexes seat_updates.reverts_id: here 009's unique index already does.
