@@ -142,16 +142,23 @@ class Answers(ServiceState):
         """The answer for one seat in one server, worked out once and kept, keyed by what it
         rests on rather than by who asks: every server with the same settings and the same
         updates on the seat (most of them: none) shares it. A write changes the key (the
-        server's settings or updates) or empties the store (anything shared)."""
-        kept = self.kept
+        server's settings or updates) or empties the store (anything shared). With the
+        store out of reach, the reference data's answer, saying so."""
         try:
-            key = (code, resolution, options, kept.settings(guild_id),
-                   tuple(u.id for u in kept.updates(guild_id, code)),
-                   kept.today())  # the date: "polls N days old"
-            return kept.answer(key, lambda: self._work_out(code, guild_id, resolution,
-                                                           options))
+            return self.kept_answer(code, guild_id, resolution, options)
         except StoreUnavailable:
             return self._reference_answer(code, resolution, options)
+
+    def kept_answer(self, code: str, guild_id: int | None = None,
+                    resolution: Resolution | None = None,
+                    options: AdviceOptions | None = None) -> Answer:
+        """`answer_for_seat` from this server's settings and updates only: StoreUnavailable
+        when they cannot be read."""
+        kept = self.kept
+        key = (code, resolution, options, kept.settings(guild_id),
+               tuple(u.id for u in kept.updates(guild_id, code)),
+               kept.today())  # the date: "polls N days old"
+        return kept.answer(key, lambda: self._work_out(code, guild_id, resolution, options))
 
     def _reference_answer(self, code: str, resolution: Resolution | None,
                           options: AdviceOptions | None) -> Answer:

@@ -76,7 +76,7 @@ class Moderation(Answers):
         """Validate and append one update, with the seat's answer before and after."""
         record = self.data.record(code)
         stood = {c.party for c in record.latest.candidates} if record else set()
-        before = await self.answer_seat(code, guild_id)
+        before = await self._answer_before(code, guild_id)
         opponent = (await self.settings_for(guild_id)).opponent if guild_id is not None \
             else None
         async with self._moderator_allowance(author_id):
@@ -86,6 +86,13 @@ class Moderation(Answers):
                 known_parties=self.known_parties, stood=stood, opponent=opponent,
                 announced_pact=record.pacts[0] if record and record.pacts else None)
         return Change(update, before, await self._answer_after(update, guild_id))
+
+    async def _answer_before(self, code: str, guild_id: int | None) -> Answer:
+        """The seat's answer in this server before a change. Unlike a voter's question,
+        which the reference data answers when the store is out of reach, a change is
+        refused at once then (StoreUnavailable): its write could only wait out its own
+        deadline too, and the answer it would be shown against is not this server's."""
+        return await self.store.run(self.kept_answer, code, guild_id)
 
     async def _answer_after(self, update: SeatUpdate, guild_id: int | None) -> Answer:
         """The seat's answer once `update` is stored. The update is committed by now: if
@@ -100,7 +107,7 @@ class Moderation(Answers):
     async def revert_update(self, guild_id: int | None, update_id: int, author_id: int,
                             author_name: str) -> Change:
         target = await self.store.run(updates.get, self.guilds_db, update_id)
-        before = await self.answer_seat(target.seat_code, guild_id) if target else None
+        before = await self._answer_before(target.seat_code, guild_id) if target else None
         async with self._moderator_allowance(author_id):
             update = await self.store.write(updates.revert, update_id=update_id,
                                             guild_id=guild_id, author_id=author_id,

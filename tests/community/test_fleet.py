@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 
-from bot.community import polls
+from bot.community import polls, versions
 from bot.config import PROJECT_ROOT
 
 KNOWN = '{"Green", "Lab", "LD", "Con"}'
@@ -222,6 +222,47 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
                "longest loop gap (s)": round(max(gaps), 2)})
     finally:
         ticking.cancel()
+        await stop_harness(harness)
+
+
+async def test_a_change_is_refused_at_the_first_read_that_finds_the_server_hung(
+        private_postgres, built_db_dir, tmp_path):
+    """A moderator's change reads the seat's answer before it writes. With the server
+    hung, that read's deadline is the whole wait: the change is refused then, never
+    answered from the reference data and then left to wait out a write's deadline too
+    (which, under load, made the wait a read's deadline plus a write's: 10 s)."""
+    import asyncio
+    import threading
+    from dataclasses import replace
+
+    from bench.discord_harness import start as start_harness
+    from bench.discord_harness import stop as stop_harness
+    from bot.config import Settings
+    from bot.store import postgres
+
+    url, control = private_postgres
+    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
+    harness = await start_harness(replace(Settings(db_dir=tmp_path), database_url=url))
+    try:
+        await harness.grant_manage_server()
+        await harness.send("!note Hartlepool before")
+        assert harness.reply().content.startswith("Update #1 on Hartlepool")
+        # not listening (as while a notice waits unread): every look asks the server
+        await harness.bot.service.guilds_db.listener.aclose()
+        await asyncio.sleep(2 * versions.RECHECK_SECONDS)
+        control("freeze")
+        safety = threading.Timer(20, control, ["thaw"])
+        safety.start()
+        try:
+            began = time.monotonic()
+            await harness.send("!note Hartlepool frozen")
+            waited, refusal = time.monotonic() - began, harness.reply().content
+        finally:
+            safety.cancel()
+            control("thaw")
+        assert refusal.startswith("Not done: the bot's database is out of reach"), refusal
+        assert waited < postgres.READER.deadline + 1, waited
+    finally:
         await stop_harness(harness)
 
 
