@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,10 +25,13 @@ ENABLE_HINT = (
 )
 FULL_DATA = bool(os.environ.get("HOWTOVOTE_DATA"))
 FIXTURES = Path(__file__).parent / "fixtures"
+_builder: subprocess.Popen | None = None  # the workers' shared build, being made
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "full_data: needs all 650 seats or the source files")
+    config.addinivalue_line("markers", "slow: takes ten seconds or more on two cores; run "
+                            "first, so that the workers end together")
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
@@ -38,12 +43,62 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # those that need no elections.db first (they run while it is built), and the slow
+    # ones first among the rest
+    items.sort(key=lambda item: (needs_the_build(item), "slow" not in item.keywords))
     if FULL_DATA:
         return
     skip = pytest.mark.skip(reason=ENABLE_HINT)
     for item in items:
         if "full_data" in item.keywords:
             item.add_marker(skip)
+
+
+def needs_the_build(item: pytest.Item) -> bool:
+    """Whether the test asks for elections.db, through any fixture, overridden ones too
+    (whose parents' arguments pytest leaves out of `fixturenames`)."""
+    info = getattr(item, "_fixtureinfo", None)
+    todo, seen = list(getattr(item, "fixturenames", ())), set()
+    while todo:
+        name = todo.pop()
+        if name == "built_db_dir":
+            return True
+        if name not in seen and info is not None:
+            seen.add(name)
+            for definition in info.name2fixturedefs.get(name, ()):
+                todo.extend(definition.argnames)
+    return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With workers (xdist), the controller starts the workers' shared build at once, in a
+    process of its own that holds the build's lock until it is done: the workers start
+    and run the tests that need no elections.db meanwhile. Were it to fail, the first
+    worker to need the build makes it, and says why it cannot."""
+    global _builder
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("numprocesses", None):
+        return
+    folder = shared_build_folder(config._tmp_path_factory.getbasetemp())  # as xdist does
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(folder / "build.log", "w") as log:
+            _builder = subprocess.Popen([sys.executable, "-m", "tests.conftest", str(folder)],
+                                        cwd=Path(__file__).parents[1], stdout=log,
+                                        stderr=log, pass_fds=(lock.fileno(),))  # its lock now
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _builder is not None and _builder.poll() is None:  # no test needed it
+        _builder.kill()
+        _builder.wait()
+
+
+def shared_build_folder(run_base: Path) -> Path:
+    """Where the workers of a run (whose folders `run_base` holds) share one build."""
+    folder = run_base / "built"
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -72,25 +127,31 @@ def built_db_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     worker = getattr(request.config, "workerinput", None)
     if worker is None:  # one process: a folder of its own
         folder = tmp_path_factory.mktemp("built")
-    else:  # xdist: the workers of one run share one build, made by whichever comes first
-        folder = tmp_path_factory.getbasetemp().parent / "built"
-        folder.mkdir(exist_ok=True)
+    else:  # xdist: the workers of one run share one build (`pytest_sessionstart`)
+        folder = shared_build_folder(tmp_path_factory.getbasetemp().parent)
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait for the first build
         if not (folder / "elections.db").exists():
-            build_into(request, folder)
+            build_into(folder, request.getfixturevalue("data_dir") if FULL_DATA else None)
     return folder
 
 
-def build_into(request: pytest.FixtureRequest, folder: Path) -> None:
-    target = folder / "elections.db"
-    if FULL_DATA:
-        data_dir = request.getfixturevalue("data_dir")
-        build_elections_db(fetch_all(data_dir, folder / "downloads"), folder / ".partial.db")
-        (folder / ".partial.db").replace(target)
+@pytest.fixture(scope="session")
+def fit_kept(built_db_dir: Path) -> None:
+    """For a test that runs a whole import of its own: the shared build is done, so the
+    forecast's fit and chances are in the user cache (`forecast.store`, under a key of
+    the sources and the code), and the test's import takes them rather than working them
+    out again beside the build."""
+
+
+def build_into(folder: Path, data_dir: Path | None) -> None:
+    """elections.db in `folder`: from the real data in `data_dir`, or the mini fixture."""
+    partial = folder / ".partial.db"
+    if data_dir is not None:
+        build_elections_db(fetch_all(data_dir, folder / "downloads"), partial)
     else:
-        build_mini(folder / ".partial.db")
-        (folder / ".partial.db").replace(target)
+        build_mini(partial)
+    partial.replace(folder / "elections.db")
 
 
 def build_mini(path: Path) -> None:
@@ -285,3 +346,11 @@ def private_postgres():
     finally:
         subprocess.run([*ctl, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":  # `python -m tests.conftest FOLDER`: the workers' shared build
+    built = Path(sys.argv[1])
+    if FULL_DATA:
+        build_into(built, Path(os.environ["HOWTOVOTE_DATA"]).resolve())
+    else:
+        build_into(built, None)

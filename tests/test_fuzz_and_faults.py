@@ -131,6 +131,7 @@ def test_read_only_database_files(built_db_dir, tmp_path):
     assert answer.advice and answer.advice.recommended.party == "Lab"
 
 
+@pytest.mark.slow
 async def test_queries_keep_answering_during_an_import(settings, data_dir):
     """The running bot reads the old file until the swap; the swap never breaks a reader."""
     from bot.elections.dataset import import_data

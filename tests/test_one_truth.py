@@ -98,6 +98,7 @@ async def test_contradicting_updates_are_refused_and_nothing_is_written(service)
         await post(service, code, "withdraw", "Lab")
 
 
+@pytest.mark.slow
 @pytest.mark.full_data
 def test_a_broken_elections_db_is_rebuilt_not_a_traceback(data_dir, tmp_path, built_db_dir):
     """Each damage is found unusable (an empty file, garbage, a file cut short); one of

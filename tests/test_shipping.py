@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot import logs
 from bot.config import PROJECT_ROOT
 from bot.facts import fact
@@ -20,6 +22,7 @@ def health(settings) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow
 def test_health_needs_the_data_and_a_fresh_heartbeat(settings, tmp_path: Path):
     down = health(settings)
     assert down.returncode == 1 and "not connected to Discord" in down.stderr

@@ -37,6 +37,7 @@ def margins_field(answer) -> list[str]:
     return field.splitlines()
 
 
+@pytest.mark.slow
 @pytest.mark.full_data
 async def test_every_margin_is_between_the_parties_it_names(service):
     options = [AdviceOptions.against(o) for o in OPPONENTS]
@@ -151,6 +152,7 @@ async def test_spen_valley_declared_candidate_through_discord(discord_bot):
     assert "Jane Newperson, declared; Kim Leadbeater last time" in rows
 
 
+@pytest.mark.slow
 @pytest.mark.full_data
 async def test_the_model_chooses_only_among_the_servers_bloc(service):
     for bloc in ({"Lab"}, {"LD", "Green"}):

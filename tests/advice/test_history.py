@@ -52,7 +52,7 @@ def test_elections_cli(settings):
     assert done.returncode == 0 and "Unite to Remain" in done.stdout
 
 
-def test_first_run_imports_data_then_answers(data_dir, tmp_path):
+def test_first_run_imports_data_then_answers(data_dir, tmp_path, fit_kept):
     done = cli("ask", "Batley", env={"HOWTOVOTE_DB_DIR": str(tmp_path / "fresh"),
                                      "HOWTOVOTE_DATA": str(data_dir)})
     assert done.returncode == 0, done.stderr

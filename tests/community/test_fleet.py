@@ -11,6 +11,8 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from bot.community import polls, versions
 from bot.config import PROJECT_ROOT
 
@@ -113,6 +115,7 @@ def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
     assert polls.get(guilds, poll.id).ended_at is not None
 
 
+@pytest.mark.slow
 async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
         private_postgres, built_db_dir, tmp_path):
     """PostgreSQL stops: a moderator's update and a voter's question each get a plain
@@ -160,6 +163,7 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
     assert notes == ["before", "after"]
 
 
+@pytest.mark.slow
 async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built_db_dir,
                                                        tmp_path):
     """PostgreSQL hangs (every server process stopped, its sockets open: nothing errors,
@@ -376,6 +380,7 @@ def test_a_moderators_limit_holds_across_processes(guilds, settings):
     assert sum(int(out) for out, _e in outputs) == 10
 
 
+@pytest.mark.slow
 def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db_dir,
                                                      tmp_path):
     """Eight bot processes on the stand-in Discord, all shards of one bot in one server,
@@ -466,6 +471,7 @@ def test_a_fleet_of_bots_through_a_postgresql_restart(private_postgres, built_db
            "seconds": max(s["seconds"] for s in said)})
 
 
+@pytest.mark.slow
 def test_a_killed_bots_due_poll_is_announced_by_another_within_a_minute(
         pg_url, built_db_dir, tmp_path):
     """Two bot processes answer voters and run the poll loop on one PostgreSQL. The first

@@ -180,7 +180,7 @@ def test_import_killed_partway_leaves_old_database(data_dir: Path, tmp_path: Pat
     assert db.conn.execute("select count(*) from seats").fetchone() == (1300,)
 
 
-def test_guilds_db_is_not_touched_by_import(data_dir: Path, tmp_path: Path):
+def test_guilds_db_is_not_touched_by_import(data_dir: Path, tmp_path: Path, fit_kept):
     settings = Settings(db_dir=tmp_path)
     guilds = sqlite_store.open_guilds(settings.guilds_db_path)
     guilds.execute("insert into guild_settings (guild_id, key, value, updated_at) "
@@ -241,7 +241,7 @@ def run_cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120)
 
 
-def test_cli_import_and_status(data_dir: Path, tmp_path: Path):
+def test_cli_import_and_status(data_dir: Path, tmp_path: Path, fit_kept):
     env = {"HOWTOVOTE_DB_DIR": str(tmp_path)}
     done = run_cli("data", "import", "--from", str(data_dir / "psephology.db"), env=env)
     assert done.returncode == 0, done.stderr

@@ -89,6 +89,7 @@ def fdata(forecast_data):
     return forecast_data
 
 
+@pytest.mark.slow
 def test_every_seat_chances_sum_to_one(fdata):
     found = share_fit.backtest(fdata, "2024")
     assert found is not None
@@ -118,6 +119,7 @@ def export(data: ForecastData, pair: str, out: Path) -> tuple[str, str]:
     return out.read_text(), json.dumps(asdict(params))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pair", ["2019", "2024"])
 def test_deleting_the_election_and_everything_after_changes_nothing(
         pair, built_db_dir: Path, forecast_data: ForecastData, tmp_path: Path):
@@ -162,6 +164,7 @@ def test_deleting_the_election_and_everything_after_changes_nothing(
     assert own(cut) == own(built_db_dir / "elections.db")
 
 
+@pytest.mark.slow
 def test_backtest_csv_without_a_model_writes_the_default_model(settings, tmp_path: Path):
     out = tmp_path / "2024.csv"
     env = {"HOWTOVOTE_DB_DIR": str(settings.db_dir), "PATH": "/usr/bin:/bin"}

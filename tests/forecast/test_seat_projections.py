@@ -193,6 +193,7 @@ async def test_an_anti_reform_server_gets_the_forecast_against_reform(service):
     assert any(r.startswith("The chances rest on") for r in answer.advice.reasons)
 
 
+@pytest.mark.slow
 @pytest.mark.full_data
 def test_backtest_scores_the_model_against_reform_in_2024(settings):
     from tests.elections.test_import import run_cli

@@ -147,6 +147,7 @@ def test_the_sqlite_and_postgresql_schemas_have_the_same_tables_and_columns(tmp_
     assert sqlite_store.schema_version(lite) == postgres_data.SCHEMA_VERSION
 
 
+@pytest.mark.slow
 def test_the_command_line_works_on_postgresql_and_backs_it_up_as_a_guilds_db(
         tmp_path, pg_url, settings):
     """With HOWTOVOTE_DATABASE_URL set, `polls import` and `ask` use PostgreSQL, not a
@@ -162,8 +163,8 @@ def test_the_command_line_works_on_postgresql_and_backs_it_up_as_a_guilds_db(
     imported = run_cli("polls", "import", str(tmp_path / "polls.csv"), env=env)
     assert imported.returncode == 0, imported.stderr
     assert "Imported 1 new national poll(s) into postgresql://" in imported.stdout
-    asked = run_cli("ask", "Bath", env=env).stdout
-    assert "GB polls of 2026-11-20" in asked, asked  # the owners' polls in PostgreSQL
+    asked = run_cli("ask", "Bath", env=env)
+    assert "GB polls of 2026-11-20" in asked.stdout, asked  # the owners' polls in PostgreSQL
     assert not settings.guilds_db_path.exists()  # nothing went to a file meanwhile
     backup = tmp_path / "backups" / "guilds-copy.db"
     out = run_cli("data", "backup", str(backup), env=env)
