@@ -200,6 +200,7 @@ def test_the_live_answer_states_the_chance_and_its_basis(settings):
     assert f"polls of {used}" in answer.text and "days old" in answer.text
 
 
+@pytest.mark.full_data  # kept by a real import, for 600+ seats
 def test_the_chances_kept_at_import_are_what_every_seat_would_work_out(elections):
     """Every bot process reads the seats' chances the import worked out instead of
     drawing them again: over every seat, the answer's chances are bit for bit those a
@@ -237,6 +238,7 @@ def test_the_chances_kept_at_import_are_what_every_seat_would_work_out(elections
     assert marked.view(code, withdrawn, None).forecast.opponent_top_two >= 0
 
 
+@pytest.mark.full_data  # 600+ seats
 def test_every_seats_forecast_rests_on_the_same_numbers_in_every_process(built_db_dir):
     """Python orders a set by a hash that differs from process to process: a forecast
     summed in a set's order differs in its last bits between two bots (and then its kept
