@@ -3,6 +3,7 @@ racing to close the same due poll, and one killed mid-write."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -115,6 +117,26 @@ def test_a_process_killed_mid_write_leaves_nothing_half_done(guilds, settings):
     assert polls.get(guilds, poll.id).ended_at is not None
 
 
+@contextlib.asynccontextmanager
+async def bot_after_a_first_update(url: str, built_db_dir: Path, tmp_path: Path):
+    """The bot on the stand-in Discord, its guild data in PostgreSQL at `url`, its user a
+    moderator whose update #1 on Hartlepool is stored; stopped afterwards."""
+    from dataclasses import replace
+
+    from bench.discord_harness import start, stop
+    from bot.config import Settings
+
+    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
+    harness = await start(replace(Settings(db_dir=tmp_path), database_url=url))
+    try:
+        await harness.grant_manage_server()
+        await harness.send("!note Hartlepool before")
+        assert harness.reply().content.startswith("Update #1 on Hartlepool")
+        yield harness
+    finally:
+        await stop(harness)
+
+
 @pytest.mark.slow
 async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
         private_postgres, built_db_dir, tmp_path):
@@ -122,19 +144,9 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
     "try again in a moment", nothing is stored, the bot stays up; once the server is back
     the same command works without a restart of the bot."""
     import asyncio
-    from dataclasses import replace
-
-    from bench.discord_harness import start as start_harness
-    from bench.discord_harness import stop as stop_harness
-    from bot.config import Settings
 
     url, control = private_postgres
-    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
-    harness = await start_harness(replace(Settings(db_dir=tmp_path), database_url=url))
-    try:
-        await harness.grant_manage_server()
-        await harness.send("!note Hartlepool before")
-        assert harness.reply().content.startswith("Update #1 on Hartlepool")
+    async with bot_after_a_first_update(url, built_db_dir, tmp_path) as harness:
         control("stop")
         for command in ("!note Hartlepool while down", "!config"):
             await harness.send(command)
@@ -158,8 +170,6 @@ async def test_with_postgresql_down_the_bot_refuses_in_words_then_recovers(
         notes = [json.loads(p)["text"] for (p,) in await harness.bot.service.store.run(
             lambda db: db.execute("select payload from seat_updates order by id"),
             harness.bot.service.guilds_db)]
-    finally:
-        await stop_harness(harness)
     assert notes == ["before", "after"]
 
 
@@ -172,16 +182,10 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
     by itself."""
     import asyncio
     import threading
-    from dataclasses import replace
 
-    from bench.discord_harness import start as start_harness
-    from bench.discord_harness import stop as stop_harness
-    from bot.config import Settings
     from bot.store import postgres
 
     url, control = private_postgres
-    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
-    harness = await start_harness(replace(Settings(db_dir=tmp_path), database_url=url))
     gaps: list[float] = []
 
     async def heartbeat() -> None:
@@ -192,10 +196,7 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
             last = time.monotonic()
 
     ticking = asyncio.create_task(heartbeat())
-    try:
-        await harness.grant_manage_server()
-        await harness.send("!note Hartlepool before")
-        assert harness.reply().content.startswith("Update #1 on Hartlepool")
+    async with bot_after_a_first_update(url, built_db_dir, tmp_path) as harness:
         control("freeze")
         safety = threading.Timer(20, control, ["thaw"])  # were the bot to hang after all
         safety.start()
@@ -224,9 +225,7 @@ async def test_a_frozen_postgresql_never_freezes_the_bot(private_postgres, built
         assert replies[-1].startswith("Update #"), replies
         print({"refused after (s)": [round(w, 1) for w in waits],
                "longest loop gap (s)": round(max(gaps), 2)})
-    finally:
-        ticking.cancel()
-        await stop_harness(harness)
+    ticking.cancel()
 
 
 async def test_a_change_is_refused_at_the_first_read_that_finds_the_server_hung(
@@ -237,20 +236,11 @@ async def test_a_change_is_refused_at_the_first_read_that_finds_the_server_hung(
     (which, under load, made the wait a read's deadline plus a write's: 10 s)."""
     import asyncio
     import threading
-    from dataclasses import replace
 
-    from bench.discord_harness import start as start_harness
-    from bench.discord_harness import stop as stop_harness
-    from bot.config import Settings
     from bot.store import postgres
 
     url, control = private_postgres
-    (tmp_path / "elections.db").symlink_to(built_db_dir / "elections.db")
-    harness = await start_harness(replace(Settings(db_dir=tmp_path), database_url=url))
-    try:
-        await harness.grant_manage_server()
-        await harness.send("!note Hartlepool before")
-        assert harness.reply().content.startswith("Update #1 on Hartlepool")
+    async with bot_after_a_first_update(url, built_db_dir, tmp_path) as harness:
         # not listening (as while a notice waits unread): every look asks the server
         await harness.bot.service.guilds_db.listener.aclose()
         await asyncio.sleep(2 * versions.RECHECK_SECONDS)
@@ -266,8 +256,6 @@ async def test_a_change_is_refused_at_the_first_read_that_finds_the_server_hung(
             control("thaw")
         assert refusal.startswith("Not done: the bot's database is out of reach"), refusal
         assert waited < postgres.READER.deadline + 1, waited
-    finally:
-        await stop_harness(harness)
 
 
 async def test_a_hung_postgresql_never_holds_the_loop_longer_than_100_ms(
