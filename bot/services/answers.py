@@ -191,19 +191,25 @@ class Answers(ServiceState):
         advice = advise(record, self.data.parties, options, in_scope,
                         self._model_view(record, in_scope, guild_id, options))
         projected = self._projected(record, options, in_scope, guild_id)
+        # read now, under the store: the text is rendered later, wherever it is asked for
+        calls = self._site_calls(advice, guild_id)
         return Answer(
             resolution, advice,
             render_embed(advice, resolution, self.data.data_date, projected,
-                         self._other_sites(advice, guild_id)),
+                         self._other_sites(advice, calls)),
             lambda: render_text(advice, resolution, projected,
-                                self._other_sites(advice, guild_id, plain)))
+                                self._other_sites(advice, calls, plain)))
 
-    def _other_sites(self, advice: Advice, guild_id: int | None,
-                     quote: Quote = safe_text) -> str:
-        """What other tactical-voting sites the owner loaded say here (servers can hide it)."""
+    def _site_calls(self, advice: Advice, guild_id: int | None) -> list[tuple[str, str | None]]:
+        """Other tactical-voting sites' calls here, as the owner loaded them (none where
+        the server hides them)."""
         if guild_id is not None and not self.kept.settings(guild_id).sites_enabled:
-            return ""
-        calls = self.kept.site_calls().get(advice.seat.code)
+            return []
+        return self.kept.site_calls().get(advice.seat.code) or []
+
+    def _other_sites(self, advice: Advice, calls: list[tuple[str, str | None]],
+                     quote: Quote = safe_text) -> str:
+        """The line saying what other sites call here ("" for none)."""
         if not calls:
             return ""
         names = {code: p.name for code, p in self.data.parties.items()}

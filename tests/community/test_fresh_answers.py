@@ -139,3 +139,21 @@ def test_an_answer_worked_out_while_something_went_stale_is_given_but_not_kept(t
     assert kept.answer(("key",), lambda: "not again") == "worked out again"
     reader.close()
     writer.close()
+
+
+async def test_an_answers_text_reads_nothing_from_the_store_when_it_is_rendered(
+        service, monkeypatch):
+    """The terminal's text is rendered when asked for, later and outside the store's
+    bridge (`python bot.py ask` prints it on the loop): everything it shows was read when
+    the answer was worked out, so rendering it asks the store nothing, however long after.
+    (It read other sites' calls then; on PostgreSQL, once a tenth of a second had gone,
+    that was a RuntimeError instead of an answer.)"""
+    from bot.community import versions
+
+    answer = await service.answer("Bath", GUILD)
+    monkeypatch.setattr(versions, "RECHECK_SECONDS", -1.0)  # every look would ask
+    asked = []
+    monkeypatch.setattr(service.guilds_db, "changes",
+                        lambda **kwargs: asked.append(kwargs) or 0)
+    assert answer.text.startswith("Bath")
+    assert asked == []
