@@ -349,8 +349,5 @@ def private_postgres():
 
 
 if __name__ == "__main__":  # `python -m tests.conftest FOLDER`: the workers' shared build
-    built = Path(sys.argv[1])
-    if FULL_DATA:
-        build_into(built, Path(os.environ["HOWTOVOTE_DATA"]).resolve())
-    else:
-        build_into(built, None)
+    build_into(Path(sys.argv[1]),
+               Path(os.environ["HOWTOVOTE_DATA"]).resolve() if FULL_DATA else None)
