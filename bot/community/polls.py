@@ -19,14 +19,15 @@ from bot.community.poll_rules import (  # noqa: F401  (the rules, re-exported fo
     parse_options,
     validate,
 )
+from bot.config import Settings
 from bot.models import Poll, Tally  # noqa: F401  (re-exported for callers)
 from bot.store.base import Store
 
-# Closing a poll whose time is up is claimed in the store for this long (by default;
-# HOWTOVOTE_POLL_LEASE_SECONDS): the process that claimed it ends it, posts its results
+# Closing a poll whose time is up is claimed in the store for a lease (by default
+# HOWTOVOTE_POLL_LEASE_SECONDS's): the process that claimed it ends it, posts its results
 # and marks it announced; if it dies first, its claim lapses and the next process to look
 # does it all again.
-LEASE_SECONDS = 30.0
+LEASE_SECONDS = float(Settings.poll_lease_seconds)
 
 COLUMNS = ("id, guild_id, channel_id, message_id, seat_code, question, options, ends_at, "
            "ended_at")
